@@ -1,0 +1,95 @@
+//! `baseten auth status`: offline; what the store (or `BASETEN_API_KEY`) says about the
+//! remote.
+
+use serde::Serialize;
+
+use super::{API_KEY_ENV, not_logged_in};
+use crate::error::Result;
+use crate::output::Report;
+use crate::remote::Remote;
+use crate::store::{Secret, Storage, Store};
+use crate::term::debug;
+use crate::timestamp;
+
+/// Where the credential in use comes from.
+#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Store,
+    Env,
+}
+
+/// The result of `status`.
+#[derive(Serialize)]
+pub struct StatusReport {
+    pub host: String,
+    pub user: Option<String>,
+    pub auth_type: &'static str,
+    pub storage: Option<Storage>,
+    pub source: Source,
+    pub expires_at: Option<String>,
+    /// Only with `BASETEN_API_KEY`: the stored active account it shadows (or null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_user: Option<Option<String>>,
+}
+
+impl Report for StatusReport {
+    fn text(&self) -> String {
+        let mut s = format!("{}\n", self.host);
+        match &self.user {
+            Some(user) => s += &format!("  Logged in as {user}\n"),
+            None => s += &format!("  Logged in with {API_KEY_ENV}\n"),
+        }
+        s += &format!("  Auth type: {}\n", self.auth_type);
+        if let Some(Some(stored)) = &self.stored_user {
+            s += &format!("  Stored account {stored} is ignored while {API_KEY_ENV} is set\n");
+        }
+        if let Some(storage) = self.storage {
+            s += &format!("  Storage: {}\n", storage.as_str());
+        }
+        if let Some(at) = &self.expires_at {
+            s += &format!("  Token expires: {at}\n");
+        }
+        s
+    }
+}
+
+/// Runs `status` for `remote`; `env_key` is `BASETEN_API_KEY` when set.
+pub fn run(remote: &Remote, env_key: Option<&str>) -> Result<StatusReport> {
+    if env_key.is_some() {
+        // The store is consulted only to mention what the variable shadows; a missing or
+        // unreadable store must not stop the variable from working.
+        let stored = Store::open()
+            .and_then(|s| s.accounts(&remote.url))
+            .map(|(_, active)| active)
+            .unwrap_or_else(|e| {
+                debug!("store not read: {e}");
+                None
+            });
+        return Ok(StatusReport {
+            host: remote.url.clone(),
+            user: None,
+            auth_type: "api_key",
+            storage: None,
+            source: Source::Env,
+            expires_at: None,
+            stored_user: Some(stored),
+        });
+    }
+    let account = Store::open()?
+        .active(&remote.url)?
+        .ok_or_else(|| not_logged_in(remote))?;
+    let expires_at = match &account.secret {
+        Secret::OAuth(cred) => cred.expiry.0.map(timestamp::format),
+        Secret::ApiKey(_) => None,
+    };
+    Ok(StatusReport {
+        host: remote.url.clone(),
+        auth_type: account.secret.auth_type().as_str(),
+        user: Some(account.label),
+        storage: Some(account.storage),
+        source: Source::Store,
+        expires_at,
+        stored_user: None,
+    })
+}

@@ -1,0 +1,45 @@
+//! `baseten auth token`: print the active credential's secret for scripts.
+
+use serde::Serialize;
+
+use super::require_active;
+use crate::error::Result;
+use crate::output::Report;
+use crate::remote::Remote;
+use crate::store::{Secret, Store};
+
+/// The result of `token`. Its text is the secret alone.
+#[derive(Serialize)]
+pub struct TokenReport {
+    pub user: Option<String>,
+    pub auth_type: &'static str,
+    pub token: String,
+}
+
+impl Report for TokenReport {
+    fn text(&self) -> String {
+        self.token.clone()
+    }
+}
+
+/// Runs `token`; `env_key` is `BASETEN_API_KEY` when set, and wins.
+pub fn run(remote: &Remote, env_key: Option<String>) -> Result<TokenReport> {
+    if let Some(key) = env_key {
+        return Ok(TokenReport {
+            user: None,
+            auth_type: "api_key",
+            token: key,
+        });
+    }
+    let account = require_active(&Store::open()?, remote)?;
+    let auth_type = account.secret.auth_type().as_str();
+    let token = match account.secret {
+        Secret::ApiKey(key) => key,
+        Secret::OAuth(cred) => cred.access_token,
+    };
+    Ok(TokenReport {
+        user: Some(account.label),
+        auth_type,
+        token,
+    })
+}

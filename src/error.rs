@@ -1,0 +1,68 @@
+//! The one error type of the program. Every failure is a value of [`Error`], and the
+//! variant decides the exit code (SPEC §8), so no caller has to remember the table.
+
+use std::fmt;
+
+/// Everything that can end a command unsuccessfully.
+#[derive(Debug)]
+pub enum Error {
+    /// The command line is wrong (exit 2). `usage` is the usage line of the command.
+    Usage { message: String, usage: String },
+    /// A general failure: not logged in, unknown account, network, store (exit 1).
+    Failure(String),
+    /// The server refused the credentials, or the device flow was denied/expired (exit 3).
+    Auth(String),
+    /// The server answered 404 (exit 4).
+    NotFound(String),
+    /// The server rejected the request with another 4xx (exit 5).
+    Rejected(String),
+    /// The server failed with a 5xx (exit 6).
+    Server(String),
+    /// The user pressed Ctrl-C (exit 130).
+    Interrupted,
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A general failure (exit 1) with a message.
+    pub fn failure(message: impl Into<String>) -> Self {
+        Error::Failure(message.into())
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Failure(_) => 1,
+            Error::Usage { .. } => 2,
+            Error::Auth(_) => 3,
+            Error::NotFound(_) => 4,
+            Error::Rejected(_) => 5,
+            Error::Server(_) => 6,
+            Error::Interrupted => 130,
+        }
+    }
+
+    /// The usage line to show after the message, for usage errors.
+    pub fn usage(&self) -> Option<&str> {
+        match self {
+            Error::Usage { usage, .. } => Some(usage),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage { message, .. } => f.write_str(message),
+            Error::Failure(m)
+            | Error::Auth(m)
+            | Error::NotFound(m)
+            | Error::Rejected(m)
+            | Error::Server(m) => f.write_str(m),
+            Error::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}

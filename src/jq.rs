@@ -1,0 +1,295 @@
+//! Bridge between `serde_json` and the jaq jq engine, backing the `--jq EXPR` flag.
+//!
+//! jaq works on its own value type (`jaq_json::Val`) and reports errors as
+//! structured data; this module hides that behind a small `String`-error API
+//! that takes and returns `serde_json::Value`s.
+
+use jaq_core::data::JustLut;
+use jaq_core::load::{self, Arena, File, Loader};
+use jaq_core::{Compiler, Ctx, Vars};
+use jaq_json::{Num, Val};
+use serde::Deserialize;
+use serde_json::{Number, Value};
+
+/// A compiled jq filter.
+pub struct Filter {
+    filter: jaq_core::Filter<JustLut<Val>>,
+}
+
+impl Filter {
+    /// Compiles `expr` with the jq standard library; `$ENV` holds the process environment.
+    pub fn compile(expr: &str) -> Result<Filter, String> {
+        // jaq-std's native `env` panics on non-UTF-8 variables; shadow it with `$ENV`.
+        let own_defs = load::parse("def env: $ENV;", |p| p.defs()).unwrap_or_default();
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .chain(own_defs);
+        let funs = jaq_core::funs()
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs());
+        let arena = Arena::default();
+        let file = File {
+            code: expr,
+            path: (),
+        };
+        let modules = Loader::new(defs)
+            .load(&arena, file)
+            .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| load_error(expr, e))))?;
+        let filter = Compiler::default()
+            .with_funs(funs)
+            .with_global_vars(["$ENV"])
+            .compile(modules)
+            .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| e).map(compile_error)))?;
+        Ok(Filter { filter })
+    }
+
+    /// Runs the filter on `input` and collects every output; `Err` is the first runtime error.
+    pub fn run(&self, input: Value) -> Result<Vec<Value>, String> {
+        let input = Val::deserialize(input).map_err(|e| e.to_string())?;
+        let ctx = Ctx::<JustLut<Val>>::new(&self.filter.lut, Vars::new([env()]));
+        let mut outputs = Vec::new();
+        for out in self.filter.id.run((ctx, input)) {
+            match out {
+                Ok(v) => outputs.push(to_json(&v)),
+                Err(exn) => match exn.get_err() {
+                    // Like jq: string errors print raw, other values as JSON.
+                    Ok(err) => match err.into_val() {
+                        Val::TStr(msg) => return Err(String::from_utf8_lossy(&msg).into_owned()),
+                        other => return Err(format!("{other} (not a string)")),
+                    },
+                    Err(exn) => match exn.get_halt() {
+                        Ok(0) => break,
+                        Ok(code) => return Err(format!("halted with exit code {code}")),
+                        Err(_) => return Err("unexpected control flow".into()),
+                    },
+                },
+            }
+        }
+        Ok(outputs)
+    }
+}
+
+/// The process environment as a jq object (lossy for non-UTF-8 names or values).
+fn env() -> Val {
+    let lossy = |s: std::ffi::OsString| Val::from(s.to_string_lossy().into_owned());
+    Val::obj(
+        std::env::vars_os()
+            .map(|(k, v)| (lossy(k), lossy(v)))
+            .collect(),
+    )
+}
+
+fn join(msgs: impl Iterator<Item = String>) -> String {
+    msgs.collect::<Vec<_>>().join("; ")
+}
+
+/// Describes the token `found` (a slice of `code`) and its byte offset.
+fn found_at(code: &str, found: &str) -> String {
+    let offset = (found.as_ptr() as usize)
+        .checked_sub(code.as_ptr() as usize)
+        .filter(|o| *o <= code.len())
+        .map_or(String::new(), |o| format!(" at offset {o}"));
+    if found.is_empty() {
+        return format!("end of input{offset}");
+    }
+    let short: String = found.chars().take(20).collect();
+    let dots = if short.len() < found.len() { "..." } else { "" };
+    format!("`{short}{dots}`{offset}")
+}
+
+fn load_error(code: &str, err: load::Error<&str>) -> Vec<String> {
+    let expected = |exp: &str, found| format!("expected {exp}, found {}", found_at(code, found));
+    match err {
+        load::Error::Io(errs) => errs.into_iter().map(|(p, e)| format!("{p}: {e}")).collect(),
+        // The lexer reports the whole remaining input as `found`; keep its first character.
+        load::Error::Lex(errs) => errs
+            .into_iter()
+            .map(|(exp, rest)| {
+                expected(
+                    exp.as_str(),
+                    rest.char_indices().nth(1).map_or(rest, |(i, _)| &rest[..i]),
+                )
+            })
+            .collect(),
+        load::Error::Parse(errs) => errs
+            .into_iter()
+            .map(|(exp, found)| expected(exp.as_str(), found))
+            .collect(),
+    }
+}
+
+fn compile_error((name, undef): jaq_core::compile::Error<&str>) -> String {
+    use jaq_core::compile::Undefined;
+    match undef {
+        Undefined::Filter(arity) => format!("undefined filter `{name}/{arity}`"),
+        other => format!("undefined {} `{name}`", other.as_str()),
+    }
+}
+
+/// Converts a jaq value to JSON: integers stay exact when they fit i64/u64,
+/// integral floats below 2^53 print as integers (like jq), NaN/infinity become null.
+fn to_json(v: &Val) -> Value {
+    match v {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(n) => num_to_json(n),
+        Val::TStr(b) | Val::BStr(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        Val::Arr(a) => Value::Array(a.iter().map(to_json).collect()),
+        Val::Obj(o) => {
+            let key = |k: &Val| match k {
+                Val::TStr(b) | Val::BStr(b) => String::from_utf8_lossy(b).into_owned(),
+                other => other.to_string(),
+            };
+            Value::Object(o.iter().map(|(k, v)| (key(k), to_json(v))).collect())
+        }
+    }
+}
+
+fn num_to_json(n: &Num) -> Value {
+    let text = match n {
+        Num::Int(i) => return Value::from(*i as i64),
+        Num::Float(f) => return float_to_json(*f),
+        Num::BigInt(i) => i.to_string(),
+        Num::Dec(d) => d.to_string(),
+    };
+    if let Ok(i) = text.parse::<i64>() {
+        Value::from(i)
+    } else if let Ok(u) = text.parse::<u64>() {
+        Value::from(u)
+    } else {
+        float_to_json(text.parse().unwrap_or(f64::NAN))
+    }
+}
+
+fn float_to_json(f: f64) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if f.fract() == 0.0 && f.abs() <= EXACT {
+        Value::from(f as i64)
+    } else {
+        Number::from_f64(f).map_or(Value::Null, Value::Number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Filter;
+    use serde_json::{Value, json};
+
+    fn run(expr: &str, input: Value) -> Result<Vec<Value>, String> {
+        Filter::compile(expr)?.run(input)
+    }
+
+    fn one(expr: &str, input: Value) -> Value {
+        let mut out = run(expr, input).expect("filter should succeed");
+        assert_eq!(out.len(), 1, "expected exactly one output");
+        out.remove(0)
+    }
+
+    #[test]
+    fn field_access() {
+        let input = json!({"user": {"login": "ada"}, "id": 1});
+        assert_eq!(one(".user", input.clone()), json!({"login": "ada"}));
+        assert_eq!(one(".user.login", input), json!("ada"));
+    }
+
+    #[test]
+    fn iterate_yields_several_outputs() {
+        let out = run(".[]", json!([1, "two", null])).unwrap();
+        assert_eq!(out, vec![json!(1), json!("two"), Value::Null]);
+    }
+
+    #[test]
+    fn standard_library() {
+        let obj = json!({"b": 1, "a": {"b": [true]}});
+        assert_eq!(one("keys", obj.clone()), json!(["a", "b"]));
+        assert_eq!(one(r#"getpath(["a","b"])"#, obj.clone()), json!([true]));
+        assert_eq!(one("length", obj.clone()), json!(2));
+        assert_eq!(one("tostring", json!({"x": 1})), json!(r#"{"x":1}"#));
+        assert_eq!(one("map(. * 2)", json!([1, 2])), json!([2, 4]));
+        assert_eq!(
+            one("[.[] | select(. > 1)]", json!([1, 2, 3])),
+            json!([2, 3])
+        );
+        assert_eq!(one("10 / 4", Value::Null), json!(2.5));
+        assert_eq!(one("10 / 2", Value::Null), json!(5));
+    }
+
+    #[test]
+    fn object_key_order_is_kept() {
+        let out = one(". + {a: 0}", json!({"z": 1, "m": 2}));
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"z":1,"m":2,"a":0}"#
+        );
+    }
+
+    #[test]
+    fn env_is_bound() {
+        let Ok(path) = std::env::var("PATH") else {
+            return;
+        };
+        assert_eq!(one("$ENV.PATH", Value::Null), json!(path));
+        assert_eq!(one("env.PATH", Value::Null), json!(path));
+    }
+
+    #[test]
+    fn syntax_error_is_reported() {
+        let err = Filter::compile(".a |").err().expect("should fail");
+        assert_eq!(err, "expected term, found end of input at offset 4");
+        let err = Filter::compile("(.a").err().expect("should fail");
+        assert!(err.contains("closing parenthesis"), "{err}");
+    }
+
+    #[test]
+    fn undefined_filter_is_reported() {
+        let err = Filter::compile("foo | bar(1)").err().expect("should fail");
+        assert_eq!(err, "undefined filter `foo/0`; undefined filter `bar/1`");
+        let err = Filter::compile("$nope").err().expect("should fail");
+        assert_eq!(err, "undefined variable `$nope`");
+        assert!(Filter::compile("input").is_err() || run("input", Value::Null).is_err());
+    }
+
+    #[test]
+    fn runtime_errors_are_reported() {
+        let err = run(".a + 1", json!({"a": "x"})).unwrap_err();
+        assert!(err.contains("cannot"), "{err}");
+        assert_eq!(run(r#"error("boom")"#, Value::Null), Err("boom".into()));
+        let err = run("error({a: 1})", Value::Null).unwrap_err();
+        assert_eq!(err, r#"{"a":1} (not a string)"#);
+        let err = run("1, error(\"late\")", Value::Null).unwrap_err();
+        assert!(err.contains("late"), "{err}");
+    }
+
+    #[test]
+    fn halt_stops_without_error() {
+        assert_eq!(run("1, halt, 2", Value::Null).unwrap(), vec![json!(1)]);
+        assert!(run("halt_error(3)", json!("")).is_err());
+    }
+
+    #[test]
+    fn large_integers_round_trip() {
+        // 12345678901234567890 fits u64 but not i64: serde_json hands jaq a u64,
+        // jaq keeps it as an exact big integer, and it comes back as a u64.
+        let big: Value = serde_json::from_str("12345678901234567890").unwrap();
+        assert_eq!(one(".", big.clone()), big);
+        assert_eq!(one(".", json!(i64::MIN)), json!(i64::MIN));
+        // Literals beyond u64 have no exact serde_json form (no arbitrary_precision),
+        // so they degrade to the nearest f64.
+        assert_eq!(
+            one("123456789012345678901234567890", Value::Null),
+            json!(1.2345678901234568e29)
+        );
+        // Integer arithmetic that overflows i64 is exact in jaq, then degrades likewise.
+        assert_eq!(one(". * 1000", big), json!(1.2345678901234567e22));
+    }
+
+    #[test]
+    fn non_finite_numbers_become_null() {
+        assert_eq!(one("1e1000", Value::Null), Value::Null);
+        assert_eq!(one("-1e1000", Value::Null), Value::Null);
+        assert_eq!(one("nan", Value::Null), Value::Null);
+        assert_eq!(one("infinite", Value::Null), Value::Null);
+        assert_eq!(one("1.5", Value::Null), json!(1.5));
+    }
+}

@@ -1,0 +1,57 @@
+//! `baseten`: log in to the Baseten inference platform and manage credentials.
+//! Data flows one way: parse arguments → run the command → render the result or the
+//! error → exit code.
+
+mod cli;
+mod commands;
+mod error;
+mod jq;
+mod output;
+mod remote;
+mod store;
+mod term;
+mod timestamp;
+
+use cli::parse::{Action, Args, Command};
+use error::Result;
+use output::render;
+
+fn main() {
+    let code = match cli::parse::parse(std::env::args_os().skip(1)) {
+        Ok(Action::Print(text)) => {
+            print!("{text}");
+            0
+        }
+        Ok(Action::Run(args)) => match run(args) {
+            Ok(()) => 0,
+            Err(e) => report(&e),
+        },
+        Err(e) => report(&e),
+    };
+    std::process::exit(code);
+}
+
+/// Runs one command and renders its result.
+fn run(args: Args) -> Result<()> {
+    term::set_verbose(args.verbose);
+    let env_key = cli::parse::env_nonempty(commands::API_KEY_ENV);
+    let remote = &args.remote;
+    term::debug!("remote {} (API {})", remote.url, remote.api);
+    let out = &args.output;
+    match args.command {
+        Command::Login { .. } => Err(error::Error::failure("login is not implemented yet")),
+        Command::Logout => render(&commands::logout::run(remote)?, out),
+        Command::Switch { user } => render(&commands::switch::run(remote, user)?, out),
+        Command::Status => render(&commands::status::run(remote, env_key.as_deref())?, out),
+        Command::Token => render(&commands::token::run(remote, env_key)?, out),
+    }
+}
+
+/// Prints the error (and the usage line for usage errors) and returns the exit code.
+fn report(e: &error::Error) -> i32 {
+    eprintln!("error: {}", term::clean(&e.to_string()));
+    if let Some(usage) = e.usage() {
+        eprintln!("{usage}");
+    }
+    e.exit_code()
+}
