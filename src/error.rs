@@ -18,9 +18,10 @@ pub enum Error {
     Rejected(String),
     /// The server failed with a 5xx (exit 6).
     Server(String),
-    /// The user pressed Ctrl-C (exit 130).
-    Interrupted,
 }
+
+/// Exit code after Ctrl-C; the signal handler in `term` exits with it directly.
+pub const INTERRUPTED: i32 = 130;
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -40,14 +41,33 @@ impl Error {
             Error::NotFound(_) => 4,
             Error::Rejected(_) => 5,
             Error::Server(_) => 6,
-            Error::Interrupted => 130,
+        }
+    }
+
+    /// A usage error raised while running a command; the command's usage line is added
+    /// by [`Error::with_usage`] on the way out.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            usage: String::new(),
+        }
+    }
+
+    /// Fills in the usage line of a usage error that has none yet.
+    pub fn with_usage(self, line: impl FnOnce() -> String) -> Self {
+        match self {
+            Error::Usage { message, usage } if usage.is_empty() => Error::Usage {
+                message,
+                usage: line(),
+            },
+            e => e,
         }
     }
 
     /// The usage line to show after the message, for usage errors.
-    pub fn usage(&self) -> Option<&str> {
+    pub fn usage_line(&self) -> Option<&str> {
         match self {
-            Error::Usage { usage, .. } => Some(usage),
+            Error::Usage { usage, .. } if !usage.is_empty() => Some(usage),
             _ => None,
         }
     }
@@ -62,7 +82,6 @@ impl fmt::Display for Error {
             | Error::NotFound(m)
             | Error::Rejected(m)
             | Error::Server(m) => f.write_str(m),
-            Error::Interrupted => f.write_str("interrupted"),
         }
     }
 }

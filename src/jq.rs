@@ -239,6 +239,8 @@ mod tests {
         assert_eq!(err, "expected term, found end of input at offset 4");
         let err = Filter::compile("(.a").err().expect("should fail");
         assert!(err.contains("closing parenthesis"), "{err}");
+        let err = Filter::compile(". | §x").err().expect("should fail");
+        assert_eq!(err, "expected token, found `§` at offset 4");
     }
 
     #[test]

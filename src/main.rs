@@ -2,9 +2,12 @@
 //! Data flows one way: parse arguments → run the command → render the result or the
 //! error → exit code.
 
+mod api;
 mod cli;
 mod commands;
+mod device_flow;
 mod error;
+mod http;
 mod jq;
 mod output;
 mod remote;
@@ -22,10 +25,13 @@ fn main() {
             print!("{text}");
             0
         }
-        Ok(Action::Run(args)) => match run(args) {
-            Ok(()) => 0,
-            Err(e) => report(&e),
-        },
+        Ok(Action::Run(args)) => {
+            let def = args.def;
+            match run(args) {
+                Ok(()) => 0,
+                Err(e) => report(&e.with_usage(|| def.usage())),
+            }
+        }
         Err(e) => report(&e),
     };
     std::process::exit(code);
@@ -34,12 +40,13 @@ fn main() {
 /// Runs one command and renders its result.
 fn run(args: Args) -> Result<()> {
     term::set_verbose(args.verbose);
+    term::exit_on_interrupt();
     let env_key = cli::parse::env_nonempty(commands::API_KEY_ENV);
     let remote = &args.remote;
     term::debug!("remote {} (API {})", remote.url, remote.api);
     let out = &args.output;
     match args.command {
-        Command::Login { .. } => Err(error::Error::failure("login is not implemented yet")),
+        Command::Login(login) => render(&commands::login::run(remote, login, env_key.as_deref())?, out),
         Command::Logout => render(&commands::logout::run(remote)?, out),
         Command::Switch { user } => render(&commands::switch::run(remote, user)?, out),
         Command::Status => render(&commands::status::run(remote, env_key.as_deref())?, out),
@@ -50,7 +57,7 @@ fn run(args: Args) -> Result<()> {
 /// Prints the error (and the usage line for usage errors) and returns the exit code.
 fn report(e: &error::Error) -> i32 {
     eprintln!("error: {}", term::clean(&e.to_string()));
-    if let Some(usage) = e.usage() {
+    if let Some(usage) = e.usage_line() {
         eprintln!("{usage}");
     }
     e.exit_code()

@@ -5,8 +5,9 @@
 
 use std::ffi::OsString;
 
-use super::defs::{self, COMMANDS, CommandDef, FlagDef, FlagValue};
+use super::defs::{self, CommandDef, FlagDef, FlagValue};
 use super::doc;
+use crate::commands::login::LoginArgs;
 use crate::error::{Error, Result};
 use crate::jq;
 use crate::output::{Format, OutputOptions};
@@ -39,12 +40,8 @@ pub enum LoginMethod {
 
 /// A leaf command with its resolved, validated options.
 pub enum Command {
-    /// `auth login`. `method` is `None` when the user is to be asked (terminal only).
-    Login {
-        method: Option<LoginMethod>,
-        label: Option<String>,
-        insecure_storage: bool,
-    },
+    /// `auth login`.
+    Login(LoginArgs),
     /// `auth logout`.
     Logout,
     /// `auth switch`; `user` is `None` when the user is to be asked (terminal only).
@@ -57,6 +54,8 @@ pub enum Command {
 
 /// Everything a command run needs from the command line and environment.
 pub struct Args {
+    /// The table entry of the command, for its usage line.
+    pub def: &'static CommandDef,
     pub command: Command,
     pub output: OutputOptions,
     pub remote: Remote,
@@ -206,7 +205,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Second stage: environment, defaults and cross-flag rules.
-fn resolve(def: &CommandDef, low: LowArgs) -> Result<Args, String> {
+fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     let output = resolve_output(low.output.as_deref(), low.jq.as_deref())?;
     let remote = resolve_remote(low.remote_url)?;
     let interactive = term::stdin_is_terminal();
@@ -229,11 +228,11 @@ fn resolve(def: &CommandDef, low: LowArgs) -> Result<Args, String> {
             } else if method == Some(LoginMethod::ApiKey) && !interactive {
                 return Err("--label is required with --with-api-key when not interactive".into());
             }
-            Command::Login {
+            Command::Login(LoginArgs {
                 method,
                 label: low.label,
                 insecure_storage: low.insecure_storage,
-            }
+            })
         }
         "logout" => Command::Logout,
         "switch" => {
@@ -248,6 +247,7 @@ fn resolve(def: &CommandDef, low: LowArgs) -> Result<Args, String> {
         _ => Command::Token,
     };
     Ok(Args {
+        def,
         command,
         output,
         remote,
@@ -299,7 +299,7 @@ pub fn env_nonempty(name: &str) -> Option<String> {
 }
 
 /// Account labels: non-empty, at most 256 characters, no control characters.
-fn check_label(label: &str) -> Result<(), String> {
+pub fn check_label(label: &str) -> Result<(), String> {
     if label.trim().is_empty() {
         return Err("account label must not be empty".into());
     }

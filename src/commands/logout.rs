@@ -1,12 +1,15 @@
-//! `baseten auth logout`: forget the active account of the remote.
+//! `baseten auth logout`: revoke the active OAuth session on the server (best effort)
+//! and forget the active account of the remote.
 
 use serde::Serialize;
 
-use super::require_active;
-use crate::error::Result;
+use super::fresh;
+use crate::api::Api;
+use crate::error::{Error, Result};
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::Store;
+use crate::store::{Secret, Store};
+use crate::term;
 
 /// The result of `logout`.
 #[derive(Serialize)]
@@ -20,12 +23,20 @@ impl Report for LogoutReport {
     }
 }
 
-/// Runs `logout` for the active account of `remote`.
+/// Runs `logout` for the active account of `remote`. Revocation always uses the stored
+/// token, never `BASETEN_API_KEY`.
 pub fn run(remote: &Remote) -> Result<LogoutReport> {
     let store = Store::open()?;
-    let account = require_active(&store, remote).map_err(|_| {
-        crate::error::Error::failure(format!("no active user for {}", remote.url))
-    })?;
+    let account = store
+        .active(&remote.url)?
+        .ok_or_else(|| Error::failure(format!("no active user for {}", remote.url)))?;
+    if let Secret::OAuth(cred) = account.secret {
+        let revoked = fresh(&store, remote, &account.label, cred)
+            .and_then(|cred| Api::new(&remote.api).revoke(&cred.access_token));
+        if let Err(e) = revoked {
+            term::warn(&format!("could not revoke the session on the server: {e}"));
+        }
+    }
     store.remove(&remote.url, &account.label)?;
     Ok(LogoutReport {
         user: account.label,

@@ -2,10 +2,11 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
 use crate::store::Store;
+use crate::term;
 
 /// The result of `switch`.
 #[derive(Serialize)]
@@ -25,11 +26,19 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
     let user = match user {
         Some(user) => user,
         None => {
-            let (labels, _) = store.accounts(&remote.url)?;
+            let (labels, active) = store.accounts(&remote.url)?;
             if labels.is_empty() {
                 return Err(super::not_logged_in(remote));
             }
-            return Err(Error::failure("interactive choice is not available yet; pass --user"));
+            let shown: Vec<String> = labels
+                .iter()
+                .map(|l| match &active {
+                    Some(a) if a == l => format!("{l} (active)"),
+                    _ => l.clone(),
+                })
+                .collect();
+            let question = format!("Which account of {} should be active?", remote.url);
+            labels[term::choose(&question, &shown)?].clone()
         }
     };
     store.switch(&remote.url, &user)?;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::require_active;
+use super::{fresh, require_active};
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
@@ -31,11 +31,12 @@ pub fn run(remote: &Remote, env_key: Option<String>) -> Result<TokenReport> {
             token: key,
         });
     }
-    let account = require_active(&Store::open()?, remote)?;
+    let store = Store::open()?;
+    let account = require_active(&store, remote)?;
     let auth_type = account.secret.auth_type().as_str();
     let token = match account.secret {
         Secret::ApiKey(key) => key,
-        Secret::OAuth(cred) => cred.access_token,
+        Secret::OAuth(cred) => fresh(&store, remote, &account.label, cred)?.access_token,
     };
     Ok(TokenReport {
         user: Some(account.label),

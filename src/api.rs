@@ -1,0 +1,176 @@
+//! The Baseten management API endpoints of SPEC §4 as typed calls.
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::http::{Auth, Client, Response};
+
+/// The OAuth client id of this program.
+const CLIENT_ID: &str = "baseten-cli";
+const AUTHORIZE: &str = "/v1/users/auth/device/authorize";
+const TOKEN: &str = "/v1/users/auth/device/token";
+const ME: &str = "/v1/users/me";
+const LOGOUT: &str = "/v1/users/auth/logout";
+
+/// Who a credential belongs to. Any field may be null or absent.
+#[derive(Deserialize)]
+pub struct Me {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub workspace_name: Option<String>,
+}
+
+/// The answer to starting a device flow (RFC 8628 §3.2).
+#[derive(Deserialize)]
+pub struct DeviceAuthorization {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: u64,
+    pub interval: Option<u64>,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<u64>,
+    #[allow(dead_code)]
+    pub token_type: String,
+}
+
+/// An RFC 6749 §5.2 / RFC 8628 §3.5 error body.
+#[derive(Deserialize)]
+struct OAuthError {
+    error: String,
+    error_description: Option<String>,
+}
+
+/// What one device-flow poll said.
+pub enum Poll {
+    /// The user approved: tokens.
+    Token(TokenResponse),
+    /// `authorization_pending`.
+    Pending,
+    /// `slow_down`.
+    SlowDown,
+    /// A connection failure or 5xx: worth another try after a longer wait.
+    Retry(Error),
+}
+
+/// The management API at one base URL.
+pub struct Api {
+    http: Client,
+}
+
+impl Api {
+    /// A client for the management base `base`.
+    pub fn new(base: &str) -> Api {
+        Api {
+            http: Client::new(base),
+        }
+    }
+
+    /// `GET /v1/users/me`.
+    pub fn me(&self, auth: Auth<'_>) -> Result<Me> {
+        self.http.get_json(ME, auth)
+    }
+
+    /// Starts a device flow.
+    pub fn authorize(&self) -> Result<DeviceAuthorization> {
+        let resp = self.http.post_form(AUTHORIZE, &[("client_id", CLIENT_ID)], None)?;
+        let auth: DeviceAuthorization = self.http.json(AUTHORIZE, &self.http.success(AUTHORIZE, resp)?)?;
+        if auth.device_code.is_empty() || auth.user_code.is_empty() || auth.verification_uri.is_empty() {
+            return Err(Error::failure(format!(
+                "{AUTHORIZE}: the server sent an incomplete device authorization"
+            )));
+        }
+        Ok(auth)
+    }
+
+    /// Asks once whether the user has approved the device code.
+    pub fn poll(&self, device_code: &str) -> Result<Poll> {
+        let form = [
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+            ("client_id", CLIENT_ID),
+        ];
+        let resp = match self.http.post_form(TOKEN, &form, None) {
+            Ok(resp) => resp,
+            Err(e) => return Ok(Poll::Retry(e)),
+        };
+        if (400..500).contains(&resp.status) {
+            let err = self.oauth_error(&resp)?;
+            return match err.error.as_str() {
+                "authorization_pending" => Ok(Poll::Pending),
+                "slow_down" => Ok(Poll::SlowDown),
+                "access_denied" => Err(Error::Auth("authorization was denied".into())),
+                "expired_token" => Err(expired()),
+                _ => Err(Error::Auth(describe(&err))),
+            };
+        }
+        match self.http.success(TOKEN, resp) {
+            Ok(resp) => Ok(Poll::Token(self.token(&resp)?)),
+            Err(e @ Error::Server(_)) => Ok(Poll::Retry(e)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Trades a refresh token for a new token pair. A refused refresh token is an
+    /// authentication failure: the user has to log in again.
+    pub fn refresh(&self, refresh_token: &str) -> Result<TokenResponse> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", CLIENT_ID),
+        ];
+        let resp = self.http.post_form(TOKEN, &form, None)?;
+        if resp.status == 400 {
+            let err = self.oauth_error(&resp)?;
+            return Err(Error::Auth(format!(
+                "the session could not be refreshed ({}); run `baseten auth login` again",
+                describe(&err)
+            )));
+        }
+        let resp = self.http.success(TOKEN, resp)?;
+        self.token(&resp)
+    }
+
+    /// Revokes the OAuth session the access token belongs to.
+    pub fn revoke(&self, access_token: &str) -> Result<()> {
+        let resp = self.http.post_form(LOGOUT, &[], Some(Auth::Bearer(access_token)))?;
+        self.http.success(LOGOUT, resp).map(drop)
+    }
+
+    fn token(&self, resp: &Response) -> Result<TokenResponse> {
+        let token: TokenResponse = self.http.json(TOKEN, resp)?;
+        if token.access_token.is_empty() {
+            return Err(Error::failure(format!("{TOKEN}: the server sent an empty access token")));
+        }
+        Ok(token)
+    }
+
+    /// The RFC 6749 error body of a 4xx; without one, the generic status mapping.
+    fn oauth_error(&self, resp: &Response) -> Result<OAuthError> {
+        self.http
+            .json(TOKEN, resp)
+            .map_err(|_| self.http.status_error(TOKEN, resp))
+    }
+}
+
+/// The error for a device code that ran out of time.
+pub fn expired() -> Error {
+    Error::Auth("the device code expired; run `baseten auth login` again".into())
+}
+
+/// `error: description`, sanitized.
+fn describe(err: &OAuthError) -> String {
+    let text = match &err.error_description {
+        Some(d) if !d.is_empty() => format!("{}: {d}", err.error),
+        _ => err.error.clone(),
+    };
+    crate::term::clean(&text).into_owned()
+}

@@ -1,0 +1,165 @@
+//! `baseten auth login`: obtain a credential (device flow or API key), check it with the
+//! server, store it, and make it the active account.
+
+use std::io::{BufRead, Read};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{API_KEY_ENV, credential_from};
+use crate::api::{Api, Me};
+use crate::cli::parse::LoginMethod;
+use crate::device_flow::{self, SystemClock};
+use crate::error::{Error, Result};
+use crate::http::Auth;
+use crate::output::Report;
+use crate::remote::Remote;
+use crate::store::{Secret, Store};
+use crate::term;
+
+/// Longest API key accepted, in bytes.
+const MAX_KEY: usize = 4096;
+/// Longest device-flow wait honoured, whatever the server says.
+const MAX_EXPIRES_IN: u64 = 3600;
+
+/// The result of `login`.
+#[derive(Serialize)]
+pub struct LoginReport {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub workspace_name: Option<String>,
+    /// The stored account label.
+    pub user: String,
+    pub auth_type: &'static str,
+}
+
+impl Report for LoginReport {
+    fn text(&self) -> String {
+        format!(
+            "Logged in as {} ({})",
+            self.email.as_deref().unwrap_or(""),
+            self.workspace_name.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// What the user asked `login` to do.
+pub struct LoginArgs {
+    /// `None`: ask on the terminal.
+    pub method: Option<LoginMethod>,
+    /// Label for an API key; `None`: ask on the terminal.
+    pub label: Option<String>,
+    pub insecure_storage: bool,
+}
+
+/// Runs `login` against `remote`; `env_key` is `BASETEN_API_KEY` when set.
+pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<LoginReport> {
+    let store = Store::open()?;
+    let method = match args.method {
+        Some(m) => m,
+        None => {
+            let options = ["Browser (OAuth device flow)".into(), "API key".into()];
+            match term::choose("How would you like to log in?", &options)? {
+                0 => LoginMethod::Web,
+                _ => LoginMethod::ApiKey,
+            }
+        }
+    };
+    if env_key.is_some() {
+        term::warn(&format!(
+            "{API_KEY_ENV} is set and will keep taking precedence over the stored credentials"
+        ));
+    }
+    let api = Api::new(&remote.api);
+    let (label, me, secret) = match method {
+        LoginMethod::Web => {
+            let (me, secret) = device_login(&api)?;
+            let email = me.email.clone().filter(|e| !e.trim().is_empty());
+            let label = email.ok_or_else(|| {
+                Error::failure("the server did not say which email this account has")
+            })?;
+            (term::clean(&label).into_owned(), me, secret)
+        }
+        LoginMethod::ApiKey => {
+            let label = match args.label {
+                Some(l) => l,
+                None => ask_label()?,
+            };
+            let key = read_api_key()?;
+            let me = api.me(Auth::ApiKey(&key)).map_err(|e| match e {
+                Error::Auth(_) => Error::Auth("the API key was rejected by the server".into()),
+                e => e,
+            })?;
+            (label, me, Secret::ApiKey(key))
+        }
+    };
+    store.save(&remote.url, &label, &secret)?;
+    Ok(LoginReport {
+        user_id: me.user_id,
+        email: me.email,
+        name: me.name,
+        workspace_name: me.workspace_name,
+        user: label,
+        auth_type: secret.auth_type().as_str(),
+    })
+}
+
+/// The device flow: show the code, open the browser, poll, and check the token.
+fn device_login(api: &Api) -> Result<(Me, Secret)> {
+    let auth = api.authorize()?;
+    let code = term::clean(&auth.user_code);
+    eprintln!("First copy your one-time code: {code}");
+    eprintln!("Then open this URL in a browser: {}", term::clean(&auth.verification_uri));
+    if let Some(complete) = &auth.verification_uri_complete {
+        eprintln!("(or open {} to enter the code automatically)", term::clean(complete));
+    }
+    eprintln!("Waiting for authorization in the browser...");
+    term::open_browser(auth.verification_uri_complete.as_deref().unwrap_or(&auth.verification_uri));
+    let interval = auth.interval.map_or(device_flow::DEFAULT_INTERVAL, Duration::from_secs);
+    let expires_in = Duration::from_secs(auth.expires_in.min(MAX_EXPIRES_IN));
+    let token = device_flow::wait_for_token(interval, expires_in, &mut SystemClock, || {
+        api.poll(&auth.device_code)
+    })?;
+    let cred = credential_from(token, None);
+    let me = api.me(Auth::Bearer(&cred.access_token))?;
+    Ok((me, Secret::OAuth(cred)))
+}
+
+/// Asks for the account label on the terminal.
+fn ask_label() -> Result<String> {
+    let label = term::prompt("Label for this API key: ")?;
+    crate::cli::parse::check_label(&label).map_err(Error::usage)?;
+    Ok(label)
+}
+
+/// The API key: the first line of stdin, or a no-echo prompt on a terminal.
+fn read_api_key() -> Result<String> {
+    let key = if term::stdin_is_terminal() {
+        term::prompt_secret("Paste your API key: ")?
+    } else {
+        let mut line = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_KEY as u64 + 2)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::failure(format!("cannot read the API key from stdin: {e}")))?;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if line.len() > MAX_KEY {
+            return Err(Error::usage(format!("the API key is longer than {MAX_KEY} bytes")));
+        }
+        String::from_utf8(line)
+            .map_err(|_| Error::usage("the API key is not valid UTF-8"))?
+            .trim()
+            .to_owned()
+    };
+    if key.is_empty() {
+        return Err(Error::usage("the API key is empty"));
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::usage("the API key must not contain spaces or control characters"));
+    }
+    Ok(key)
+}

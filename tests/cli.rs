@@ -1,0 +1,402 @@
+//! Command-line contract (SPEC §1, §3, §5 usage rules, §8 exit codes): usage errors,
+//! flag syntaxes, help and version, and remote URL validation. No network, no keyring.
+
+mod common;
+
+use common::{Env, FIXTURE, Outcome};
+
+/// Flags every leaf command must list in `--help` (SPEC §1, COMMON).
+const COMMON_FLAGS: &[&str] = &[
+    "-o", "--output", "-q", "--jq", "--remote-url", "-v", "--verbose", "-h", "--help",
+];
+
+/// Each leaf command with its own flags (SPEC §1).
+const COMMANDS: &[(&str, &[&str])] = &[
+    (
+        "login",
+        &["--web", "--with-api-key", "--label", "--insecure-storage"],
+    ),
+    ("logout", &[]),
+    ("switch", &["--user"]),
+    ("status", &[]),
+    ("token", &[]),
+];
+
+/// Asserts a usage error: exit 2, empty stdout, `error: …` naming `word`, then the usage
+/// line that starts with `usage`.
+#[track_caller]
+fn assert_usage(out: &Outcome, word: &str, usage: &str) {
+    out.failure(2, &[word]);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(lines[0].contains(word), "first line must name {word:?}: {out:#?}");
+    assert!(
+        lines.iter().skip(1).any(|l| l.starts_with(usage)),
+        "no usage line {usage:?}: {out:#?}"
+    );
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let env = Env::new();
+    for cmd in ["logout", "switch", "status", "token", "login"] {
+        let out = env.run(&["auth", cmd, "--bogus"]);
+        assert_usage(&out, "--bogus", &format!("Usage: baseten auth {cmd}"));
+    }
+    let out = env.run(&["auth", "status", "-x"]);
+    assert_usage(&out, "-x", "Usage: baseten auth status");
+}
+
+#[test]
+fn missing_flag_value_is_a_usage_error() {
+    let env = Env::new();
+    let out = env.run(&["auth", "status", "--output"]);
+    assert_usage(&out, "--output", "Usage: baseten auth status");
+    let out = env.run(&["auth", "switch", "--user"]);
+    assert_usage(&out, "--user", "Usage: baseten auth switch");
+}
+
+#[test]
+fn bad_output_value_is_a_usage_error() {
+    let env = Env::with_auth(FIXTURE);
+    for args in [
+        &["auth", "status", "--output", "yaml"][..],
+        &["auth", "status", "--output=yaml"],
+        &["auth", "status", "-oyaml"],
+    ] {
+        let out = env.run(args);
+        assert_usage(&out, "yaml", "Usage: baseten auth status");
+    }
+}
+
+#[test]
+fn unexpected_positional_is_a_usage_error() {
+    let env = Env::with_auth(FIXTURE);
+    let out = env.run(&["auth", "status", "extra"]);
+    assert_usage(&out, "extra", "Usage: baseten auth status");
+    let out = env.run(&["auth", "token", "extra"]);
+    assert_usage(&out, "extra", "Usage: baseten auth token");
+}
+
+#[test]
+fn unknown_subcommand_is_a_usage_error() {
+    let env = Env::new();
+    let out = env.run(&["auth", "lgin"]);
+    assert_usage(&out, "lgin", "Usage: baseten auth");
+}
+
+#[test]
+fn unknown_top_command_is_a_usage_error() {
+    let env = Env::new();
+    let out = env.run(&["frobnicate"]);
+    assert_usage(&out, "frobnicate", "Usage: baseten");
+}
+
+#[test]
+fn every_value_flag_syntax_works() {
+    let env = Env::with_auth(FIXTURE);
+    let expected = env.run(&["auth", "token", "--output", "json"]);
+    expected.success();
+    assert_eq!(expected.json()["token"], "access-abc");
+    for args in [
+        &["auth", "token", "--output=json"][..],
+        &["auth", "token", "-o", "json"],
+        &["auth", "token", "-ojson"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.success(), expected.stdout, "{args:?}");
+    }
+    for args in [
+        &["auth", "token", "--jq", ".user"][..],
+        &["auth", "token", "--jq=.user"],
+        &["auth", "token", "-q", ".user"],
+        &["auth", "token", "-q.user"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.success(), "\"me@example.com\"\n", "{args:?}");
+    }
+}
+
+#[test]
+fn boolean_flags_accept_true_and_false() {
+    let env = Env::with_auth(FIXTURE);
+    let quiet = env.run(&["auth", "status", "--verbose=false"]);
+    let plain = env.run(&["auth", "status"]);
+    assert_eq!(quiet.success(), plain.success());
+    assert!(quiet.stdout.starts_with("https://app.baseten.co\n"));
+
+    // `-v`, `--verbose` and `--verbose=true` all turn diagnostics on (stderr only).
+    for flag in ["-v", "--verbose", "--verbose=true"] {
+        let loud = env.run(&["auth", "status", flag]);
+        loud.assert_code(0);
+        assert_eq!(loud.stdout, plain.stdout, "{flag}");
+        assert!(!loud.stderr.is_empty(), "{flag} logged nothing: {loud:#?}");
+    }
+
+    let out = env.run(&["auth", "status", "--verbose=maybe"]);
+    assert_usage(&out, "maybe", "Usage: baseten auth status");
+}
+
+#[test]
+fn login_needs_a_method_when_not_interactive() {
+    let env = Env::new();
+    // A closed port: if a usage error were detected too late, nothing real is contacted.
+    let api = ("BASETEN_MANAGEMENT_API_URL_OVERRIDE", "http://127.0.0.1:1");
+    let msg = "must specify --web or --with-api-key when not interactive";
+    let out = env.run_env(&["auth", "login"], api.0, api.1);
+    assert_usage(&out, msg, "Usage: baseten auth login");
+    let out = env.run_env(
+        &["auth", "login", "--web=false", "--with-api-key=false"],
+        api.0,
+        api.1,
+    );
+    assert_usage(&out, msg, "Usage: baseten auth login");
+    assert!(!env.auth_path().exists());
+}
+
+#[test]
+fn login_web_and_api_key_are_mutually_exclusive() {
+    let env = Env::new();
+    let out = env.run_env(
+        &["auth", "login", "--web", "--with-api-key"],
+        "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
+        "http://127.0.0.1:1",
+    );
+    assert_usage(&out, "mutually exclusive", "Usage: baseten auth login");
+    let out = env.run_env(
+        &["auth", "login", "--web=true", "--with-api-key=true", "--label", "x"],
+        "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
+        "http://127.0.0.1:1",
+    );
+    assert_usage(&out, "mutually exclusive", "Usage: baseten auth login");
+    assert!(!env.auth_path().exists());
+}
+
+#[test]
+fn login_api_key_needs_label_when_not_interactive() {
+    let env = Env::new();
+    let mut cmd = env.cmd(&["auth", "login", "--with-api-key"]);
+    cmd.env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", "http://127.0.0.1:1");
+    // Checked before the key is read: both with nothing and with a key on stdin.
+    let out = common::run(&mut cmd);
+    assert_usage(&out, "--label", "Usage: baseten auth login");
+    let out = common::run_with_stdin(&mut cmd, "sk-secret-key\n");
+    assert_usage(&out, "--label", "Usage: baseten auth login");
+    assert!(!out.stderr.contains("sk-secret-key"));
+    assert!(!env.auth_path().exists());
+}
+
+#[test]
+fn switch_needs_user_when_not_interactive() {
+    let env = Env::with_auth(FIXTURE);
+    let out = env.run(&["auth", "switch"]);
+    assert_usage(&out, "--user", "Usage: baseten auth switch");
+    assert_eq!(env.read_auth(), FIXTURE);
+}
+
+#[test]
+fn usage_errors_happen_before_file_writes() {
+    let env = Env::with_auth(FIXTURE);
+    for args in [
+        &["auth", "switch", "--user", "ci-bot", "--bogus"][..],
+        &["auth", "switch", "--user", "ci-bot", "-o", "yaml"],
+        &["auth", "switch", "--user", "ci-bot", "extra"],
+        &["auth", "switch", "--user", "ci-bot", "--jq", ".user |"],
+        &["auth", "switch", "--user", "ci-bot", "--jq", ".user", "-o", "text"],
+        &["auth", "switch", "--user", "ci-bot", "--remote-url", "ftp://x"],
+        &["auth", "logout", "--bogus"],
+        &["auth", "logout", "--output=yaml"],
+        &["auth", "logout", "extra"],
+    ] {
+        let out = env.run(args);
+        out.failure(2, &[]);
+        assert_eq!(env.read_auth(), FIXTURE, "{args:?} changed auth.json");
+    }
+    // The same switch without the mistake does change the file.
+    env.run(&["auth", "switch", "--user", "ci-bot"]).success();
+    assert_ne!(env.read_auth(), FIXTURE);
+}
+
+#[test]
+fn help_for_each_command_lists_its_flags() {
+    let env = Env::new();
+    for (cmd, own) in COMMANDS {
+        for help in ["--help", "-h"] {
+            let out = env.run(&["auth", cmd, help]);
+            let text = out.success();
+            assert!(
+                text.contains(&format!("Usage: baseten auth {cmd}")),
+                "{cmd} {help}: no usage line:\n{text}"
+            );
+            for flag in own.iter().chain(COMMON_FLAGS) {
+                let listed = text
+                    .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+                    .any(|w| w == *flag);
+                assert!(listed, "{cmd} {help} does not list {flag}:\n{text}");
+            }
+        }
+    }
+    // Only login knows --web, only switch knows --user.
+    let status = env.run(&["auth", "status", "--help"]);
+    assert!(!status.stdout.contains("--with-api-key") && !status.stdout.contains("--user "));
+}
+
+#[test]
+fn help_wins_over_missing_required_flags() {
+    let env = Env::with_auth(FIXTURE);
+    assert!(env.run(&["auth", "switch", "--help"]).success().contains("--user"));
+    assert!(env.run(&["auth", "login", "--help"]).success().contains("--label"));
+    assert_eq!(env.read_auth(), FIXTURE);
+}
+
+#[test]
+fn version_prints_name_and_version() {
+    let env = Env::new();
+    let out = env.run(&["--version"]);
+    assert_eq!(
+        out.success(),
+        format!("baseten {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn auth_help_lists_the_five_commands() {
+    let env = Env::new();
+    for args in [&["auth", "--help"][..], &["auth", "-h"], &["auth"]] {
+        let out = env.run(args);
+        let text = out.success();
+        for cmd in ["login", "logout", "switch", "status", "token"] {
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_start().split_whitespace().next() == Some(cmd)),
+                "{args:?} does not list {cmd}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn top_help_mentions_auth() {
+    let env = Env::new();
+    let out = env.run(&["--help"]);
+    let text = out.success();
+    assert!(text.contains("Usage: baseten"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().split_whitespace().next() == Some("auth")),
+        "{text}"
+    );
+}
+
+// ---- Remote URLs (SPEC §3) ----
+
+/// An auth.json holding one API-key account `k` (key `sk-k`), active, under `remote`.
+fn store_for(remote: &str) -> String {
+    serde_json::json!({
+        "version": 1,
+        "hosts": { remote: {
+            "active_user": "k",
+            "users": { "k": { "auth_type": "api_key", "api_key": "sk-k" } }
+        }}
+    })
+    .to_string()
+}
+
+#[test]
+fn bad_remote_urls_are_usage_errors() {
+    let env = Env::with_auth(&store_for("https://app.baseten.co"));
+    for bad in [
+        "https://app.baseten.co/path",
+        "https://app.baseten.co/v1/",
+        "https://app.baseten.co?x=1",
+        "https://app.baseten.co/?x=1",
+        "https://app.baseten.co#frag",
+        "ftp://app.baseten.co",
+        "app.baseten.co",
+        "http://app.baseten.co",
+        "http://10.0.0.1",
+        "http://192.168.1.1:8080",
+    ] {
+        let out = env.run(&["auth", "status", "--remote-url", bad]);
+        assert_usage(&out, "--remote-url", "Usage: baseten auth status");
+        let out = env.run_env(&["auth", "status"], "BASETEN_REMOTE_URL", bad);
+        out.failure(2, &["BASETEN_REMOTE_URL"]);
+    }
+}
+
+#[test]
+fn remote_url_userinfo_is_rejected_without_echoing_the_password() {
+    let env = Env::new();
+    for bad in ["https://user:hunter2@app.baseten.co", "https://hunter2@app.baseten.co/"] {
+        let out = env.run(&["auth", "status", "--remote-url", bad]);
+        out.failure(2, &["Usage: baseten auth status"]);
+        assert!(!out.stderr.contains("hunter2"), "password leaked: {out:#?}");
+        let out = env.run_env(&["auth", "status"], "BASETEN_REMOTE_URL", bad);
+        out.failure(2, &[]);
+        assert!(!out.stderr.contains("hunter2"), "password leaked: {out:#?}");
+    }
+}
+
+#[test]
+fn remote_url_is_normalized_to_the_store_key() {
+    let env = Env::with_auth(&store_for("https://app.example.com"));
+    for given in [
+        "https://App.Example.COM/",
+        "https://app.example.com/",
+        "https://APP.EXAMPLE.COM",
+    ] {
+        let out = env.run(&["auth", "status", "--remote-url", given, "-o", "json"]);
+        let json = out.json();
+        out.success();
+        assert_eq!(json["host"], "https://app.example.com", "{given}");
+        assert_eq!(json["user"], "k", "{given}");
+        let out = env.run_env(&["auth", "status", "--jq", ".host"], "BASETEN_REMOTE_URL", given);
+        assert_eq!(out.success(), "\"https://app.example.com\"\n", "{given}");
+    }
+    // The default remote has nothing stored.
+    env.run(&["auth", "status"]).failure(1, &["not logged in"]);
+}
+
+#[test]
+fn loopback_http_remotes_are_accepted() {
+    for remote in [
+        "http://127.0.0.1:8080",
+        "http://localhost",
+        "http://localhost:3000",
+        "http://127.1.2.3",
+        "http://[::1]:8080",
+    ] {
+        let env = Env::with_auth(&store_for(remote));
+        let out = env.run(&["auth", "token", "--remote-url", remote]);
+        assert_eq!(out.success(), "sk-k\n", "{remote}");
+        let out = env.run(&["auth", "status", "--remote-url", &format!("{remote}/")]);
+        assert!(out.success().starts_with(&format!("{remote}\n")), "{remote}");
+    }
+}
+
+#[test]
+fn remote_flag_overrides_env() {
+    let env = Env::with_auth(&store_for("https://app.example.com"));
+    let flag = ["auth", "token", "--remote-url", "https://app.example.com"];
+    let mut cmd = env.cmd(&flag);
+    cmd.env("BASETEN_REMOTE_URL", "https://other.example.com");
+    assert_eq!(common::run(&mut cmd).success(), "sk-k\n");
+
+    let out = env.run_env(&["auth", "token"], "BASETEN_REMOTE_URL", "https://app.example.com");
+    assert_eq!(out.success(), "sk-k\n");
+
+    let mut cmd = env.cmd(&["auth", "token", "--remote-url", "https://other.example.com"]);
+    cmd.env("BASETEN_REMOTE_URL", "https://app.example.com");
+    common::run(&mut cmd).failure(1, &["not logged in", "https://other.example.com"]);
+}
+
+#[test]
+fn management_override_is_validated_and_does_not_change_the_store_key() {
+    let env = Env::with_auth(&store_for("https://app.baseten.co"));
+    let key = "BASETEN_MANAGEMENT_API_URL_OVERRIDE";
+    for bad in ["http://api.example.com", "https://api.example.com/v1", "ftp://x"] {
+        let out = env.run_env(&["auth", "status"], key, bad);
+        out.failure(2, &[key]);
+    }
+    let out = env.run_env(&["auth", "status", "--jq", ".host"], key, "http://127.0.0.1:9");
+    assert_eq!(out.success(), "\"https://app.baseten.co\"\n");
+}

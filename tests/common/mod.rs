@@ -1,0 +1,288 @@
+//! Shared helpers for the integration tests: a throw-away config directory per test
+//! ([`Env`]), a preconfigured [`Command`] for the real `baseten` binary that never sees
+//! the developer's credentials, keyring or terminal, and the captured result of a run
+//! ([`Outcome`]).
+//!
+//! Every child started through [`Env::cmd`] gets:
+//! - `BASETEN_CONFIG_DIR` pointing at an empty directory of its own ([`Env::config_dir`]),
+//! - `HOME` pointing at a (not created) directory inside the same temp dir, and no
+//!   `XDG_CONFIG_HOME`, so a fallback can never reach the real home,
+//! - no `BASETEN_API_KEY`, `BASETEN_REMOTE_URL` or `BASETEN_MANAGEMENT_API_URL_OVERRIDE`,
+//! - `DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent`, so no real keyring is touched,
+//! - stdin from `/dev/null` (or a pipe, with [`Env::run_with_stdin`]): never a terminal.
+//!
+//! Test files that also need the HTTP test server include `common/server.rs` themselves.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+/// Path of the binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_baseten");
+
+/// The default remote (SPEC §3), which is also the key fixtures are stored under.
+pub const DEFAULT_REMOTE: &str = "https://app.baseten.co";
+
+/// A store for [`DEFAULT_REMOTE`] with two plain-text accounts:
+/// `me@example.com` (OAuth, active, access token `access-abc`, expiry
+/// `2099-01-02T03:04:05Z`) and `ci-bot` (API key `sk-ci-123`).
+pub const FIXTURE: &str = r#"{
+  "version": 1,
+  "hosts": {
+    "https://app.baseten.co": {
+      "active_user": "me@example.com",
+      "users": {
+        "me@example.com": {
+          "auth_type": "oauth",
+          "oauth_credential": {
+            "access_token": "access-abc",
+            "refresh_token": "refresh-abc",
+            "expiry": "2099-01-02T03:04:05Z"
+          }
+        },
+        "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" }
+      }
+    }
+  }
+}
+"#;
+
+/// One test's private world: a temp dir holding the config directory and a fake `HOME`.
+pub struct Env {
+    dir: TempDir,
+}
+
+/// What a finished run of the binary produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Exit code; `-1` when the process was killed by a signal.
+    pub code: i32,
+    /// Everything written to stdout, as (lossy) UTF-8.
+    pub stdout: String,
+    /// Everything written to stderr, as (lossy) UTF-8.
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Converts a finished process's captured output.
+    pub fn from_output(out: Output) -> Outcome {
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing the whole outcome when it differs.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Outcome {
+        assert_eq!(self.code, code, "unexpected exit code: {self:#?}");
+        self
+    }
+
+    /// Asserts exit 0 and an empty stderr, and returns stdout.
+    #[track_caller]
+    pub fn success(&self) -> &str {
+        self.assert_code(0);
+        assert_eq!(self.stderr, "", "unexpected stderr: {self:#?}");
+        &self.stdout
+    }
+
+    /// Asserts a failure with `code`, nothing on stdout, and stderr whose first line is
+    /// `error: …` containing every one of `needles`. Returns stderr.
+    #[track_caller]
+    pub fn failure(&self, code: i32, needles: &[&str]) -> &str {
+        self.assert_code(code);
+        assert_eq!(self.stdout, "", "stdout must be empty on failure: {self:#?}");
+        let first = self.stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with("error: "), "no `error:` line: {self:#?}");
+        for needle in needles {
+            assert!(self.stderr.contains(needle), "stderr lacks {needle:?}: {self:#?}");
+        }
+        &self.stderr
+    }
+
+    /// Parses stdout as one JSON value.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
+    }
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Env::new()
+    }
+}
+
+impl Env {
+    /// A fresh environment with an empty, existing config directory and no `auth.json`.
+    pub fn new() -> Env {
+        let dir = tempfile::Builder::new()
+            .prefix("baseten-test")
+            .tempdir()
+            .expect("create temp dir");
+        fs::create_dir(dir.path().join("config")).expect("create config dir");
+        Env { dir }
+    }
+
+    /// A fresh environment whose `auth.json` holds `json`.
+    pub fn with_auth(json: &str) -> Env {
+        let env = Env::new();
+        env.write_auth(json);
+        env
+    }
+
+    /// The temp dir everything of this test lives in.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The directory `BASETEN_CONFIG_DIR` points at.
+    pub fn config_dir(&self) -> PathBuf {
+        self.root().join("config")
+    }
+
+    /// The fake `HOME` of the child (not created).
+    pub fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    /// `<config dir>/auth.json`.
+    pub fn auth_path(&self) -> PathBuf {
+        self.config_dir().join("auth.json")
+    }
+
+    /// `<config dir>/auth.json.lock`.
+    pub fn lock_path(&self) -> PathBuf {
+        self.config_dir().join("auth.json.lock")
+    }
+
+    /// Writes `auth.json` verbatim, mode 0600 like a real store (fixtures hold
+    /// plain-text secrets, and a readable file would earn a warning on stderr).
+    pub fn write_auth(&self, json: &str) {
+        self.write_auth_bytes(json.as_bytes());
+    }
+
+    /// Writes `auth.json` verbatim from raw bytes (for non-UTF-8 content), mode 0600.
+    pub fn write_auth_bytes(&self, bytes: &[u8]) {
+        let path = self.auth_path();
+        fs::write(&path, bytes).expect("write auth.json");
+        #[cfg(unix)]
+        set_mode(&path, 0o600);
+    }
+
+    /// The current `auth.json` as text; panics when it is missing or not UTF-8.
+    pub fn read_auth(&self) -> String {
+        fs::read_to_string(self.auth_path()).expect("read auth.json")
+    }
+
+    /// The current `auth.json` as raw bytes.
+    pub fn read_auth_bytes(&self) -> Vec<u8> {
+        fs::read(self.auth_path()).expect("read auth.json")
+    }
+
+    /// The current `auth.json` parsed as JSON.
+    pub fn auth_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.read_auth()).expect("auth.json is JSON")
+    }
+
+    /// A command for the binary with `args`, isolated as described in the module docs.
+    /// Adjust it further (`.env(…)`, `.env_remove(…)`) before running it.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        isolate(&mut cmd);
+        cmd.args(args)
+            .env("BASETEN_CONFIG_DIR", self.config_dir())
+            .env("HOME", self.home());
+        cmd
+    }
+
+    /// Runs the binary with `args` and stdin from `/dev/null`.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        run(&mut self.cmd(args))
+    }
+
+    /// Runs the binary with `args` and one extra environment variable.
+    pub fn run_env(&self, args: &[&str], key: &str, value: &str) -> Outcome {
+        run(self.cmd(args).env(key, value))
+    }
+
+    /// Runs the binary with `args`, feeding `input` on a pipe as stdin.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Outcome {
+        run_with_stdin(&mut self.cmd(args), input)
+    }
+}
+
+/// Clears the variables the binary reads from the parent and detaches the keyring and
+/// stdin; used by [`Env::cmd`], and by tests that build their own [`Command`] (for
+/// example through `sh -c`).
+pub fn isolate(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("BASETEN_API_KEY")
+        .env_remove("BASETEN_REMOTE_URL")
+        .env_remove("BASETEN_MANAGEMENT_API_URL_OVERRIDE")
+        .env_remove("BASETEN_CONFIG_DIR")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::null())
+}
+
+/// Runs `cmd` to completion, capturing stdout and stderr.
+pub fn run(cmd: &mut Command) -> Outcome {
+    Outcome::from_output(cmd.output().expect("run baseten"))
+}
+
+/// Runs `cmd` with `input` on a piped stdin, capturing stdout and stderr.
+pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Outcome {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn baseten");
+    let mut stdin = child.stdin.take().expect("stdin pipe");
+    // The binary may exit without reading (usage errors): a broken pipe is fine.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    Outcome::from_output(child.wait_with_output().expect("wait for baseten"))
+}
+
+/// The permission bits (`0o777` part) of `path`.
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).expect("stat").permissions().mode() & 0o777
+}
+
+/// Sets the permission bits of `path`.
+#[cfg(unix)]
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// The names in `dir`, sorted.
+pub fn list_dir(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Pretty JSON as the binary must print it under `--output json`: two-space indent and
+/// one trailing newline.
+pub fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).expect("encode") + "\n"
+}
+
+/// Compact JSON as the binary must print it under `--output jsonl`: one line.
+pub fn compact(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).expect("encode") + "\n"
+}
