@@ -81,9 +81,16 @@ impl Api {
 
     /// Starts a device flow.
     pub fn authorize(&self) -> Result<DeviceAuthorization> {
-        let resp = self.http.post_form(AUTHORIZE, &[("client_id", CLIENT_ID)], None)?;
-        let auth: DeviceAuthorization = self.http.json(AUTHORIZE, &self.http.success(AUTHORIZE, resp)?)?;
-        if auth.device_code.is_empty() || auth.user_code.is_empty() || auth.verification_uri.is_empty() {
+        let resp = self
+            .http
+            .post_form(AUTHORIZE, &[("client_id", CLIENT_ID)], None)?;
+        let auth: DeviceAuthorization = self
+            .http
+            .json(AUTHORIZE, &self.http.success(AUTHORIZE, resp)?)?;
+        if auth.device_code.is_empty()
+            || auth.user_code.is_empty()
+            || auth.verification_uri.is_empty()
+        {
             return Err(Error::failure(format!(
                 "{AUTHORIZE}: the server sent an incomplete device authorization"
             )));
@@ -141,14 +148,18 @@ impl Api {
 
     /// Revokes the OAuth session the access token belongs to.
     pub fn revoke(&self, access_token: &str) -> Result<()> {
-        let resp = self.http.post_form(LOGOUT, &[], Some(Auth::Bearer(access_token)))?;
+        let resp = self
+            .http
+            .post_form(LOGOUT, &[], Some(Auth::Bearer(access_token)))?;
         self.http.success(LOGOUT, resp).map(drop)
     }
 
     fn token(&self, resp: &Response) -> Result<TokenResponse> {
         let token: TokenResponse = self.http.json(TOKEN, resp)?;
         if token.access_token.is_empty() {
-            return Err(Error::failure(format!("{TOKEN}: the server sent an empty access token")));
+            return Err(Error::failure(format!(
+                "{TOKEN}: the server sent an empty access token"
+            )));
         }
         Ok(token)
     }

@@ -57,11 +57,17 @@ pub fn wait_for_token(
             Poll::Pending => backoff = Duration::ZERO,
             Poll::SlowDown => {
                 interval += SLOW_DOWN_STEP;
-                debug!("server asked to slow down; polling every {}s", interval.as_secs());
+                debug!(
+                    "server asked to slow down; polling every {}s",
+                    interval.as_secs()
+                );
             }
             Poll::Retry(e) => {
                 backoff = (backoff * 2).max(interval).min(MAX_BACKOFF);
-                debug!("poll failed ({e}); retrying in {}s", (interval + backoff).as_secs());
+                debug!(
+                    "poll failed ({e}); retrying in {}s",
+                    (interval + backoff).as_secs()
+                );
             }
         }
     }
@@ -97,8 +103,15 @@ mod tests {
         })
     }
 
-    fn run(interval: u64, expires: u64, script: Vec<Poll>) -> (Result<TokenResponse>, Vec<u64>, usize) {
-        let mut clock = FakeClock { now: Instant::now(), sleeps: vec![] };
+    fn run(
+        interval: u64,
+        expires: u64,
+        script: Vec<Poll>,
+    ) -> (Result<TokenResponse>, Vec<u64>, usize) {
+        let mut clock = FakeClock {
+            now: Instant::now(),
+            sleeps: vec![],
+        };
         let mut script = script.into_iter();
         let mut polls = 0;
         let r = wait_for_token(
@@ -115,7 +128,11 @@ mod tests {
 
     #[test]
     fn waits_interval_before_every_poll_and_stops_at_success() {
-        let (r, sleeps, polls) = run(2, 100, vec![Poll::Pending, Poll::Pending, token(), Poll::Pending]);
+        let (r, sleeps, polls) = run(
+            2,
+            100,
+            vec![Poll::Pending, Poll::Pending, token(), Poll::Pending],
+        );
         assert!(r.is_ok());
         assert_eq!(sleeps, [2, 2, 2]);
         assert_eq!(polls, 3);
@@ -123,7 +140,17 @@ mod tests {
 
     #[test]
     fn slow_down_raises_interval_for_all_later_polls() {
-        let (_, sleeps, _) = run(1, 100, vec![Poll::Pending, Poll::SlowDown, Poll::Pending, Poll::SlowDown, token()]);
+        let (_, sleeps, _) = run(
+            1,
+            100,
+            vec![
+                Poll::Pending,
+                Poll::SlowDown,
+                Poll::Pending,
+                Poll::SlowDown,
+                token(),
+            ],
+        );
         assert_eq!(sleeps, [1, 1, 6, 6, 11]);
     }
 

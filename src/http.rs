@@ -102,7 +102,11 @@ impl Client {
             .limit(BODY_LIMIT)
             .read_to_vec()
             .map_err(|e| self.transport(e))?;
-        debug!("{method} {}{path} → {status} ({} bytes)", self.base, body.len());
+        debug!(
+            "{method} {}{path} → {status} ({} bytes)",
+            self.base,
+            body.len()
+        );
         Ok(Response { status, body })
     }
 
@@ -173,10 +177,12 @@ fn reason(body: &[u8]) -> String {
     }
     let text = match serde_json::from_slice::<Fields>(body) {
         Ok(f) => [
-            f.error.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
+            f.error
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
             f.error_description,
             f.message,
-            f.detail.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
+            f.detail
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
         ]
         .into_iter()
         .flatten()
@@ -184,7 +190,10 @@ fn reason(body: &[u8]) -> String {
         .join(": "),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    let text = term::clean(text.trim()).split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = term::clean(text.trim())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     match text.char_indices().nth(EXCERPT) {
         _ if text.is_empty() => String::new(),
         Some((cut, _)) => format!(": {}…", &text[..cut]),
@@ -212,7 +221,10 @@ mod tests {
     fn reason_prefers_json_fields_and_sanitizes() {
         let r = reason(br#"{"error":"invalid_grant","error_description":"bad \u001b[31mcode"}"#);
         assert_eq!(r, ": invalid_grant: bad [31mcode");
-        assert_eq!(reason(b"<html>\n<b>Oops</b></html>"), ": <html> <b>Oops</b></html>");
+        assert_eq!(
+            reason(b"<html>\n<b>Oops</b></html>"),
+            ": <html> <b>Oops</b></html>"
+        );
         assert_eq!(reason(b""), "");
         assert_eq!(reason(&[b'x'; 500]).chars().count(), 2 + 200 + 1);
     }

@@ -46,7 +46,10 @@ fn run(args: Args) -> Result<()> {
     term::debug!("remote {} (API {})", remote.url, remote.api);
     let out = &args.output;
     match args.command {
-        Command::Login(login) => render(&commands::login::run(remote, login, env_key.as_deref())?, out),
+        Command::Login(login) => render(
+            &commands::login::run(remote, login, env_key.as_deref())?,
+            out,
+        ),
         Command::Logout => render(&commands::logout::run(remote)?, out),
         Command::Switch { user } => render(&commands::switch::run(remote, user)?, out),
         Command::Status => render(&commands::status::run(remote, env_key.as_deref())?, out),

@@ -108,6 +108,9 @@ mod tests {
     fn escapes_c1_and_del_in_strings() {
         let v = json!({"a": "x\u{9b}31m\u{7f}y\u{1b}"});
         assert_eq!(to_json(&v, false), r#"{"a":"x\u009b31m\u007fy\u001b"}"#);
-        assert_eq!(to_json(&v, true), "{\n  \"a\": \"x\\u009b31m\\u007fy\\u001b\"\n}");
+        assert_eq!(
+            to_json(&v, true),
+            "{\n  \"a\": \"x\\u009b31m\\u007fy\\u001b\"\n}"
+        );
     }
 }

@@ -55,7 +55,11 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), String> {
         let end = authority.find(']').ok_or("unclosed '[' in host")?;
         let host = &authority[..=end];
         let v6 = &host[1..end];
-        if v6.is_empty() || !v6.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+        if v6.is_empty()
+            || !v6
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
             return Err("invalid IPv6 host".into());
         }
         match &authority[end + 1..] {
@@ -107,23 +111,44 @@ mod tests {
     fn derives_management_base() {
         let api = |u: &str| Remote::new(normalize(u).unwrap(), None).api;
         assert_eq!(api("https://app.baseten.co"), "https://api.baseten.co");
-        assert_eq!(api("https://app.staging.baseten.co/"), "https://api.staging.baseten.co");
-        assert_eq!(api("https://example.com:8443"), "https://api.example.com:8443");
+        assert_eq!(
+            api("https://app.staging.baseten.co/"),
+            "https://api.staging.baseten.co"
+        );
+        assert_eq!(
+            api("https://example.com:8443"),
+            "https://api.example.com:8443"
+        );
     }
 
     #[test]
     fn override_replaces_base_but_not_key() {
-        let r = Remote::new("https://app.baseten.co".into(), Some("http://127.0.0.1:9".into()));
+        let r = Remote::new(
+            "https://app.baseten.co".into(),
+            Some("http://127.0.0.1:9".into()),
+        );
         assert_eq!(r.url, "https://app.baseten.co");
         assert_eq!(r.api, "http://127.0.0.1:9");
     }
 
     #[test]
     fn normalizes() {
-        assert_eq!(normalize("HTTPS://Example.COM/").as_deref(), Ok("https://example.com"));
-        assert_eq!(normalize("http://localhost:8080").as_deref(), Ok("http://localhost:8080"));
-        assert_eq!(normalize("http://127.1.2.3").as_deref(), Ok("http://127.1.2.3"));
-        assert_eq!(normalize("http://[::1]:80/").as_deref(), Ok("http://[::1]:80"));
+        assert_eq!(
+            normalize("HTTPS://Example.COM/").as_deref(),
+            Ok("https://example.com")
+        );
+        assert_eq!(
+            normalize("http://localhost:8080").as_deref(),
+            Ok("http://localhost:8080")
+        );
+        assert_eq!(
+            normalize("http://127.1.2.3").as_deref(),
+            Ok("http://127.1.2.3")
+        );
+        assert_eq!(
+            normalize("http://[::1]:80/").as_deref(),
+            Ok("http://[::1]:80")
+        );
     }
 
     #[test]

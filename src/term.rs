@@ -90,7 +90,9 @@ fn read_line() -> Result<String> {
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(0) => Err(Error::failure("no answer: end of input")),
         Ok(_) => Ok(line.trim().to_owned()),
-        Err(e) => Err(Error::failure(format!("cannot read from the terminal: {e}"))),
+        Err(e) => Err(Error::failure(format!(
+            "cannot read from the terminal: {e}"
+        ))),
     }
 }
 
@@ -207,7 +209,10 @@ mod tests {
 
     #[test]
     fn clean_strips_c0_del_and_c1() {
-        assert_eq!(clean("a\u{1b}[31mb\u{7}c\u{7f}d\u{9b}e\u{85}f\r\n"), "a[31mbcdef");
+        assert_eq!(
+            clean("a\u{1b}[31mb\u{7}c\u{7f}d\u{9b}e\u{85}f\r\n"),
+            "a[31mbcdef"
+        );
         assert_eq!(clean("plain é ✓"), "plain é ✓");
     }
 }

@@ -7,7 +7,15 @@ use common::{Env, FIXTURE, Outcome};
 
 /// Flags every leaf command must list in `--help` (SPEC §1, COMMON).
 const COMMON_FLAGS: &[&str] = &[
-    "-o", "--output", "-q", "--jq", "--remote-url", "-v", "--verbose", "-h", "--help",
+    "-o",
+    "--output",
+    "-q",
+    "--jq",
+    "--remote-url",
+    "-v",
+    "--verbose",
+    "-h",
+    "--help",
 ];
 
 /// Each leaf command with its own flags (SPEC §1).
@@ -28,7 +36,10 @@ const COMMANDS: &[(&str, &[&str])] = &[
 fn assert_usage(out: &Outcome, word: &str, usage: &str) {
     out.failure(2, &[word]);
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert!(lines[0].contains(word), "first line must name {word:?}: {out:#?}");
+    assert!(
+        lines[0].contains(word),
+        "first line must name {word:?}: {out:#?}"
+    );
     assert!(
         lines.iter().skip(1).any(|l| l.starts_with(usage)),
         "no usage line {usage:?}: {out:#?}"
@@ -163,7 +174,14 @@ fn login_web_and_api_key_are_mutually_exclusive() {
     );
     assert_usage(&out, "mutually exclusive", "Usage: baseten auth login");
     let out = env.run_env(
-        &["auth", "login", "--web=true", "--with-api-key=true", "--label", "x"],
+        &[
+            "auth",
+            "login",
+            "--web=true",
+            "--with-api-key=true",
+            "--label",
+            "x",
+        ],
         "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
         "http://127.0.0.1:1",
     );
@@ -201,8 +219,17 @@ fn usage_errors_happen_before_file_writes() {
         &["auth", "switch", "--user", "ci-bot", "-o", "yaml"],
         &["auth", "switch", "--user", "ci-bot", "extra"],
         &["auth", "switch", "--user", "ci-bot", "--jq", ".user |"],
-        &["auth", "switch", "--user", "ci-bot", "--jq", ".user", "-o", "text"],
-        &["auth", "switch", "--user", "ci-bot", "--remote-url", "ftp://x"],
+        &[
+            "auth", "switch", "--user", "ci-bot", "--jq", ".user", "-o", "text",
+        ],
+        &[
+            "auth",
+            "switch",
+            "--user",
+            "ci-bot",
+            "--remote-url",
+            "ftp://x",
+        ],
         &["auth", "logout", "--bogus"],
         &["auth", "logout", "--output=yaml"],
         &["auth", "logout", "extra"],
@@ -243,8 +270,16 @@ fn help_for_each_command_lists_its_flags() {
 #[test]
 fn help_wins_over_missing_required_flags() {
     let env = Env::with_auth(FIXTURE);
-    assert!(env.run(&["auth", "switch", "--help"]).success().contains("--user"));
-    assert!(env.run(&["auth", "login", "--help"]).success().contains("--label"));
+    assert!(
+        env.run(&["auth", "switch", "--help"])
+            .success()
+            .contains("--user")
+    );
+    assert!(
+        env.run(&["auth", "login", "--help"])
+            .success()
+            .contains("--label")
+    );
     assert_eq!(env.read_auth(), FIXTURE);
 }
 
@@ -326,7 +361,10 @@ fn bad_remote_urls_are_usage_errors() {
 #[test]
 fn remote_url_userinfo_is_rejected_without_echoing_the_password() {
     let env = Env::new();
-    for bad in ["https://user:hunter2@app.baseten.co", "https://hunter2@app.baseten.co/"] {
+    for bad in [
+        "https://user:hunter2@app.baseten.co",
+        "https://hunter2@app.baseten.co/",
+    ] {
         let out = env.run(&["auth", "status", "--remote-url", bad]);
         out.failure(2, &["Usage: baseten auth status"]);
         assert!(!out.stderr.contains("hunter2"), "password leaked: {out:#?}");
@@ -349,7 +387,11 @@ fn remote_url_is_normalized_to_the_store_key() {
         out.success();
         assert_eq!(json["host"], "https://app.example.com", "{given}");
         assert_eq!(json["user"], "k", "{given}");
-        let out = env.run_env(&["auth", "status", "--jq", ".host"], "BASETEN_REMOTE_URL", given);
+        let out = env.run_env(
+            &["auth", "status", "--jq", ".host"],
+            "BASETEN_REMOTE_URL",
+            given,
+        );
         assert_eq!(out.success(), "\"https://app.example.com\"\n", "{given}");
     }
     // The default remote has nothing stored.
@@ -369,7 +411,10 @@ fn loopback_http_remotes_are_accepted() {
         let out = env.run(&["auth", "token", "--remote-url", remote]);
         assert_eq!(out.success(), "sk-k\n", "{remote}");
         let out = env.run(&["auth", "status", "--remote-url", &format!("{remote}/")]);
-        assert!(out.success().starts_with(&format!("{remote}\n")), "{remote}");
+        assert!(
+            out.success().starts_with(&format!("{remote}\n")),
+            "{remote}"
+        );
     }
 }
 
@@ -381,7 +426,11 @@ fn remote_flag_overrides_env() {
     cmd.env("BASETEN_REMOTE_URL", "https://other.example.com");
     assert_eq!(common::run(&mut cmd).success(), "sk-k\n");
 
-    let out = env.run_env(&["auth", "token"], "BASETEN_REMOTE_URL", "https://app.example.com");
+    let out = env.run_env(
+        &["auth", "token"],
+        "BASETEN_REMOTE_URL",
+        "https://app.example.com",
+    );
     assert_eq!(out.success(), "sk-k\n");
 
     let mut cmd = env.cmd(&["auth", "token", "--remote-url", "https://other.example.com"]);
@@ -393,10 +442,18 @@ fn remote_flag_overrides_env() {
 fn management_override_is_validated_and_does_not_change_the_store_key() {
     let env = Env::with_auth(&store_for("https://app.baseten.co"));
     let key = "BASETEN_MANAGEMENT_API_URL_OVERRIDE";
-    for bad in ["http://api.example.com", "https://api.example.com/v1", "ftp://x"] {
+    for bad in [
+        "http://api.example.com",
+        "https://api.example.com/v1",
+        "ftp://x",
+    ] {
         let out = env.run_env(&["auth", "status"], key, bad);
         out.failure(2, &[key]);
     }
-    let out = env.run_env(&["auth", "status", "--jq", ".host"], key, "http://127.0.0.1:9");
+    let out = env.run_env(
+        &["auth", "status", "--jq", ".host"],
+        key,
+        "http://127.0.0.1:9",
+    );
     assert_eq!(out.success(), "\"https://app.baseten.co\"\n");
 }

@@ -150,12 +150,18 @@ pub const COMMANDS: &[CommandDef] = &[
             },
         ],
         examples: &[
-            ("Log in with a browser (OAuth device flow)", "baseten auth login --web"),
+            (
+                "Log in with a browser (OAuth device flow)",
+                "baseten auth login --web",
+            ),
             (
                 "Provide an API key on standard input",
                 "echo \"$API_KEY\" | baseten auth login --with-api-key --label ci-bot",
             ),
-            ("Print just the logged-in user's email", "baseten auth login --web --jq .email"),
+            (
+                "Print just the logged-in user's email",
+                "baseten auth login --web --jq .email",
+            ),
         ],
         output: "Text: \"Logged in as <email> (<workspace>)\". \
             JSON: user_id, email, name, workspace_name, user, auth_type.",
@@ -170,7 +176,10 @@ pub const COMMANDS: &[CommandDef] = &[
         flags: &[],
         examples: &[
             ("Log out the active account", "baseten auth logout"),
-            ("Print just the logged-out account", "baseten auth logout --jq .user"),
+            (
+                "Print just the logged-out account",
+                "baseten auth logout --jq .user",
+            ),
         ],
         output: "Text: \"Logged out <user>\". JSON: user.",
     },
@@ -189,8 +198,14 @@ pub const COMMANDS: &[CommandDef] = &[
             apply: |a, v| a.user = text(v),
         }],
         examples: &[
-            ("Switch to a specific account", "baseten auth switch --user ci-bot"),
-            ("Print just the newly active account", "baseten auth switch --user ci-bot --jq .user"),
+            (
+                "Switch to a specific account",
+                "baseten auth switch --user ci-bot",
+            ),
+            (
+                "Print just the newly active account",
+                "baseten auth switch --user ci-bot --jq .user",
+            ),
         ],
         output: "Text: \"Switched to <user>\". JSON: user.",
     },
@@ -205,7 +220,10 @@ pub const COMMANDS: &[CommandDef] = &[
         flags: &[],
         examples: &[
             ("Show the current auth status", "baseten auth status"),
-            ("Print just the auth type", "baseten auth status --jq .auth_type"),
+            (
+                "Print just the auth type",
+                "baseten auth status --jq .auth_type",
+            ),
         ],
         output: "Text: the host, \"  Logged in as <user>\", \"  Auth type: <type>\", then \
             details. JSON: host, user, auth_type, storage, source, expires_at.",
@@ -239,6 +257,9 @@ impl CommandDef {
     /// The one-line usage shown in help and after usage errors.
     pub fn usage(&self) -> String {
         let sep = if self.synopsis.is_empty() { "" } else { " " };
-        format!("Usage: baseten auth {}{sep}{} [OPTIONS]", self.name, self.synopsis)
+        format!(
+            "Usage: baseten auth {}{sep}{} [OPTIONS]",
+            self.name, self.synopsis
+        )
     }
 }

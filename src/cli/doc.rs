@@ -34,7 +34,11 @@ pub fn auth_help() -> String {
 
 /// `baseten auth <command> --help`.
 pub fn command_help(def: &CommandDef) -> String {
-    let mut s = format!("{}\n\n{}\n\nOptions:\n", wrap(def.description, 80), def.usage());
+    let mut s = format!(
+        "{}\n\n{}\n\nOptions:\n",
+        wrap(def.description, 80),
+        def.usage()
+    );
     for f in def.all_flags() {
         let _ = writeln!(s, "  {:<24}{}", flag_words(f), f.help);
     }
@@ -48,7 +52,10 @@ pub fn command_help(def: &CommandDef) -> String {
 
 /// `-o, --output FORMAT`, aligned so long-only flags line up with the others.
 pub fn flag_words(f: &FlagDef) -> String {
-    let short = f.short.map(|c| format!("-{c}, ")).unwrap_or_else(|| "    ".into());
+    let short = f
+        .short
+        .map(|c| format!("-{c}, "))
+        .unwrap_or_else(|| "    ".into());
     match f.value_name {
         Some(v) => format!("{short}--{} {v}", f.long),
         None => format!("{short}--{}", f.long),

@@ -85,7 +85,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
             return Ok(Action::Print(doc::top_help()));
         }
         Some(lexopt::Arg::Long("version")) => {
-            return Ok(Action::Print(format!("baseten {}\n", env!("CARGO_PKG_VERSION"))));
+            return Ok(Action::Print(format!(
+                "baseten {}\n",
+                env!("CARGO_PKG_VERSION")
+            )));
         }
         Some(lexopt::Arg::Value(v)) if v == "auth" => {}
         Some(arg) => return Err(top(describe(arg, "command"))),
@@ -100,7 +103,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
         }
         Some(lexopt::Arg::Value(v)) => match v.to_str().and_then(defs::command) {
             Some(def) => def,
-            None => return Err(auth(format!("unknown command {:?} for \"baseten auth\"", v))),
+            None => {
+                return Err(auth(format!(
+                    "unknown command {:?} for \"baseten auth\"",
+                    v
+                )));
+            }
         },
         Some(arg) => return Err(auth(describe(arg, "command"))),
     };
@@ -133,7 +141,10 @@ fn parse_leaf(p: &mut lexopt::Parser, def: &CommandDef) -> Result<LowArgs, Strin
                 def.all_flags().find(|f| f.long == name),
                 format!("--{name}"),
             ),
-            lexopt::Arg::Short(c) => (def.all_flags().find(|f| f.short == Some(c)), format!("-{c}")),
+            lexopt::Arg::Short(c) => (
+                def.all_flags().find(|f| f.short == Some(c)),
+                format!("-{c}"),
+            ),
             lexopt::Arg::Value(v) => return Err(format!("unexpected argument {v:?}")),
         };
         let Some(flag) = flag else {
@@ -212,7 +223,9 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     let command = match def.name {
         "login" => {
             let method = match (low.web, low.with_api_key) {
-                (true, true) => return Err("--web and --with-api-key are mutually exclusive".into()),
+                (true, true) => {
+                    return Err("--web and --with-api-key are mutually exclusive".into());
+                }
                 (true, false) => Some(LoginMethod::Web),
                 (false, true) => Some(LoginMethod::ApiKey),
                 (false, false) if interactive => None,
@@ -268,7 +281,9 @@ fn resolve_output(output: Option<&str>, jq: Option<&str>) -> Result<OutputOption
         return Err(format!("--jq cannot be used with --output {o}"));
     }
     let jq = match jq {
-        Some(expr) => Some(jq::Filter::compile(expr).map_err(|e| format!("invalid --jq expression: {e}"))?),
+        Some(expr) => {
+            Some(jq::Filter::compile(expr).map_err(|e| format!("invalid --jq expression: {e}"))?)
+        }
         None => None,
     };
     Ok(OutputOptions { format, jq })
@@ -304,7 +319,9 @@ pub fn check_label(label: &str) -> Result<(), String> {
         return Err("account label must not be empty".into());
     }
     if label.chars().count() > MAX_LABEL {
-        return Err(format!("account label is longer than {MAX_LABEL} characters"));
+        return Err(format!(
+            "account label is longer than {MAX_LABEL} characters"
+        ));
     }
     if label.chars().any(char::is_control) {
         return Err("account label must not contain control characters".into());

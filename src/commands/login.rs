@@ -94,7 +94,7 @@ pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<Lo
             (label, me, Secret::ApiKey(key))
         }
     };
-    store.save(&remote.url, &label, &secret)?;
+    store.save(&remote.url, &label, &secret, args.insecure_storage)?;
     Ok(LoginReport {
         user_id: me.user_id,
         email: me.email,
@@ -110,13 +110,25 @@ fn device_login(api: &Api) -> Result<(Me, Secret)> {
     let auth = api.authorize()?;
     let code = term::clean(&auth.user_code);
     eprintln!("First copy your one-time code: {code}");
-    eprintln!("Then open this URL in a browser: {}", term::clean(&auth.verification_uri));
+    eprintln!(
+        "Then open this URL in a browser: {}",
+        term::clean(&auth.verification_uri)
+    );
     if let Some(complete) = &auth.verification_uri_complete {
-        eprintln!("(or open {} to enter the code automatically)", term::clean(complete));
+        eprintln!(
+            "(or open {} to enter the code automatically)",
+            term::clean(complete)
+        );
     }
     eprintln!("Waiting for authorization in the browser...");
-    term::open_browser(auth.verification_uri_complete.as_deref().unwrap_or(&auth.verification_uri));
-    let interval = auth.interval.map_or(device_flow::DEFAULT_INTERVAL, Duration::from_secs);
+    term::open_browser(
+        auth.verification_uri_complete
+            .as_deref()
+            .unwrap_or(&auth.verification_uri),
+    );
+    let interval = auth
+        .interval
+        .map_or(device_flow::DEFAULT_INTERVAL, Duration::from_secs);
     let expires_in = Duration::from_secs(auth.expires_in.min(MAX_EXPIRES_IN));
     let token = device_flow::wait_for_token(interval, expires_in, &mut SystemClock, || {
         api.poll(&auth.device_code)
@@ -148,7 +160,9 @@ fn read_api_key() -> Result<String> {
             line.pop();
         }
         if line.len() > MAX_KEY {
-            return Err(Error::usage(format!("the API key is longer than {MAX_KEY} bytes")));
+            return Err(Error::usage(format!(
+                "the API key is longer than {MAX_KEY} bytes"
+            )));
         }
         String::from_utf8(line)
             .map_err(|_| Error::usage("the API key is not valid UTF-8"))?
@@ -159,7 +173,9 @@ fn read_api_key() -> Result<String> {
         return Err(Error::usage("the API key is empty"));
     }
     if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::usage("the API key must not contain spaces or control characters"));
+        return Err(Error::usage(
+            "the API key must not contain spaces or control characters",
+        ));
     }
     Ok(key)
 }

@@ -8,7 +8,7 @@ use crate::api::Api;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{Secret, Store};
+use crate::store::{AuthType, Secret, Store};
 use crate::term;
 
 /// The result of `logout`.
@@ -30,9 +30,16 @@ pub fn run(remote: &Remote) -> Result<LogoutReport> {
     let account = store
         .active(&remote.url)?
         .ok_or_else(|| Error::failure(format!("no active user for {}", remote.url)))?;
-    if let Secret::OAuth(cred) = account.secret {
-        let revoked = fresh(&store, remote, &account.label, cred)
-            .and_then(|cred| Api::new(&remote.api).revoke(&cred.access_token));
+    if account.auth_type == AuthType::OAuth {
+        let revoked = store
+            .secret(&remote.url, &account)
+            .and_then(|secret| match secret {
+                Secret::OAuth(cred) => {
+                    let cred = fresh(&store, remote, &account.label, cred)?;
+                    Api::new(&remote.api).revoke(&cred.access_token)
+                }
+                Secret::ApiKey(_) => Ok(()),
+            });
         if let Err(e) = revoked {
             term::warn(&format!("could not revoke the session on the server: {e}"));
         }

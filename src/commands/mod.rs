@@ -21,7 +21,9 @@ const EXPIRY_MARGIN: i64 = 10;
 
 /// The active account of the remote, or the "not logged in" error.
 fn require_active(store: &Store, remote: &Remote) -> Result<Account> {
-    store.active(&remote.url)?.ok_or_else(|| not_logged_in(remote))
+    store
+        .active(&remote.url)?
+        .ok_or_else(|| not_logged_in(remote))
 }
 
 /// The error for a remote without an active account (SPEC §6).
@@ -41,9 +43,11 @@ fn credential_from(token: TokenResponse, previous: Option<&str>) -> OAuthCredent
             .refresh_token
             .or_else(|| previous.map(str::to_owned))
             .unwrap_or_default(),
-        expiry: Expiry(token.expires_in.map(|s| {
-            timestamp::now().saturating_add(i64::try_from(s).unwrap_or(i64::MAX))
-        })),
+        expiry: Expiry(
+            token
+                .expires_in
+                .map(|s| timestamp::now().saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
+        ),
         extra: Default::default(),
     }
 }
@@ -55,7 +59,12 @@ fn is_expired(cred: &OAuthCredential) -> bool {
 }
 
 /// `cred`, or when it has expired a refreshed pair, saved before it is returned.
-fn fresh(store: &Store, remote: &Remote, label: &str, cred: OAuthCredential) -> Result<OAuthCredential> {
+fn fresh(
+    store: &Store,
+    remote: &Remote,
+    label: &str,
+    cred: OAuthCredential,
+) -> Result<OAuthCredential> {
     if !is_expired(&cred) {
         return Ok(cred);
     }

@@ -7,7 +7,7 @@ use super::{API_KEY_ENV, not_logged_in};
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{Secret, Storage, Store};
+use crate::store::{AuthType, Secret, Storage, Store};
 use crate::term::debug;
 use crate::timestamp;
 
@@ -76,16 +76,26 @@ pub fn run(remote: &Remote, env_key: Option<&str>) -> Result<StatusReport> {
             stored_user: Some(stored),
         });
     }
-    let account = Store::open()?
+    let store = Store::open()?;
+    let account = store
         .active(&remote.url)?
         .ok_or_else(|| not_logged_in(remote))?;
-    let expires_at = match &account.secret {
-        Secret::OAuth(cred) => cred.expiry.0.map(timestamp::format),
-        Secret::ApiKey(_) => None,
+    // Only OAuth accounts have an expiry, and reading it may mean asking the keyring;
+    // status still answers when that fails.
+    let expires_at = match account.auth_type {
+        AuthType::OAuth => match store.secret(&remote.url, &account) {
+            Ok(Secret::OAuth(cred)) => cred.expiry.0.map(timestamp::format),
+            Ok(Secret::ApiKey(_)) => None,
+            Err(e) => {
+                debug!("expiry unknown: {e}");
+                None
+            }
+        },
+        AuthType::ApiKey => None,
     };
     Ok(StatusReport {
         host: remote.url.clone(),
-        auth_type: account.secret.auth_type().as_str(),
+        auth_type: account.auth_type.as_str(),
         user: Some(account.label),
         storage: Some(account.storage),
         source: Source::Store,

@@ -33,8 +33,8 @@ pub fn run(remote: &Remote, env_key: Option<String>) -> Result<TokenReport> {
     }
     let store = Store::open()?;
     let account = require_active(&store, remote)?;
-    let auth_type = account.secret.auth_type().as_str();
-    let token = match account.secret {
+    let auth_type = account.auth_type.as_str();
+    let token = match store.secret(&remote.url, &account)? {
         Secret::ApiKey(key) => key,
         Secret::OAuth(cred) => fresh(&store, remote, &account.label, cred)?.access_token,
     };

@@ -152,11 +152,6 @@ impl FileStore {
         })
     }
 
-    /// The path of `auth.json`, for messages.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Reads the file; a missing file is an empty store. Never writes.
     pub fn load(&self) -> Result<AuthFile> {
         let bytes = match fs::read(&self.path) {
@@ -166,9 +161,8 @@ impl FileStore {
         };
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Error::failure(format!("{} is not valid UTF-8", self.path.display())))?;
-        let file: AuthFile = serde_json::from_str(text).map_err(|e| {
-            Error::failure(format!("{} is corrupt: {e}", self.path.display()))
-        })?;
+        let file: AuthFile = serde_json::from_str(text)
+            .map_err(|e| Error::failure(format!("{} is corrupt: {e}", self.path.display())))?;
         self.warn_if_exposed(&file);
         Ok(file)
     }
@@ -176,9 +170,8 @@ impl FileStore {
     /// Runs `change` on the current contents under the lock and saves the result
     /// atomically. Nothing is written when `change` fails.
     pub fn update<T>(&self, change: impl FnOnce(&mut AuthFile) -> Result<T>) -> Result<T> {
-        create_private_dir(&self.dir).map_err(|e| {
-            Error::failure(format!("cannot create {}: {e}", self.dir.display()))
-        })?;
+        create_private_dir(&self.dir)
+            .map_err(|e| Error::failure(format!("cannot create {}: {e}", self.dir.display())))?;
         let _lock = self.lock()?;
         let mut file = self.load()?;
         let out = change(&mut file)?;
@@ -216,7 +209,10 @@ impl FileStore {
                     )));
                 }
                 Err(fs::TryLockError::Error(e)) => {
-                    return Err(Error::failure(format!("cannot lock {}: {e}", path.display())));
+                    return Err(Error::failure(format!(
+                        "cannot lock {}: {e}",
+                        path.display()
+                    )));
                 }
             }
         }
@@ -237,9 +233,15 @@ impl FileStore {
                 }
             }
         }
-        let tmp = self.dir.join(format!("auth.json.{}.tmp", std::process::id()));
+        let tmp = self
+            .dir
+            .join(format!("auth.json.{}.tmp", std::process::id()));
         let written = (|| {
-            let mut f = private_options().write(true).create(true).truncate(true).open(&tmp)?;
+            let mut f = private_options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
             set_private(&f)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
@@ -266,9 +268,11 @@ impl FileStore {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let has_secret = file.hosts.values().flat_map(|h| h.users.values()).any(|u| {
-                u.api_key.is_some() || u.oauth_credential.is_some()
-            });
+            let has_secret = file
+                .hosts
+                .values()
+                .flat_map(|h| h.users.values())
+                .any(|u| u.api_key.is_some() || u.oauth_credential.is_some());
             let mode = fs::metadata(&self.path).map(|m| m.permissions().mode());
             if has_secret && mode.is_ok_and(|m| m & 0o077 != 0) {
                 term::warn(&format!(

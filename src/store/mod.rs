@@ -1,14 +1,21 @@
 //! The credential store: which accounts exist per remote, which one is active, and where
-//! each secret lives. `file` owns `auth.json`; this module owns the rules that say which
-//! copy of a secret is current.
+//! each secret lives. `file` owns `auth.json`, `keyring` the system keyring; this module
+//! owns the rules that combine them (SPEC §7): the keyring first unless told otherwise,
+//! a plain-text fallback with a warning, and exactly one current copy of every secret.
 
 pub mod file;
+pub mod keyring;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::term::{self, debug};
 pub use file::{AuthType, Expiry, OAuthCredential};
 use file::{FileStore, UserEntry};
+
+/// The warning printed when a secret has to go to the file instead of the keyring.
+const FALLBACK_WARNING: &str =
+    "could not store credentials in system keyring, storing in plain text";
 
 /// A stored secret.
 pub enum Secret {
@@ -24,6 +31,21 @@ impl Secret {
         match self {
             Secret::ApiKey(_) => AuthType::ApiKey,
             Secret::OAuth(_) => AuthType::OAuth,
+        }
+    }
+
+    /// The keyring form: the key itself, or the token pair as compact JSON.
+    fn encode(&self) -> String {
+        match self {
+            Secret::ApiKey(key) => key.clone(),
+            Secret::OAuth(cred) => serde_json::to_string(cred).unwrap_or_default(),
+        }
+    }
+
+    fn decode(auth_type: AuthType, text: String) -> Option<Secret> {
+        match auth_type {
+            AuthType::ApiKey => Some(Secret::ApiKey(text)),
+            AuthType::OAuth => serde_json::from_str(&text).ok().map(Secret::OAuth),
         }
     }
 }
@@ -46,11 +68,11 @@ impl Storage {
     }
 }
 
-/// A stored account with its secret.
+/// A stored account as `auth.json` describes it; the secret is read separately.
 pub struct Account {
     pub label: String,
+    pub auth_type: AuthType,
     pub storage: Storage,
-    pub secret: Secret,
 }
 
 /// The credential store of this machine.
@@ -70,47 +92,78 @@ impl Store {
     pub fn accounts(&self, remote: &str) -> Result<(Vec<String>, Option<String>)> {
         let file = self.file.load()?;
         Ok(match file.hosts.get(remote) {
-            Some(h) => (h.users.keys().cloned().collect(), h.active().map(str::to_owned)),
+            Some(h) => (
+                h.users.keys().cloned().collect(),
+                h.active().map(str::to_owned),
+            ),
             None => (Vec::new(), None),
         })
     }
 
-    /// The active account of `remote` with its secret, if there is one.
+    /// The active account of `remote`, if there is one. Reads only `auth.json`.
     pub fn active(&self, remote: &str) -> Result<Option<Account>> {
         let file = self.file.load()?;
-        let Some(host) = file.hosts.get(remote) else {
-            return Ok(None);
-        };
-        let Some(label) = host.active() else {
-            return Ok(None);
-        };
-        let entry = &host.users[label];
-        let (secret, storage) = self.read_secret(label, entry)?;
-        Ok(Some(Account {
-            label: label.to_owned(),
-            storage,
-            secret,
+        let host = file.hosts.get(remote);
+        Ok(host.and_then(|h| {
+            let label = h.active()?;
+            let entry = &h.users[label];
+            Some(Account {
+                label: label.to_owned(),
+                auth_type: entry.auth_type,
+                storage: storage_of(entry),
+            })
         }))
     }
 
-    /// The plain-text copy when the entry has one.
-    fn read_secret(&self, label: &str, entry: &UserEntry) -> Result<(Secret, Storage)> {
-        let secret = match (entry.auth_type, &entry.api_key, &entry.oauth_credential) {
-            (AuthType::ApiKey, Some(key), _) => Secret::ApiKey(key.clone()),
-            (AuthType::OAuth, _, Some(cred)) => Secret::OAuth(cred.clone()),
-            _ => {
-                return Err(Error::failure(format!(
-                    "no stored secret for account {label:?} in {}; run `baseten auth login` again",
-                    self.file.path().display()
-                )));
-            }
-        };
-        Ok((secret, Storage::File))
+    /// The account's secret: the plain-text copy when the entry has one, else the keyring.
+    pub fn secret(&self, remote: &str, account: &Account) -> Result<Secret> {
+        let file = self.file.load()?;
+        let entry = file
+            .hosts
+            .get(remote)
+            .and_then(|h| h.users.get(&account.label))
+            .ok_or_else(|| Error::failure(format!("account {:?} was removed", account.label)))?;
+        self.read_secret(remote, &account.label, entry)
+    }
+
+    fn read_secret(&self, remote: &str, label: &str, entry: &UserEntry) -> Result<Secret> {
+        match (entry.auth_type, &entry.api_key, &entry.oauth_credential) {
+            (AuthType::ApiKey, Some(key), _) => return Ok(Secret::ApiKey(key.clone())),
+            (AuthType::OAuth, _, Some(cred)) => return Ok(Secret::OAuth(cred.clone())),
+            _ => {}
+        }
+        let text = keyring::get(&keyring::service(remote), label).map_err(|e| {
+            Error::failure(format!(
+                "cannot read the credentials of {label:?} from the system keyring: {}",
+                e.0
+            ))
+        })?;
+        let text = text.ok_or_else(|| {
+            Error::failure(format!(
+                "no credentials for {label:?} in the system keyring; run `baseten auth login` again"
+            ))
+        })?;
+        Secret::decode(entry.auth_type, text).ok_or_else(|| {
+            Error::failure(format!(
+                "the keyring item of {label:?} is not a valid OAuth credential"
+            ))
+        })
     }
 
     /// Stores `secret` under `label` for `remote` and makes it the active account,
-    /// replacing any earlier credential of that label. Returns where it landed.
-    pub fn save(&self, remote: &str, label: &str, secret: &Secret) -> Result<Storage> {
+    /// replacing any earlier credential of that label. Returns where the secret landed.
+    pub fn save(
+        &self,
+        remote: &str,
+        label: &str,
+        secret: &Secret,
+        insecure: bool,
+    ) -> Result<Storage> {
+        let storage = if insecure {
+            Storage::File
+        } else {
+            self.write_keyring(remote, label, secret)
+        };
         self.file.update(|file| {
             let host = file.hosts.entry(remote.to_owned()).or_default();
             let entry = host
@@ -122,16 +175,20 @@ impl Store {
                     oauth_credential: None,
                     extra: Default::default(),
                 });
-            put_plain(entry, secret);
+            put(entry, secret, storage);
             host.active_user = Some(label.to_owned());
             Ok(())
         })?;
-        Ok(Storage::File)
+        if insecure {
+            self.forget_keyring_item(remote, label);
+        }
+        Ok(storage)
     }
 
     /// Replaces an OAuth account's token pair with the result of `refresh`, under the
     /// store lock so that two runs never both spend the same single-use refresh token:
-    /// `refresh` sees the current pair and returns `None` when it is still good.
+    /// `refresh` sees the current pair and returns `None` when it is still good. The new
+    /// pair goes where the old one was.
     pub fn refresh(
         &self,
         remote: &str,
@@ -144,19 +201,21 @@ impl Store {
                 .get_mut(remote)
                 .and_then(|h| h.users.get_mut(label))
                 .ok_or_else(|| Error::failure(format!("account {label:?} was removed")))?;
-            let current = match self.read_secret(label, entry)?.0 {
-                Secret::OAuth(c) => c,
-                Secret::ApiKey(_) => {
-                    return Err(Error::failure(format!("account {label:?} is not an OAuth account")));
-                }
+            let Secret::OAuth(current) = self.read_secret(remote, label, entry)? else {
+                return Err(Error::failure(format!(
+                    "account {label:?} is not an OAuth account"
+                )));
             };
-            Ok(match refresh(&current)? {
-                Some(new) => {
-                    put_plain(entry, &Secret::OAuth(new.clone()));
-                    new
-                }
-                None => current,
-            })
+            let Some(new) = refresh(&current)? else {
+                return Ok(current);
+            };
+            let secret = Secret::OAuth(new.clone());
+            let storage = match storage_of(entry) {
+                Storage::Keyring => self.write_keyring(remote, label, &secret),
+                Storage::File => Storage::File,
+            };
+            put(entry, &secret, storage);
+            Ok(new)
         })
     }
 
@@ -175,7 +234,8 @@ impl Store {
         })
     }
 
-    /// Deletes `label`'s credentials for `remote`; the remote is left with no active account.
+    /// Deletes `label`'s credentials for `remote` (keyring item and file entry); the
+    /// remote is left with no active account.
     pub fn remove(&self, remote: &str, label: &str) -> Result<()> {
         self.file.update(|file| {
             if let Some(host) = file.hosts.get_mut(remote) {
@@ -183,21 +243,50 @@ impl Store {
                 host.active_user = None;
             }
             Ok(())
-        })
+        })?;
+        self.forget_keyring_item(remote, label);
+        Ok(())
+    }
+
+    /// Tries the keyring; on failure warns and says the file must hold the secret.
+    fn write_keyring(&self, remote: &str, label: &str, secret: &Secret) -> Storage {
+        match keyring::set(&keyring::service(remote), label, &secret.encode()) {
+            Ok(()) => Storage::Keyring,
+            Err(_) => {
+                term::warn(FALLBACK_WARNING);
+                Storage::File
+            }
+        }
+    }
+
+    /// Best-effort removal of a keyring item that is no longer the current copy.
+    fn forget_keyring_item(&self, remote: &str, label: &str) {
+        if let Err(e) = keyring::delete(&keyring::service(remote), label) {
+            debug!("keyring item of {label:?} not removed: {}", e.0);
+        }
     }
 }
 
-/// Writes the secret into the entry in plain text.
-fn put_plain(entry: &mut UserEntry, secret: &Secret) {
+/// Where an entry's secret is: a plain-text copy wins over the keyring.
+fn storage_of(entry: &UserEntry) -> Storage {
+    if entry.api_key.is_some() || entry.oauth_credential.is_some() {
+        Storage::File
+    } else {
+        Storage::Keyring
+    }
+}
+
+/// Records `secret` in the entry: in plain text for [`Storage::File`]; for
+/// [`Storage::Keyring`] the entry keeps only the auth type, so the keyring holds the one
+/// current copy.
+fn put(entry: &mut UserEntry, secret: &Secret, storage: Storage) {
     entry.auth_type = secret.auth_type();
-    match secret {
-        Secret::ApiKey(key) => {
-            entry.api_key = Some(key.clone());
-            entry.oauth_credential = None;
-        }
-        Secret::OAuth(cred) => {
-            entry.api_key = None;
-            entry.oauth_credential = Some(cred.clone());
+    entry.api_key = None;
+    entry.oauth_credential = None;
+    if storage == Storage::File {
+        match secret {
+            Secret::ApiKey(key) => entry.api_key = Some(key.clone()),
+            Secret::OAuth(cred) => entry.oauth_credential = Some(cred.clone()),
         }
     }
 }

@@ -54,7 +54,11 @@ fn main() -> ExitCode {
         }
     }
     let _ = std::fs::remove_dir_all(&config);
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// The demo server's API: approves the device code after a few polls.

@@ -97,11 +97,17 @@ impl Outcome {
     #[track_caller]
     pub fn failure(&self, code: i32, needles: &[&str]) -> &str {
         self.assert_code(code);
-        assert_eq!(self.stdout, "", "stdout must be empty on failure: {self:#?}");
+        assert_eq!(
+            self.stdout, "",
+            "stdout must be empty on failure: {self:#?}"
+        );
         let first = self.stderr.lines().next().unwrap_or_default();
         assert!(first.starts_with("error: "), "no `error:` line: {self:#?}");
         for needle in needles {
-            assert!(self.stderr.contains(needle), "stderr lacks {needle:?}: {self:#?}");
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}: {self:#?}"
+            );
         }
         &self.stderr
     }
@@ -270,7 +276,12 @@ pub fn set_mode(path: &Path, mode: u32) {
 pub fn list_dir(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .expect("read dir")
-        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
     names

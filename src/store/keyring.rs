@@ -1,0 +1,169 @@
+//! The system keyring (Secret Service on Linux, Keychain on macOS, Credential Manager on
+//! Windows), always under a deadline: every call runs on a worker thread, and a keyring
+//! that does not answer in time counts as unavailable for the rest of the run. A missing
+//! keyring (no session bus, no provider, locked with no way to prompt) fails fast by
+//! itself; a wedged one would otherwise hang the program forever.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use keyring_core::{CredentialStore, Entry, Error as KError};
+
+use crate::term::{self, debug};
+
+/// Wait for a keyring when nobody could be answering an unlock prompt.
+const SHORT_WAIT: Duration = Duration::from_secs(3);
+/// Wait when a person at a terminal with a display may be looking at an unlock prompt.
+const LONG_WAIT: Duration = Duration::from_secs(60);
+
+/// Set once a call has timed out: later calls fail at once instead of waiting again.
+static WEDGED: AtomicBool = AtomicBool::new(false);
+/// The platform store, opened on first use.
+static STORE: OnceLock<Arc<CredentialStore>> = OnceLock::new();
+
+/// Why the keyring could not do what was asked. The text never holds a secret.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+/// The keyring service name for a remote: `baseten:<remote>`.
+pub fn service(remote: &str) -> String {
+    format!("baseten:{remote}")
+}
+
+/// Reads the secret stored for `user` under `service`; `None` when there is no item.
+pub fn get(service: &str, user: &str) -> Result<Option<String>, Unavailable> {
+    let (service, user) = (service.to_owned(), user.to_owned());
+    call("read", move || {
+        match entry(&service, &user)?.get_password() {
+            Ok(s) => Ok(Some(s)),
+            Err(KError::NoEntry) => Ok(None),
+            // Several items match (another program added one with extra attributes): any
+            // readable one is the account's secret.
+            Err(KError::Ambiguous(entries)) => {
+                Ok(entries.iter().find_map(|e| e.get_password().ok()))
+            }
+            Err(e) => Err(e),
+        }
+    })
+}
+
+/// Stores `secret` for `user` under `service`, replacing what was there.
+pub fn set(service: &str, user: &str, secret: &str) -> Result<(), Unavailable> {
+    let (service, user, secret) = (service.to_owned(), user.to_owned(), secret.to_owned());
+    call("write", move || {
+        let e = entry(&service, &user)?;
+        match e.set_password(&secret) {
+            Err(KError::Ambiguous(entries)) => {
+                for dup in entries {
+                    dup.delete_credential()?;
+                }
+                e.set_password(&secret)
+            }
+            other => other,
+        }
+    })
+}
+
+/// Deletes every item for `user` under `service`; no item is not an error.
+pub fn delete(service: &str, user: &str) -> Result<(), Unavailable> {
+    let (service, user) = (service.to_owned(), user.to_owned());
+    call("delete", move || {
+        match entry(&service, &user)?.delete_credential() {
+            Ok(()) | Err(KError::NoEntry) => Ok(()),
+            Err(KError::Ambiguous(entries)) => {
+                entries.iter().try_for_each(|e| e.delete_credential())
+            }
+            Err(e) => Err(e),
+        }
+    })
+}
+
+/// The entry for an account, labelled the way the reference CLI labels its items.
+fn entry(service: &str, user: &str) -> keyring_core::Result<Entry> {
+    let store = match STORE.get() {
+        Some(s) => s,
+        None => {
+            let opened = open_store()?;
+            STORE.get_or_init(|| opened)
+        }
+    };
+    let label = format!("Password for '{user}' on '{service}'");
+    let mut modifiers = HashMap::new();
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        modifiers.insert("label", label.as_str());
+    }
+    Entry::new_in_store_with_modifiers(store, service, user, &modifiers)
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(dbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(target_os = "macos")]
+fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(windows)]
+fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+/// Runs `op` on a worker thread and waits for it at most the deadline.
+fn call<T: Send + 'static>(
+    what: &str,
+    op: impl FnOnce() -> keyring_core::Result<T> + Send + 'static,
+) -> Result<T, Unavailable> {
+    if WEDGED.load(Ordering::Relaxed) {
+        return Err(Unavailable("the keyring did not answer earlier".into()));
+    }
+    let wait = deadline();
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            let _ = tx.send(op());
+        });
+    if let Err(e) = spawned {
+        return Err(Unavailable(format!("cannot start a keyring thread: {e}")));
+    }
+    let result = match rx.recv_timeout(wait) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Unavailable(describe(&e))),
+        Err(_) => {
+            WEDGED.store(true, Ordering::Relaxed);
+            Err(Unavailable(format!("no answer within {}s", wait.as_secs())))
+        }
+    };
+    if let Err(Unavailable(why)) = &result {
+        debug!("keyring {what} failed: {why}");
+    }
+    result
+}
+
+/// Error text without the secret-bearing payloads some variants carry.
+fn describe(e: &KError) -> String {
+    match e {
+        KError::BadEncoding(_) => "the stored item is not UTF-8".into(),
+        KError::BadDataFormat(_, _) => "the stored item is malformed".into(),
+        KError::Ambiguous(items) => format!("{} items match", items.len()),
+        other => other.to_string(),
+    }
+}
+
+/// How long to wait for the keyring: long only when someone may be answering a prompt.
+fn deadline() -> Duration {
+    let display = cfg!(any(target_os = "macos", windows))
+        || ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if display && term::stdin_is_terminal() {
+        LONG_WAIT
+    } else {
+        SHORT_WAIT
+    }
+}

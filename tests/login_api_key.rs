@@ -1,0 +1,358 @@
+//! `baseten auth login --with-api-key` against the local test server (SPEC §4, §5, §8):
+//! the request it sends, what it prints, what it stores, and how it fails.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use common::{Env, Outcome};
+use serde_json::{Value, json};
+use server::{Queue, Reply, Server};
+
+const ME: &str = "/v1/users/me";
+const ME_BODY: &str =
+    r#"{"user_id":"u-42","email":"me@example.com","name":"Me Myself","workspace_name":"Acme"}"#;
+
+/// A server whose `who am I` answers `reply` (and 404 for everything else).
+fn me_server(reply: Reply) -> Server {
+    let queue = Queue::new();
+    queue.push("GET", ME, reply);
+    Server::start(queue.handler())
+}
+
+/// `baseten auth login --with-api-key --insecure-storage <extra>` pointed at `server`,
+/// with `key_line` on stdin.
+fn login(env: &Env, server: &Server, extra: &[&str], key_line: &str) -> Outcome {
+    let mut args = vec!["auth", "login", "--with-api-key", "--insecure-storage"];
+    args.extend_from_slice(extra);
+    common::run_with_stdin(&mut pointed(env, server, &args), key_line)
+}
+
+fn pointed<'a>(env: &Env, server: &Server, args: &[&str]) -> std::process::Command {
+    let mut cmd = env.cmd(args);
+    cmd.env("BASETEN_REMOTE_URL", server.url())
+        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url())
+        .env("BROWSER", "true");
+    cmd
+}
+
+/// `hosts[<server url>]` of the stored `auth.json`.
+fn host(env: &Env, server: &Server) -> Value {
+    env.auth_json()["hosts"][server.url()].clone()
+}
+
+#[track_caller]
+fn assert_no_secret(out: &Outcome, secret: &str) {
+    assert!(!out.stdout.contains(secret), "secret on stdout: {out:#?}");
+    assert!(!out.stderr.contains(secret), "secret on stderr: {out:#?}");
+}
+
+#[test]
+fn sends_the_key_and_user_agent_prints_and_stores_the_account() {
+    let env = Env::new();
+    let server = me_server(Reply::json(200, ME_BODY));
+    let out = login(&env, &server, &["--label", "ci"], "sk-live-0001\n");
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Logged in as me@example.com (Acme)\n");
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    let r = &requests[0];
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", ME));
+    assert_eq!(r.header("authorization"), Some("Api-Key sk-live-0001"));
+    assert_eq!(
+        r.header("user-agent"),
+        Some(concat!("baseten-rs/", env!("CARGO_PKG_VERSION")))
+    );
+
+    let host = host(&env, &server);
+    assert_eq!(host["active_user"], "ci");
+    assert_eq!(host["users"]["ci"]["auth_type"], "api_key");
+    assert_eq!(host["users"]["ci"]["api_key"], "sk-live-0001");
+    assert_eq!(host["users"].as_object().unwrap().len(), 1);
+}
+
+#[test]
+fn json_result_has_the_user_fields_label_and_auth_type() {
+    let env = Env::new();
+    let server = me_server(Reply::json(200, ME_BODY));
+    let out = login(
+        &env,
+        &server,
+        &["--label", "ci", "-o", "json"],
+        "sk-live-0002\n",
+    );
+    out.assert_code(0);
+    assert_eq!(
+        out.json(),
+        json!({
+            "user_id": "u-42",
+            "email": "me@example.com",
+            "name": "Me Myself",
+            "workspace_name": "Acme",
+            "user": "ci",
+            "auth_type": "api_key",
+        }),
+        "{out:#?}"
+    );
+    assert_eq!(out.stdout, common::pretty(&out.json()));
+}
+
+#[test]
+fn the_key_is_trimmed_and_only_the_first_line_is_read() {
+    let env = Env::new();
+    let server = me_server(Reply::json(200, ME_BODY));
+    let out = login(
+        &env,
+        &server,
+        &["--label", "ci"],
+        "  sk-live-0003 \t\nsecond-line\n",
+    );
+    out.assert_code(0);
+    assert_eq!(
+        server.requests()[0].header("authorization"),
+        Some("Api-Key sk-live-0003")
+    );
+    assert_eq!(
+        host(&env, &server)["users"]["ci"]["api_key"],
+        "sk-live-0003"
+    );
+}
+
+#[test]
+fn null_and_absent_user_fields_print_empty_in_text() {
+    let env = Env::new();
+    let server = me_server(Reply::json(
+        200,
+        r#"{"user_id":null,"email":"only@example.com"}"#,
+    ));
+    let out = login(&env, &server, &["--label", "ci"], "sk-live-0004\n");
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Logged in as only@example.com ()\n");
+
+    let server = me_server(Reply::json(200, r#"{"email":null,"workspace_name":null}"#));
+    let out = login(&env, &server, &["--label", "ci"], "sk-live-0004\n");
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Logged in as  ()\n");
+    assert_eq!(
+        host(&env, &server)["users"]["ci"]["api_key"],
+        "sk-live-0004"
+    );
+}
+
+/// SPEC §2: the login JSON fields are strings (only §6 names null fields), and §4 says a
+/// null or absent `who am I` field prints empty.
+#[test]
+#[ignore = "BUG: login JSON prints null (not \"\") for null/absent who-am-I fields"]
+fn null_and_absent_user_fields_are_empty_strings_in_json() {
+    let env = Env::new();
+    let server = me_server(Reply::json(
+        200,
+        r#"{"user_id":null,"email":"only@example.com"}"#,
+    ));
+    let out = login(
+        &env,
+        &server,
+        &["--label", "ci", "-o", "json"],
+        "sk-live-0005\n",
+    );
+    out.assert_code(0);
+    assert_eq!(
+        out.json(),
+        json!({
+            "user_id": "",
+            "email": "only@example.com",
+            "name": "",
+            "workspace_name": "",
+            "user": "ci",
+            "auth_type": "api_key",
+        }),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn a_rejected_key_exits_3_and_stores_nothing() {
+    for status in [401, 403] {
+        let env = Env::new();
+        let server = me_server(Reply::json(status, r#"{"error":"invalid api key"}"#));
+        let out = login(&env, &server, &["--label", "ci"], "sk-bad-0006\n");
+        out.failure(3, &[]);
+        assert_no_secret(&out, "sk-bad-0006");
+        assert!(
+            !env.auth_path().exists(),
+            "auth.json written after {status}"
+        );
+        assert_eq!(server.requests().len(), 1);
+    }
+}
+
+#[test]
+fn a_rejected_key_leaves_an_existing_store_byte_identical() {
+    let env = Env::with_auth(common::FIXTURE);
+    let before = env.read_auth_bytes();
+    let server = me_server(Reply::json(401, r#"{"error":"unauthorized"}"#));
+    // Same label as a stored account, and under the fixture's own remote too.
+    let out = login(&env, &server, &["--label", "ci-bot"], "sk-bad-0007\n");
+    out.failure(3, &[]);
+    assert_eq!(env.read_auth_bytes(), before);
+    let out = common::run_with_stdin(
+        pointed(
+            &env,
+            &server,
+            &[
+                "auth",
+                "login",
+                "--with-api-key",
+                "--label",
+                "ci-bot",
+                "--insecure-storage",
+            ],
+        )
+        .env("BASETEN_REMOTE_URL", common::DEFAULT_REMOTE),
+        "sk-bad-0007\n",
+    );
+    out.failure(3, &[]);
+    assert_eq!(env.read_auth_bytes(), before);
+}
+
+#[test]
+fn http_errors_map_to_exit_codes_and_store_nothing() {
+    for (status, code) in [(404, 4), (422, 5), (400, 5), (500, 6), (503, 6)] {
+        let env = Env::new();
+        let server = me_server(Reply::json(status, r#"{"detail":"nope"}"#));
+        let out = login(&env, &server, &["--label", "ci"], "sk-live-0008\n");
+        out.failure(code, &[]);
+        assert_no_secret(&out, "sk-live-0008");
+        assert!(
+            !env.auth_path().exists(),
+            "auth.json written after {status}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_key_is_a_usage_error_without_a_request() {
+    for input in ["", "\n", "   \t \n", "\nsk-on-second-line\n"] {
+        let env = Env::new();
+        let server = me_server(Reply::json(200, ME_BODY));
+        let out = login(&env, &server, &["--label", "ci"], input);
+        out.failure(2, &["empty"]);
+        assert!(server.requests().is_empty(), "request made for {input:?}");
+        assert!(!env.auth_path().exists());
+    }
+}
+
+#[test]
+fn a_missing_label_without_a_terminal_is_a_usage_error_without_a_request() {
+    let env = Env::new();
+    let server = me_server(Reply::json(200, ME_BODY));
+    let out = login(&env, &server, &[], "sk-live-0009\n");
+    out.failure(2, &["--label"]);
+    assert_no_secret(&out, "sk-live-0009");
+    assert!(server.requests().is_empty(), "{:#?}", server.requests());
+    assert!(!env.auth_path().exists());
+}
+
+#[test]
+fn logging_in_again_under_a_label_replaces_its_credential() {
+    let env = Env::new();
+    let server = me_server(Reply::json(200, ME_BODY));
+    login(&env, &server, &["--label", "ci"], "sk-first-0010\n").assert_code(0);
+    login(&env, &server, &["--label", "ci"], "sk-second-0010\n").assert_code(0);
+    let host = host(&env, &server);
+    assert_eq!(host["active_user"], "ci");
+    let users = host["users"].as_object().unwrap();
+    assert_eq!(users.len(), 1, "{host:#}");
+    assert_eq!(users["ci"]["api_key"], "sk-second-0010");
+    assert!(!env.read_auth().contains("sk-first-0010"));
+}
+
+#[test]
+fn a_second_label_adds_an_account_and_makes_it_active() {
+    let env = Env::new();
+    let server = me_server(Reply::json(200, ME_BODY));
+    login(&env, &server, &["--label", "one"], "sk-one-0011\n").assert_code(0);
+    assert_eq!(host(&env, &server)["active_user"], "one");
+    login(&env, &server, &["--label", "two"], "sk-two-0011\n").assert_code(0);
+    let host = host(&env, &server);
+    assert_eq!(host["active_user"], "two");
+    let users = host["users"].as_object().unwrap();
+    assert_eq!(users.len(), 2, "{host:#}");
+    assert_eq!(users["one"]["api_key"], "sk-one-0011");
+    assert_eq!(users["two"]["api_key"], "sk-two-0011");
+}
+
+#[test]
+fn login_with_baseten_api_key_set_warns_that_it_keeps_precedence() {
+    let env = Env::new();
+    let server = me_server(Reply::json(200, ME_BODY));
+    let out = common::run_with_stdin(
+        pointed(
+            &env,
+            &server,
+            &[
+                "auth",
+                "login",
+                "--with-api-key",
+                "--label",
+                "ci",
+                "--insecure-storage",
+            ],
+        )
+        .env("BASETEN_API_KEY", "sk-env-0012"),
+        "sk-stdin-0012\n",
+    );
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Logged in as me@example.com (Acme)\n");
+    let warning = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("warning:"))
+        .unwrap_or_else(|| panic!("no warning: {out:#?}"));
+    assert!(warning.contains("BASETEN_API_KEY"), "{out:#?}");
+    assert!(warning.contains("precedence"), "{out:#?}");
+    assert_no_secret(&out, "sk-env-0012");
+    assert_no_secret(&out, "sk-stdin-0012");
+    // The key being logged in is the one validated and stored, not the variable.
+    assert_eq!(
+        server.requests()[0].header("authorization"),
+        Some("Api-Key sk-stdin-0012")
+    );
+    assert_eq!(
+        host(&env, &server)["users"]["ci"]["api_key"],
+        "sk-stdin-0012"
+    );
+}
+
+#[test]
+fn the_key_never_appears_on_stdout_or_stderr() {
+    const KEY: &str = "sk-very-secret-0013";
+    let cases: [(Reply, &[&str]); 6] = [
+        (Reply::json(200, ME_BODY), &["--label", "ci"]),
+        (
+            Reply::json(200, ME_BODY),
+            &["--label", "ci", "-o", "json", "-v"],
+        ),
+        (
+            Reply::json(200, ME_BODY),
+            &["--label", "ci", "-o", "jsonl", "--verbose"],
+        ),
+        (
+            Reply::json(401, r#"{"error":"unauthorized"}"#),
+            &["--label", "ci", "-v"],
+        ),
+        (
+            Reply::json(500, "<html>oops</html>"),
+            &["--label", "ci", "-v"],
+        ),
+        (Reply::close(), &["--label", "ci", "-v"]),
+    ];
+    for (reply, extra) in cases {
+        let env = Env::new();
+        let server = me_server(reply);
+        let out = login(&env, &server, extra, &format!("{KEY}\n"));
+        assert_no_secret(&out, KEY);
+        assert!(!server.requests().is_empty(), "{out:#?}");
+    }
+}

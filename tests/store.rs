@@ -1,0 +1,335 @@
+//! The `auth.json` half of the credential store (SPEC §7): unknown keys survive a
+//! rewrite, file modes, where the file lives, corrupt files, atomic writes and the lock.
+
+mod common;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Env, FIXTURE};
+use serde_json::{Value, json};
+
+/// [`FIXTURE`] with keys this program does not know at every level.
+fn with_unknown_keys() -> Value {
+    let mut file: Value = serde_json::from_str(FIXTURE).unwrap();
+    file["x_top"] = json!({ "nested": [1, "two", null], "flag": true });
+    let host = &mut file["hosts"]["https://app.baseten.co"];
+    host["x_host"] = json!("kept");
+    host["users"]["ci-bot"]["x_entry"] = json!({ "created": "2024-01-01", "n": 7 });
+    host["users"]["me@example.com"]["oauth_credential"]["x_cred"] = json!(["a"]);
+    file["hosts"]["https://other.example.com"] = json!({
+        "active_user": "",
+        "users": {},
+        "x_other": 1
+    });
+    file
+}
+
+#[test]
+fn unknown_keys_survive_a_rewrite() {
+    let before = with_unknown_keys();
+    let env = Env::with_auth(&serde_json::to_string_pretty(&before).unwrap());
+    env.run(&["auth", "switch", "--user", "ci-bot"]).success();
+    let after = env.auth_json();
+
+    assert_eq!(after["x_top"], before["x_top"]);
+    let (b, a) = (
+        &before["hosts"]["https://app.baseten.co"],
+        &after["hosts"]["https://app.baseten.co"],
+    );
+    assert_eq!(a["x_host"], b["x_host"]);
+    assert_eq!(
+        a["users"]["ci-bot"]["x_entry"],
+        b["users"]["ci-bot"]["x_entry"]
+    );
+    assert_eq!(
+        a["users"]["me@example.com"]["oauth_credential"]["x_cred"],
+        b["users"]["me@example.com"]["oauth_credential"]["x_cred"]
+    );
+    assert_eq!(
+        after["hosts"]["https://other.example.com"]["x_other"],
+        before["hosts"]["https://other.example.com"]["x_other"]
+    );
+    assert_eq!(a["active_user"], "ci-bot");
+
+    // Nothing else changed either: only active_user differs.
+    let mut expected = before.clone();
+    expected["hosts"]["https://app.baseten.co"]["active_user"] = json!("ci-bot");
+    let mut got = after.clone();
+    // Another client may write `""` for "no active user"; either form is fine.
+    if got["hosts"]["https://other.example.com"]
+        .get("active_user")
+        .is_none()
+    {
+        got["hosts"]["https://other.example.com"]["active_user"] = json!("");
+    }
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn version_and_layout_are_kept_on_rewrite() {
+    let env = Env::with_auth(FIXTURE);
+    env.run(&["auth", "switch", "--user", "ci-bot"]).success();
+    let after = env.auth_json();
+    assert_eq!(after["version"], 1);
+    let user = &after["hosts"]["https://app.baseten.co"]["users"]["me@example.com"];
+    assert_eq!(user["auth_type"], "oauth");
+    assert_eq!(user["oauth_credential"]["expiry"], "2099-01-02T03:04:05Z");
+    assert_eq!(user["oauth_credential"]["refresh_token"], "refresh-abc");
+}
+
+/// `sh -c 'umask 000; exec "$0" "$@"' BIN args…`, isolated like [`Env::cmd`].
+#[cfg(unix)]
+fn with_umask_000(env: &Env, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    common::isolate(&mut cmd);
+    cmd.arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(common::BIN)
+        .args(args)
+        .env("BASETEN_CONFIG_DIR", env.config_dir())
+        .env("HOME", env.home());
+    cmd
+}
+
+#[cfg(unix)]
+#[test]
+fn auth_json_is_0600_whatever_the_umask() {
+    let env = Env::with_auth(FIXTURE);
+    common::set_mode(&env.auth_path(), 0o644);
+    // Prove the umask really is 000 in the child.
+    let mut probe = Command::new("sh");
+    probe.arg("-c").arg("umask 000; umask");
+    let umask = common::run(&mut probe);
+    assert_eq!(umask.stdout.trim(), "0000");
+
+    let out = common::run(&mut with_umask_000(
+        &env,
+        &["auth", "switch", "--user", "ci-bot"],
+    ));
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Switched to ci-bot\n");
+    assert_eq!(common::mode(&env.auth_path()), 0o600);
+    let lock = env.lock_path();
+    if lock.exists() {
+        assert_eq!(common::mode(&lock) & 0o077, 0, "lock file open to others");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn corrupt_store_is_an_error_naming_the_path() {
+    for bytes in [&b"{not json"[..], b"\xff\xfe\x00garbage\x80", b"[]"] {
+        let env = Env::new();
+        env.write_auth_bytes(bytes);
+        let path = env.auth_path().display().to_string();
+        for args in [
+            &["auth", "status"][..],
+            &["auth", "token"],
+            &["auth", "switch", "--user", "ci-bot"],
+            &["auth", "logout"],
+        ] {
+            let out = env.run(args);
+            out.failure(1, &[&path]);
+            assert_eq!(env.read_auth_bytes(), bytes, "{args:?} touched the file");
+        }
+        let names = common::list_dir(&env.config_dir());
+        assert!(
+            names
+                .iter()
+                .all(|n| n == "auth.json" || n == "auth.json.lock"),
+            "{names:?}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_store_is_an_error_naming_the_path() {
+    let env = Env::with_auth(FIXTURE);
+    // A directory where the file should be cannot be read as a file, even by root.
+    fs::remove_file(env.auth_path()).unwrap();
+    fs::create_dir(env.auth_path()).unwrap();
+    let path = env.auth_path().display().to_string();
+    env.run(&["auth", "status"]).failure(1, &[&path]);
+    env.run(&["auth", "switch", "--user", "ci-bot"])
+        .failure(1, &[&path]);
+    env.run(&["auth", "logout"]).failure(1, &[&path]);
+    assert!(env.auth_path().is_dir());
+}
+
+#[test]
+fn xdg_config_home_is_used_without_baseten_config_dir() {
+    let env = Env::new();
+    let xdg = env.root().join("xdg");
+    fs::create_dir_all(xdg.join("baseten")).unwrap();
+    let file = xdg.join("baseten").join("auth.json");
+    fs::write(&file, FIXTURE).unwrap();
+    #[cfg(unix)]
+    common::set_mode(&file, 0o600);
+
+    let run = |args: &[&str]| {
+        let mut cmd = env.cmd(args);
+        cmd.env_remove("BASETEN_CONFIG_DIR")
+            .env("XDG_CONFIG_HOME", &xdg);
+        common::run(&mut cmd)
+    };
+    assert_eq!(run(&["auth", "token"]).success(), "access-abc\n");
+    run(&["auth", "switch", "--user", "ci-bot"]).success();
+    let stored: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        stored["hosts"]["https://app.baseten.co"]["active_user"],
+        "ci-bot"
+    );
+    assert!(!env.auth_path().exists());
+    assert!(!env.home().exists());
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+#[test]
+fn home_dot_config_is_the_fallback() {
+    let env = Env::new();
+    let dir = env.home().join(".config").join("baseten");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("auth.json"), FIXTURE).unwrap();
+    common::set_mode(&dir.join("auth.json"), 0o600);
+    let mut cmd = env.cmd(&["auth", "token"]);
+    cmd.env_remove("BASETEN_CONFIG_DIR");
+    assert_eq!(common::run(&mut cmd).success(), "access-abc\n");
+}
+
+#[test]
+fn baseten_config_dir_wins_over_xdg() {
+    let env = Env::with_auth(FIXTURE);
+    let xdg = env.root().join("xdg");
+    let out = env.run_env(&["auth", "token"], "XDG_CONFIG_HOME", xdg.to_str().unwrap());
+    assert_eq!(out.success(), "access-abc\n");
+    assert!(!xdg.exists());
+}
+
+#[test]
+fn no_temp_files_are_left_behind() {
+    let env = Env::with_auth(FIXTURE);
+    for user in ["ci-bot", "me@example.com", "ci-bot"] {
+        env.run(&["auth", "switch", "--user", user]).success();
+    }
+    env.run(&["auth", "switch", "--user", "nobody"])
+        .failure(1, &["not found"]);
+    env.run(&["auth", "status"]).success();
+    env.run(&["auth", "logout"]).success();
+    let names = common::list_dir(&env.config_dir());
+    assert!(
+        names == ["auth.json"] || names == ["auth.json", "auth.json.lock"],
+        "{names:?}"
+    );
+}
+
+#[test]
+fn parallel_switches_lose_nothing() {
+    let env = Env::with_auth(FIXTURE);
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let user = if i % 2 == 0 {
+                "ci-bot"
+            } else {
+                "me@example.com"
+            };
+            env.cmd(&["auth", "switch", "--user", user])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let file = env.auth_json();
+    let users = &file["hosts"]["https://app.baseten.co"]["users"];
+    assert_eq!(users["ci-bot"]["api_key"], "sk-ci-123");
+    assert_eq!(
+        users["me@example.com"]["oauth_credential"]["access_token"],
+        "access-abc"
+    );
+}
+
+/// Opens the store's lock file and takes an exclusive lock on it, as another
+/// `baseten` would.
+fn hold_lock(env: &Env) -> File {
+    let lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(env.lock_path())
+        .unwrap();
+    lock.lock().unwrap();
+    lock
+}
+
+#[test]
+fn a_held_lock_times_out_with_a_clear_error() {
+    let env = Env::with_auth(FIXTURE);
+    let lock = hold_lock(&env);
+    let start = Instant::now();
+    let out = env.run(&["auth", "switch", "--user", "ci-bot", "-v"]);
+    let waited = start.elapsed();
+    drop(lock);
+
+    out.assert_code(1);
+    assert_eq!(out.stdout, "");
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains("lock"),
+        "{out:#?}"
+    );
+    // It waited a bounded while instead of failing at once or hanging.
+    assert!(waited >= Duration::from_secs(1), "gave up after {waited:?}");
+    assert!(waited < Duration::from_secs(30), "waited {waited:?}");
+    assert_eq!(env.read_auth(), FIXTURE);
+}
+
+#[test]
+fn a_released_lock_lets_the_writer_through() {
+    let env = Env::with_auth(FIXTURE);
+    let lock = hold_lock(&env);
+    let mut child = env
+        .cmd(&["auth", "switch", "--user", "ci-bot", "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).unwrap();
+        assert!(n > 0, "stderr ended before the wait was logged: {seen}");
+        seen.push_str(&line);
+        if line.contains("waiting for the lock") {
+            break;
+        }
+    }
+    // The writer is blocked on the lock: the file is still the fixture.
+    assert_eq!(env.read_auth(), FIXTURE);
+    drop(lock);
+
+    stderr.read_to_string(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(status.success(), "{status:?}: {seen}");
+    assert_eq!(stdout, "Switched to ci-bot\n");
+    assert_eq!(
+        env.auth_json()["hosts"]["https://app.baseten.co"]["active_user"],
+        "ci-bot"
+    );
+}
