@@ -21,6 +21,7 @@ pub enum Error {
 }
 
 /// Exit code after Ctrl-C; the signal handler in `term` exits with it directly.
+#[cfg(unix)]
 pub const INTERRUPTED: i32 = 130;
 
 /// Shorthand used across the crate.

@@ -190,10 +190,9 @@ fn reason(body: &[u8]) -> String {
         .join(": "),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    let text = term::clean(text.trim())
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    // Whitespace (newlines included) becomes single spaces before other controls go.
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = term::clean(&text);
     match text.char_indices().nth(EXCERPT) {
         _ if text.is_empty() => String::new(),
         Some((cut, _)) => format!(": {}…", &text[..cut]),

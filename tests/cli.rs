@@ -302,7 +302,7 @@ fn auth_help_lists_the_five_commands() {
         for cmd in ["login", "logout", "switch", "status", "token"] {
             assert!(
                 text.lines()
-                    .any(|l| l.trim_start().split_whitespace().next() == Some(cmd)),
+                    .any(|l| l.split_whitespace().next() == Some(cmd)),
                 "{args:?} does not list {cmd}:\n{text}"
             );
         }
@@ -317,7 +317,7 @@ fn top_help_mentions_auth() {
     assert!(text.contains("Usage: baseten"), "{text}");
     assert!(
         text.lines()
-            .any(|l| l.trim_start().split_whitespace().next() == Some("auth")),
+            .any(|l| l.split_whitespace().next() == Some("auth")),
         "{text}"
     );
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::term::{self, debug};
+use crate::term::debug;
 use crate::timestamp;
 
 /// How long a writer waits for another process's lock before giving up.
@@ -275,7 +275,7 @@ impl FileStore {
                 .any(|u| u.api_key.is_some() || u.oauth_credential.is_some());
             let mode = fs::metadata(&self.path).map(|m| m.permissions().mode());
             if has_secret && mode.is_ok_and(|m| m & 0o077 != 0) {
-                term::warn(&format!(
+                crate::term::warn(&format!(
                     "{} holds plain-text credentials and is readable by other users; run `chmod 600` on it",
                     self.path.display()
                 ));

@@ -297,3 +297,18 @@ pub fn pretty(value: &serde_json::Value) -> String {
 pub fn compact(value: &serde_json::Value) -> String {
     serde_json::to_string(value).expect("encode") + "\n"
 }
+
+impl Env {
+    /// Like [`Env::cmd`], but the child keeps this test process's own
+    /// `DBUS_SESSION_BUS_ADDRESS` (or has none when the test process has none), so it
+    /// reaches the real Secret Service that `tests/with-secret-service.sh` started. For
+    /// the keyring tests only; everything else stays isolated.
+    pub fn cmd_with_session_bus(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(args);
+        match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
+            Some(address) => cmd.env("DBUS_SESSION_BUS_ADDRESS", address),
+            None => cmd.env_remove("DBUS_SESSION_BUS_ADDRESS"),
+        };
+        cmd
+    }
+}
