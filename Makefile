@@ -1,13 +1,39 @@
 # baseten: build, test, lint, demo. `make test` is what CI runs.
 
-CARGO  ?= cargo
-BIN    := target/release/baseten
+CARGO   ?= cargo
+BIN     := target/release/baseten
+MUSL    := x86_64-unknown-linux-musl
+STATIC  := target/$(MUSL)/release/baseten
+PREFIX  ?= /usr/local
+DESTDIR ?=
 
-.PHONY: build test lint demo clean
+.PHONY: build static install test lint demo bench clean
 
 ## build: the release binary (target/release/baseten)
 build:
 	$(CARGO) build --release --locked
+
+## static: a fully static x86_64 musl binary (target/x86_64-unknown-linux-musl/release/baseten);
+## adds the rustup target and musl-tools when missing
+static:
+	@rustup target list --installed 2>/dev/null | grep -qx $(MUSL) || rustup target add $(MUSL)
+	@command -v musl-gcc >/dev/null || { \
+		echo "installing musl-tools (needed to build the vendored libdbus)" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >/dev/null; }
+	$(CARGO) build --release --locked --target $(MUSL)
+
+## install: binary, man page, completions and licences under $(DESTDIR)$(PREFIX)
+install: build
+	install -Dm755 $(BIN) $(DESTDIR)$(PREFIX)/bin/baseten
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(BIN) man > $(DESTDIR)$(PREFIX)/share/man/man1/baseten.1
+	$(BIN) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/baseten
+	$(BIN) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_baseten
+	$(BIN) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/baseten.fish
+	install -Dm644 -t $(DESTDIR)$(PREFIX)/share/licenses/baseten LICENSE-MIT LICENSE-APACHE
 
 ## test: every test; the keyring tests run against a private gnome-keyring when
 ## dbus-run-session, gnome-keyring-daemon and secret-tool are installed (CI installs them),

@@ -31,7 +31,7 @@ owner() {
 printf '%s' 'throwaway-test-keyring-password' \
   | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
 pid=""
-for _ in $(seq 100); do pid=$(owner); [ -n "$pid" ] && break; sleep 0.05; done
+for _ in $(seq 100); do pid=$(owner || true); [ -n "$pid" ] && break; sleep 0.05; done
 [ -n "$pid" ] || { echo "with-secret-service: gnome-keyring did not start" >&2; exit 1; }
 echo -n probe | secret-tool store --label=probe baseten-probe 1 && secret-tool clear baseten-probe 1
 export BASETEN_TEST_SECRET_SERVICE=1

@@ -243,6 +243,79 @@ pub const COMMANDS: &[CommandDef] = &[
     },
 ];
 
+/// Top-level commands besides `auth`'s leaves: `(name, synopsis, summary)`.
+pub const TOP_COMMANDS: &[(&str, &str, &str)] = &[
+    (
+        "auth",
+        "<command> [OPTIONS]",
+        "Log in to Baseten and manage credentials",
+    ),
+    (
+        "completion",
+        "bash|zsh|fish",
+        "Print a shell completion script",
+    ),
+    ("man", "", "Print the man page (roff)"),
+];
+
+/// Shells `baseten completion` writes scripts for.
+pub const SHELLS: &[&str] = &["bash", "zsh", "fish"];
+
+/// Environment variables the program reads: `(name, meaning)`.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "BASETEN_API_KEY",
+        "An API key that overrides stored credentials.",
+    ),
+    (
+        "BASETEN_REMOTE_URL",
+        "The remote (default https://app.baseten.co); --remote-url overrides it.",
+    ),
+    (
+        "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
+        "The management API base; by default derived from the remote (app. becomes api.).",
+    ),
+    (
+        "BASETEN_CONFIG_DIR",
+        "The config directory holding auth.json.",
+    ),
+    (
+        "XDG_CONFIG_HOME",
+        "Locates the default config directory ($XDG_CONFIG_HOME/baseten).",
+    ),
+    (
+        "HOME",
+        "Locates the default config directory (~/.config/baseten).",
+    ),
+    ("BROWSER", "The program that opens the login page."),
+    (
+        "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY",
+        "Proxy settings, in either case.",
+    ),
+    (
+        "SSL_CERT_FILE, SSL_CERT_DIR",
+        "Extra trust roots; the system trust store is used by default.",
+    ),
+];
+
+/// Exit codes: `(code, meaning)`.
+pub const EXIT_CODES: &[(&str, &str)] = &[
+    ("0", "success"),
+    (
+        "1",
+        "general failure: not logged in, unknown account, network failure, corrupt store, jq runtime error",
+    ),
+    ("2", "usage error"),
+    (
+        "3",
+        "authentication failed: server 401/403, device flow denied or expired",
+    ),
+    ("4", "not found (404)"),
+    ("5", "rejected by the server (other 4xx)"),
+    ("6", "server error (5xx)"),
+    ("130", "interrupted (Ctrl-C)"),
+];
+
 /// Looks a leaf command up by name.
 pub fn command(name: &str) -> Option<&'static CommandDef> {
     COMMANDS.iter().find(|c| c.name == name)

@@ -1,30 +1,33 @@
-//! Help text generated from the command table, so it always matches what is parsed.
+//! Everything generated from the command table: `--help` texts, the man page and the
+//! shell completion scripts. None of them can drift from what the parser accepts.
 
 use std::fmt::Write;
 
-use super::defs::{COMMANDS, CommandDef, FlagDef};
+use super::defs::{COMMANDS, CommandDef, ENVIRONMENT, EXIT_CODES, FlagDef, SHELLS, TOP_COMMANDS};
 
 /// Usage line of the top-level command.
 pub const TOP_USAGE: &str = "Usage: baseten <command> [OPTIONS]";
 /// Usage line of `baseten auth`.
 pub const AUTH_USAGE: &str = "Usage: baseten auth <command> [OPTIONS]";
+/// What `baseten auth` is about, for help and the man page.
+const AUTH_ABOUT: &str = "Log in, log out and manage Baseten credentials. Credentials are \
+    stored in the system keyring when available, with a plain-text fallback in the config \
+    directory.";
 
 /// `baseten --help`.
 pub fn top_help() -> String {
-    format!(
-        "baseten: the Baseten command line\n\n{TOP_USAGE}\n\nCommands:\n  auth    \
-         Log in to Baseten and manage credentials\n\nOptions:\n  -h, --help       Show help\n      \
-         --version    Show the version\n\nRun 'baseten auth --help' for the auth commands.\n"
-    )
+    let mut s = format!("baseten: the Baseten command line\n\n{TOP_USAGE}\n\nCommands:\n");
+    for (name, _, about) in TOP_COMMANDS {
+        let _ = writeln!(s, "  {name:<12}{about}");
+    }
+    s.push_str("\nOptions:\n  -h, --help      Show help\n      --version   Show the version\n");
+    s.push_str("\nRun 'baseten auth --help' for the auth commands.\n");
+    s
 }
 
 /// `baseten auth --help`.
 pub fn auth_help() -> String {
-    let mut s = format!(
-        "Log in, log out and manage Baseten credentials. Credentials are stored in the system \
-         keyring when available, with a plain-text fallback in the config directory.\n\n\
-         {AUTH_USAGE}\n\nCommands:\n"
-    );
+    let mut s = format!("{}\n\n{AUTH_USAGE}\n\nCommands:\n", wrap(AUTH_ABOUT, 80));
     for c in COMMANDS {
         let _ = writeln!(s, "  {:<8}{}", c.name, c.about);
     }
@@ -46,12 +49,16 @@ pub fn command_help(def: &CommandDef) -> String {
     for (what, line) in def.examples {
         let _ = writeln!(s, "  # {what}\n  {line}\n");
     }
-    let _ = writeln!(s, "Output:\n{}", wrap(def.output, 80));
+    let _ = writeln!(
+        s,
+        "Output:\n  {}",
+        wrap(def.output, 78).replace('\n', "\n  ")
+    );
     s
 }
 
 /// `-o, --output FORMAT`, aligned so long-only flags line up with the others.
-pub fn flag_words(f: &FlagDef) -> String {
+fn flag_words(f: &FlagDef) -> String {
     let short = f
         .short
         .map(|c| format!("-{c}, "))
@@ -78,4 +85,280 @@ fn wrap(text: &str, width: usize) -> String {
         line += word.len();
     }
     out
+}
+
+/// The man page, `baseten.1`, in roff.
+pub fn man_page() -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        ".TH BASETEN 1 \"\" \"baseten {}\" \"User Commands\"",
+        env!("CARGO_PKG_VERSION")
+    );
+    s.push_str(".SH NAME\nbaseten \\- log in to Baseten and manage credentials\n.SH SYNOPSIS\n");
+    for c in COMMANDS {
+        let args = format!("{} [OPTIONS]", c.synopsis);
+        let _ = writeln!(s, ".B baseten auth {}\n{}\n.br", c.name, roff(args.trim()));
+    }
+    for (name, synopsis, _) in &TOP_COMMANDS[1..] {
+        let _ = writeln!(s, ".B baseten {name} {}\n.br", roff(synopsis));
+    }
+    s.push_str(".B baseten\n\\-\\-help | \\-\\-version\n");
+    let _ = writeln!(s, ".SH DESCRIPTION\n{}", roff(AUTH_ABOUT));
+    s.push_str(
+        "Results go to standard output; prompts, the URL to open, warnings and errors go to \
+         standard error.\n.SH COMMANDS\n",
+    );
+    for c in COMMANDS {
+        let _ = writeln!(
+            s,
+            ".SS \"baseten auth {}\"\n{}",
+            c.name,
+            roff(c.description)
+        );
+        for f in c.flags {
+            man_flag(&mut s, f);
+        }
+        let _ = writeln!(s, ".PP\nOutput: {}", roff(c.output));
+    }
+    for (name, synopsis, about) in &TOP_COMMANDS[1..] {
+        let _ = writeln!(
+            s,
+            ".SS \"baseten {name} {}\"\n{}.",
+            roff(synopsis),
+            roff(about)
+        );
+    }
+    s.push_str(".SH OPTIONS\nEvery auth command accepts:\n");
+    for f in super::defs::COMMON {
+        man_flag(&mut s, f);
+    }
+    s.push_str(".SH ENVIRONMENT\n");
+    for (name, meaning) in ENVIRONMENT {
+        let _ = writeln!(s, ".TP\n.B {}\n{}", roff(name), roff(meaning));
+    }
+    s.push_str(
+        ".SH FILES\n.TP\n.I $BASETEN_CONFIG_DIR/auth.json\nAccounts per remote and the active \
+         one; secrets only when stored in plain text. Default directory: \
+         $XDG_CONFIG_HOME/baseten or ~/.config/baseten (macOS: ~/Library/Application \
+         Support/baseten; Windows: %AppData%\\ebaseten). Mode 0600 in a 0700 directory.\n\
+         .TP\n.I auth.json.lock\nLock file held while auth.json is changed.\n.TP\n\
+         .B keyring\nItems with service baseten:<remote> and account <label>.\n.SH EXIT STATUS\n",
+    );
+    for (code, meaning) in EXIT_CODES {
+        let _ = writeln!(s, ".TP\n.B {code}\n{}", roff(meaning));
+    }
+    s.push_str(".SH EXAMPLES\n");
+    for c in COMMANDS {
+        for (what, line) in c.examples {
+            let _ = writeln!(
+                s,
+                ".PP\n{}:\n.RS\n.nf\n{}\n.fi\n.RE",
+                roff(what),
+                roff(line)
+            );
+        }
+    }
+    s
+}
+
+fn man_flag(s: &mut String, f: &FlagDef) {
+    let _ = writeln!(
+        s,
+        ".TP\n.B {}\n{}",
+        roff(flag_words(f).trim_start()),
+        roff(f.help)
+    );
+    if !f.choices.is_empty() {
+        let _ = writeln!(s, "One of: {}.", f.choices.join(", "));
+    }
+}
+
+/// Escapes text for roff: backslashes, hyphens, and a leading `.` or `'`.
+fn roff(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
+}
+
+/// The completion script for `shell` (one of [`SHELLS`]).
+pub fn completion(shell: &str) -> String {
+    match shell {
+        "bash" => bash(),
+        "zsh" => zsh(),
+        _ => fish(),
+    }
+}
+
+fn names(items: impl Iterator<Item = &'static str>) -> String {
+    items.collect::<Vec<_>>().join(" ")
+}
+
+/// Every spelling of a leaf command's flags, for word lists.
+fn flag_spellings(c: &CommandDef) -> String {
+    let mut words = Vec::new();
+    for f in c.all_flags() {
+        words.push(format!("--{}", f.long));
+        if let Some(short) = f.short {
+            words.push(format!("-{short}"));
+        }
+    }
+    words.join(" ")
+}
+
+fn bash() -> String {
+    let mut s = String::from("# bash completion for baseten\n_baseten() {\n");
+    s.push_str("    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n");
+    let _ = writeln!(
+        s,
+        "    if [[ $COMP_CWORD -eq 1 ]]; then\n        COMPREPLY=($(compgen -W \"{} --help --version\" -- \"$cur\"))\n        return\n    fi",
+        names(TOP_COMMANDS.iter().map(|t| t.0))
+    );
+    let _ = writeln!(
+        s,
+        "    case ${{COMP_WORDS[1]}} in\n        completion) [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n        auth) ;;\n        *) return ;;\n    esac",
+        SHELLS.join(" ")
+    );
+    let _ = writeln!(
+        s,
+        "    if [[ $COMP_CWORD -eq 2 ]]; then\n        COMPREPLY=($(compgen -W \"{} --help\" -- \"$cur\"))\n        return\n    fi",
+        names(COMMANDS.iter().map(|c| c.name))
+    );
+    s.push_str("    case $prev in\n");
+    let mut valued: Vec<String> = Vec::new();
+    for c in COMMANDS {
+        for f in c.all_flags().filter(|f| f.value_name.is_some()) {
+            let mut pat = format!("--{}", f.long);
+            if let Some(short) = f.short {
+                pat = format!("-{short}|{pat}");
+            }
+            if valued.contains(&pat) {
+                continue;
+            }
+            let action = if f.choices.is_empty() {
+                "return".to_owned()
+            } else {
+                format!(
+                    "COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return",
+                    f.choices.join(" ")
+                )
+            };
+            let _ = writeln!(s, "        {pat}) {action} ;;");
+            valued.push(pat);
+        }
+    }
+    s.push_str("    esac\n    local flags\n    case ${COMP_WORDS[2]} in\n");
+    for c in COMMANDS {
+        let _ = writeln!(s, "        {}) flags=\"{}\" ;;", c.name, flag_spellings(c));
+    }
+    s.push_str(
+        "        *) return ;;\n    esac\n    COMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n}\ncomplete -F _baseten baseten\n",
+    );
+    s
+}
+
+/// Text inside a zsh `_arguments` description: brackets and quotes escaped.
+fn zsh_text(text: &str) -> String {
+    text.replace('\'', "'\\''")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+        .replace(':', "\\:")
+}
+
+fn zsh() -> String {
+    let mut s = String::from("#compdef baseten\n# zsh completion for baseten\n_baseten() {\n");
+    s.push_str("    if (( CURRENT == 2 )); then\n        local -a cmds\n        cmds=(\n");
+    for (name, _, about) in TOP_COMMANDS {
+        let _ = writeln!(s, "            '{name}:{}'", zsh_text(about));
+    }
+    s.push_str("        )\n        _describe 'command' cmds\n        return\n    fi\n");
+    let _ = writeln!(
+        s,
+        "    case $words[2] in\n        completion) (( CURRENT == 3 )) && _values 'shell' {}; return ;;\n        auth) ;;\n        *) return ;;\n    esac",
+        SHELLS.join(" ")
+    );
+    s.push_str("    if (( CURRENT == 3 )); then\n        local -a subs\n        subs=(\n");
+    for c in COMMANDS {
+        let _ = writeln!(s, "            '{}:{}'", c.name, zsh_text(c.about));
+    }
+    s.push_str("        )\n        _describe 'auth command' subs\n        return\n    fi\n");
+    s.push_str("    words=(${words[3,-1]})\n    (( CURRENT -= 2 ))\n    case $words[1] in\n");
+    for c in COMMANDS {
+        let _ = writeln!(s, "        {})\n            _arguments \\", c.name);
+        for f in c.all_flags() {
+            let help = zsh_text(f.help);
+            let value = match (f.value_name, f.choices) {
+                (None, _) => String::new(),
+                (Some(v), []) => format!(":{v}: "),
+                (Some(v), choices) => format!(":{v}:({})", choices.join(" ")),
+            };
+            let eq = if f.value_name.is_some() { "=" } else { "" };
+            match f.short {
+                Some(short) => {
+                    let plus = if f.value_name.is_some() { "+" } else { "" };
+                    let _ = writeln!(
+                        s,
+                        "                '(-{short} --{long})'{{-{short}{plus},--{long}{eq}}}'[{help}]{value}' \\",
+                        long = f.long
+                    );
+                }
+                None => {
+                    let _ = writeln!(s, "                '--{}{eq}[{help}]{value}' \\", f.long);
+                }
+            }
+        }
+        s.push_str("            ;;\n");
+    }
+    s.push_str("    esac\n}\n_baseten \"$@\"\n");
+    s
+}
+
+/// Text inside a fish single-quoted string.
+fn fish_text(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+fn fish() -> String {
+    let mut s = String::from("# fish completion for baseten\ncomplete -c baseten -f\n");
+    for (name, _, about) in TOP_COMMANDS {
+        let _ = writeln!(
+            s,
+            "complete -c baseten -n __fish_use_subcommand -a {name} -d '{}'",
+            fish_text(about)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "complete -c baseten -n '__fish_seen_subcommand_from completion' -a '{}'",
+        SHELLS.join(" ")
+    );
+    let leaves = names(COMMANDS.iter().map(|c| c.name));
+    for c in COMMANDS {
+        let _ = writeln!(
+            s,
+            "complete -c baseten -n '__fish_seen_subcommand_from auth; and not __fish_seen_subcommand_from {leaves}' -a {} -d '{}'",
+            c.name,
+            fish_text(c.about)
+        );
+        for f in c.all_flags() {
+            let mut line = format!(
+                "complete -c baseten -n '__fish_seen_subcommand_from auth; and __fish_seen_subcommand_from {}' -l {}",
+                c.name, f.long
+            );
+            if let Some(short) = f.short {
+                let _ = write!(line, " -s {short}");
+            }
+            if f.value_name.is_some() {
+                line.push_str(" -x");
+            }
+            if !f.choices.is_empty() {
+                let _ = write!(line, " -a '{}'", f.choices.join(" "));
+            }
+            let _ = writeln!(s, "{line} -d '{}'", fish_text(f.help));
+        }
+    }
+    s
 }

@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 
-use super::defs::{self, CommandDef, FlagDef, FlagValue};
+use super::defs::{self, CommandDef, FlagDef, FlagValue, SHELLS};
 use super::doc;
 use crate::commands::login::LoginArgs;
 use crate::error::{Error, Result};
@@ -91,6 +91,25 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
             )));
         }
         Some(lexopt::Arg::Value(v)) if v == "auth" => {}
+        Some(lexopt::Arg::Value(v)) if v == "man" => {
+            return only_positionals(&mut p, 0)
+                .map(|_| Action::Print(doc::man_page()))
+                .map_err(top);
+        }
+        Some(lexopt::Arg::Value(v)) if v == "completion" => {
+            let shell = only_positionals(&mut p, 1).map_err(top)?;
+            return match shell.first().map(String::as_str) {
+                Some(sh) if SHELLS.contains(&sh) => Ok(Action::Print(doc::completion(sh))),
+                Some(sh) => Err(top(format!(
+                    "unknown shell {sh:?}: expected one of {}",
+                    SHELLS.join(", ")
+                ))),
+                None => Err(top(format!(
+                    "missing shell: expected one of {}",
+                    SHELLS.join(", ")
+                ))),
+            };
+        }
         Some(arg) => return Err(top(describe(arg, "command"))),
     }
     let auth = |message: String| Error::Usage {
@@ -121,6 +140,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
         return Ok(Action::Print(doc::command_help(def)));
     }
     resolve(def, low).map(Action::Run).map_err(usage)
+}
+
+/// The remaining arguments, which must be at most `max` plain words.
+fn only_positionals(p: &mut lexopt::Parser, max: usize) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            lexopt::Arg::Value(v) if words.len() < max => {
+                words.push(v.to_string_lossy().into_owned())
+            }
+            lexopt::Arg::Value(v) => return Err(format!("unexpected argument {v:?}")),
+            other => return Err(describe(other, "argument")),
+        }
+    }
+    Ok(words)
 }
 
 /// Names an argument that is not allowed where it stands.

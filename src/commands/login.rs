@@ -22,13 +22,13 @@ const MAX_KEY: usize = 4096;
 /// Longest device-flow wait honoured, whatever the server says.
 const MAX_EXPIRES_IN: u64 = 3600;
 
-/// The result of `login`.
+/// The result of `login`. Fields the server left null or absent are empty strings.
 #[derive(Serialize)]
 pub struct LoginReport {
-    pub user_id: Option<String>,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub workspace_name: Option<String>,
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub workspace_name: String,
     /// The stored account label.
     pub user: String,
     pub auth_type: &'static str,
@@ -36,11 +36,7 @@ pub struct LoginReport {
 
 impl Report for LoginReport {
     fn text(&self) -> String {
-        format!(
-            "Logged in as {} ({})",
-            self.email.as_deref().unwrap_or(""),
-            self.workspace_name.as_deref().unwrap_or("")
-        )
+        format!("Logged in as {} ({})", self.email, self.workspace_name)
     }
 }
 
@@ -96,10 +92,10 @@ pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<Lo
     };
     store.save(&remote.url, &label, &secret, args.insecure_storage)?;
     Ok(LoginReport {
-        user_id: me.user_id,
-        email: me.email,
-        name: me.name,
-        workspace_name: me.workspace_name,
+        user_id: me.user_id.unwrap_or_default(),
+        email: me.email.unwrap_or_default(),
+        name: me.name.unwrap_or_default(),
+        workspace_name: me.workspace_name.unwrap_or_default(),
         user: label,
         auth_type: secret.auth_type().as_str(),
     })

@@ -1,0 +1,667 @@
+//! The credential store against a real Secret Service (SPEC §6, §7): what lands in the
+//! keyring and what stays out of `auth.json`, items written the way the reference CLI
+//! writes them, refresh write-back, logout, the one-copy rule in both directions, and
+//! reads that prefer the plain-text copy.
+//!
+//! These need the private keyring of `tests/with-secret-service.sh` (which exports
+//! `BASETEN_TEST_SECRET_SERVICE=1`): `tests/with-secret-service.sh cargo test --test
+//! keyring`. Without it they print `SKIPPED` and pass, except under `CI=true`, where a
+//! skip is a failure. Each test has its own server, so its keyring service
+//! `baseten:http://127.0.0.1:<port>` is its own and the tests run in parallel.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::{Env, Outcome};
+use serde_json::{Value, json};
+use server::{Queue, Reply, Server};
+
+const ME: &str = "/v1/users/me";
+const AUTHORIZE: &str = "/v1/users/auth/device/authorize";
+const TOKEN: &str = "/v1/users/auth/device/token";
+const LOGOUT: &str = "/v1/users/auth/logout";
+const EMAIL: &str = "keyring@example.com";
+const ME_BODY: &str =
+    r#"{"user_id":"u-k","email":"keyring@example.com","name":"Key Ring","workspace_name":"Acme"}"#;
+const WARNING: &str =
+    "warning: could not store credentials in system keyring, storing in plain text";
+
+/// Whether the Secret Service of `tests/with-secret-service.sh` is there. When it is not,
+/// fails under `CI=true` and otherwise says loudly that the test is skipped.
+fn secret_service() -> bool {
+    if std::env::var("BASETEN_TEST_SECRET_SERVICE").as_deref() == Ok("1") {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "no Secret Service under CI: run the keyring tests via tests/with-secret-service.sh"
+    );
+    // Straight to the stderr stream, not through `eprintln!`: the test harness captures
+    // that for passing tests, and a skip must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: no Secret Service (run via tests/with-secret-service.sh or make test)"
+    );
+    false
+}
+
+/// One test's world: a config dir, a server of its own (so a keyring service of its
+/// own) and the queue that scripts it. Removes its keyring items when dropped.
+struct Kr {
+    env: Env,
+    server: Server,
+    queue: Queue,
+}
+
+impl Kr {
+    /// A world whose server knows `who am I` (any credential is accepted).
+    fn new() -> Kr {
+        let queue = Queue::new();
+        queue.push("GET", ME, Reply::json(200, ME_BODY));
+        let server = Server::start(queue.handler());
+        Kr {
+            env: Env::new(),
+            server,
+            queue,
+        }
+    }
+
+    fn remote(&self) -> String {
+        self.server.url()
+    }
+
+    /// The keyring service of this world's remote.
+    fn service(&self) -> String {
+        format!("baseten:{}", self.remote())
+    }
+
+    /// The binary with `args`, pointed at the server, on the real session bus.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = self.env.cmd_with_session_bus(args);
+        cmd.env("BASETEN_REMOTE_URL", self.remote())
+            .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", self.remote())
+            .env("BROWSER", "true");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Outcome {
+        common::run(&mut self.cmd(args))
+    }
+
+    /// `login --with-api-key --label <label> <extra>` with `key` on stdin. Must succeed,
+    /// without the fallback warning (the keyring is there; `--insecure-storage` is no
+    /// fallback either) and without the key on stderr.
+    fn login_key(&self, label: &str, key: &str, extra: &[&str]) -> Outcome {
+        let mut args = vec!["auth", "login", "--with-api-key", "--label", label];
+        args.extend_from_slice(extra);
+        let out = common::run_with_stdin(&mut self.cmd(&args), &format!("{key}\n"));
+        out.assert_code(0);
+        assert!(!out.stderr.contains(WARNING), "fell back: {out:#?}");
+        assert!(!out.stderr.contains(key), "key on stderr: {out:#?}");
+        out
+    }
+
+    /// `status -o json`, which must succeed.
+    fn status(&self) -> Value {
+        let out = self.run(&["auth", "status", "-o", "json"]);
+        out.assert_code(0);
+        out.json()
+    }
+
+    /// `token` (text), which must succeed; the secret without its newline.
+    fn token(&self) -> String {
+        let out = self.run(&["auth", "token"]);
+        let stdout = out.success();
+        stdout
+            .strip_suffix('\n')
+            .unwrap_or_else(|| panic!("no newline after the token: {out:#?}"))
+            .to_owned()
+    }
+
+    /// `secret-tool lookup service <service> username <label>`: the secret, or `None`
+    /// when the lookup fails (no item).
+    fn lookup(&self, label: &str) -> Option<String> {
+        let out = secret_tool(&["lookup", "service", &self.service(), "username", label]);
+        let secret = String::from_utf8(out.stdout).expect("secret is UTF-8");
+        if out.status.success() {
+            Some(secret)
+        } else {
+            assert_eq!(secret, "", "failed lookup printed something");
+            None
+        }
+    }
+
+    /// Every item of `label` as `secret-tool search --all` describes them.
+    fn items(&self, label: &str) -> String {
+        let out = secret_tool(&[
+            "search",
+            "--all",
+            "service",
+            &self.service(),
+            "username",
+            label,
+        ]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// How many items `label` has in the keyring.
+    fn item_count(&self, label: &str) -> usize {
+        self.items(label)
+            .lines()
+            .filter(|l| l.starts_with("secret = "))
+            .count()
+    }
+
+    /// Stores an item with `secret-tool store`, the way the reference CLI's items look:
+    /// attributes `service`, `username` (plus `extra`), and label `label_text`.
+    fn store_item(&self, label: &str, label_text: &str, secret: &str, extra: &[&str]) {
+        let service = self.service();
+        let mut args = vec![
+            "store".to_owned(),
+            format!("--label={label_text}"),
+            "service".to_owned(),
+            service,
+            "username".to_owned(),
+            label.to_owned(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let mut child = Command::new("secret-tool")
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run secret-tool");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(secret.as_bytes())
+            .expect("write secret");
+        let out = child.wait_with_output().expect("wait for secret-tool");
+        assert!(out.status.success(), "secret-tool store failed: {out:?}");
+    }
+
+    /// An item for `label` exactly as the reference CLI writes it.
+    fn store_official(&self, label: &str, secret: &str) {
+        let text = format!("Password for '{label}' on '{}'", self.service());
+        self.store_item(label, &text, secret, &[]);
+    }
+
+    /// Writes `auth.json` with `users` for this remote and `active` as the active one.
+    fn write_users(&self, active: &str, users: Value) {
+        let file = json!({
+            "version": 1,
+            "hosts": { self.remote(): { "active_user": active, "users": users } }
+        });
+        self.env.write_auth(&file.to_string());
+    }
+
+    /// `hosts[<remote>]` of `auth.json`.
+    fn host(&self) -> Value {
+        self.env.auth_json()["hosts"][self.remote()].clone()
+    }
+
+    /// `hosts[<remote>].users[label]` of `auth.json`.
+    fn entry(&self, label: &str) -> Value {
+        self.host()["users"][label].clone()
+    }
+}
+
+impl Drop for Kr {
+    fn drop(&mut self) {
+        let _ = secret_tool(&["clear", "service", &self.service()]);
+    }
+}
+
+fn secret_tool(args: &[&str]) -> Output {
+    Command::new("secret-tool")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run secret-tool")
+}
+
+/// The entry keeps the auth type and no plain-text secret.
+#[track_caller]
+fn assert_no_plain_copy(entry: &Value, auth_type: &str) {
+    assert_eq!(entry["auth_type"], auth_type, "entry: {entry}");
+    assert!(entry.get("api_key").is_none(), "plain api_key: {entry}");
+    assert!(
+        entry.get("oauth_credential").is_none(),
+        "plain oauth_credential: {entry}"
+    );
+}
+
+/// `status` text tells where the secret lives: after the three fixed lines, a line
+/// naming `storage` and none naming the other place.
+#[track_caller]
+fn assert_status_text_storage(kr: &Kr, storage: &str) {
+    let out = kr.run(&["auth", "status"]);
+    let stdout = out.success();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(kr.remote().as_str()),
+        "{out:#?}"
+    );
+    let other = if storage == "keyring" {
+        "file"
+    } else {
+        "keyring"
+    };
+    let rest = lines.get(3..).unwrap_or_default();
+    assert!(
+        rest.iter().any(|l| l.contains(storage)) && !rest.iter().any(|l| l.contains(other)),
+        "status text does not say the storage is {storage}: {out:#?}"
+    );
+}
+
+/// An OAuth credential as the keyring holds it: compact JSON.
+fn oauth_secret(access: &str, refresh: &str, expiry: &str) -> String {
+    json!({ "access_token": access, "refresh_token": refresh, "expiry": expiry }).to_string()
+}
+
+#[test]
+fn api_key_login_stores_the_key_in_the_keyring_only() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    let out = kr.login_key("ci", "sk-ring-0001", &[]);
+    assert_eq!(out.stdout, "Logged in as keyring@example.com (Acme)\n");
+
+    assert_eq!(kr.lookup("ci").as_deref(), Some("sk-ring-0001"));
+    assert_eq!(kr.item_count("ci"), 1, "{}", kr.items("ci"));
+    let label_line = format!("label = Password for 'ci' on '{}'", kr.service());
+    assert!(
+        kr.items("ci").lines().any(|l| l == label_line),
+        "item not labelled like the reference CLI's: {}",
+        kr.items("ci")
+    );
+    assert_eq!(kr.host()["active_user"], "ci");
+    assert_no_plain_copy(&kr.entry("ci"), "api_key");
+    assert!(!kr.env.read_auth().contains("sk-ring-0001"));
+
+    let status = kr.status();
+    assert_eq!(status["storage"], "keyring");
+    assert_eq!(status["source"], "store");
+    assert_eq!(status["user"], "ci");
+    assert_eq!(status["auth_type"], "api_key");
+    assert_status_text_storage(&kr, "keyring");
+
+    assert_eq!(kr.token(), "sk-ring-0001");
+}
+
+#[test]
+fn reads_an_api_key_item_written_like_the_reference_cli() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.store_official("bot", "sk-official-42");
+    kr.write_users("bot", json!({ "bot": { "auth_type": "api_key" } }));
+
+    assert_eq!(kr.token(), "sk-official-42");
+    let status = kr.status();
+    assert_eq!(status["storage"], "keyring");
+    assert_eq!(status["user"], "bot");
+    assert_eq!(status["auth_type"], "api_key");
+    assert_eq!(status["expires_at"], Value::Null);
+    // Reading changed nothing.
+    assert_eq!(kr.lookup("bot").as_deref(), Some("sk-official-42"));
+    assert!(
+        kr.server.requests().is_empty(),
+        "{:#?}",
+        kr.server.requests()
+    );
+}
+
+#[test]
+fn reads_an_oauth_item_with_fractional_seconds() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    let secret = oauth_secret(
+        "access-frac",
+        "refresh-frac",
+        "2099-01-02T03:04:05.123456789Z",
+    );
+    kr.store_official(EMAIL, &secret);
+    kr.write_users(EMAIL, json!({ EMAIL: { "auth_type": "oauth" } }));
+
+    assert_eq!(kr.token(), "access-frac");
+    let status = kr.status();
+    assert_eq!(status["storage"], "keyring");
+    assert_eq!(status["auth_type"], "oauth");
+    let expires = status["expires_at"].as_str().unwrap_or_default();
+    assert!(
+        expires.starts_with("2099-01-02T03:04:05") && expires.ends_with('Z'),
+        "expires_at {expires:?} is not 2099-01-02T03:04:05(.123456789)Z"
+    );
+    // Not expired: no refresh, and the item is untouched.
+    assert!(
+        kr.server.requests().is_empty(),
+        "{:#?}",
+        kr.server.requests()
+    );
+    assert_eq!(kr.lookup(EMAIL).as_deref(), Some(secret.as_str()));
+}
+
+#[test]
+fn reads_an_oauth_item_with_the_go_zero_expiry() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.store_official(
+        EMAIL,
+        &oauth_secret("access-zero", "refresh-zero", "0001-01-01T00:00:00Z"),
+    );
+    kr.write_users(EMAIL, json!({ EMAIL: { "auth_type": "oauth" } }));
+
+    assert_eq!(kr.token(), "access-zero");
+    let status = kr.status();
+    assert_eq!(status["storage"], "keyring");
+    assert_eq!(status["auth_type"], "oauth");
+    assert_eq!(status["expires_at"], Value::Null, "{status}");
+}
+
+#[test]
+fn device_login_stores_the_oauth_credential_in_the_keyring_and_logout_removes_it() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.queue
+        .push(
+            "POST",
+            AUTHORIZE,
+            Reply::json(
+                200,
+                r#"{"device_code":"dc-1","user_code":"ABCD-EFGH",
+                    "verification_uri":"https://app.baseten.co/device",
+                    "expires_in":60,"interval":1}"#,
+            ),
+        )
+        .push(
+            "POST",
+            TOKEN,
+            Reply::json(
+                200,
+                r#"{"access_token":"dev-access","refresh_token":"dev-refresh",
+                    "expires_in":3600,"token_type":"Bearer"}"#,
+            ),
+        )
+        .push("POST", LOGOUT, Reply::json(200, "{}"));
+
+    let out = kr.run(&["auth", "login", "--web"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Logged in as keyring@example.com (Acme)\n");
+    assert!(!out.stderr.contains(WARNING), "fell back: {out:#?}");
+    assert!(!out.stderr.contains("dev-access"), "{out:#?}");
+
+    let secret = kr.lookup(EMAIL).expect("an item for the account");
+    assert!(
+        !secret.contains(char::is_whitespace),
+        "not compact JSON: {secret:?}"
+    );
+    let cred: Value = serde_json::from_str(&secret).expect("the item is JSON");
+    assert_eq!(cred["access_token"], "dev-access");
+    assert_eq!(cred["refresh_token"], "dev-refresh");
+    let expiry = cred["expiry"].as_str().expect("expiry is a string");
+    assert!(
+        expiry.starts_with("20") && expiry != "0001-01-01T00:00:00Z",
+        "expiry {expiry:?} should be about an hour from now"
+    );
+    assert_eq!(kr.host()["active_user"], EMAIL);
+    assert_no_plain_copy(&kr.entry(EMAIL), "oauth");
+    assert!(!kr.env.read_auth().contains("dev-access"));
+
+    let status = kr.status();
+    assert_eq!(status["storage"], "keyring");
+    assert_eq!(status["auth_type"], "oauth");
+    assert!(status["expires_at"].is_string(), "{status}");
+    assert_eq!(kr.token(), "dev-access");
+
+    let out = kr.run(&["auth", "logout"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, format!("Logged out {EMAIL}\n"));
+    let revoke: Vec<_> = kr
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == LOGOUT)
+        .collect();
+    assert_eq!(revoke.len(), 1, "{revoke:#?}");
+    assert_eq!(revoke[0].header("authorization"), Some("Bearer dev-access"));
+    assert_eq!(kr.lookup(EMAIL), None, "the item survived logout");
+    assert_eq!(kr.item_count(EMAIL), 0, "{}", kr.items(EMAIL));
+    assert!(kr.entry(EMAIL).is_null(), "{}", kr.env.read_auth());
+}
+
+#[test]
+fn token_refreshes_an_expired_keyring_credential_and_writes_it_back() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.queue.push(
+        "POST",
+        TOKEN,
+        Reply::json(
+            200,
+            r#"{"access_token":"access-new","refresh_token":"refresh-new",
+                "expires_in":3600,"token_type":"Bearer"}"#,
+        ),
+    );
+    kr.store_official(
+        EMAIL,
+        &oauth_secret("access-old", "refresh-old", "2001-01-01T00:00:00Z"),
+    );
+    kr.write_users(EMAIL, json!({ EMAIL: { "auth_type": "oauth" } }));
+
+    assert_eq!(kr.token(), "access-new");
+    let requests = kr.server.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(requests[0].path, TOKEN);
+    assert_eq!(
+        requests[0].form_value("grant_type").as_deref(),
+        Some("refresh_token")
+    );
+    assert_eq!(
+        requests[0].form_value("refresh_token").as_deref(),
+        Some("refresh-old")
+    );
+
+    let secret = kr.lookup(EMAIL).expect("the item is still there");
+    let cred: Value = serde_json::from_str(&secret).expect("the item is JSON");
+    assert_eq!(cred["access_token"], "access-new");
+    assert_eq!(cred["refresh_token"], "refresh-new");
+    assert_eq!(kr.item_count(EMAIL), 1, "{}", kr.items(EMAIL));
+    assert_no_plain_copy(&kr.entry(EMAIL), "oauth");
+    assert!(!kr.env.read_auth().contains("access-new"));
+
+    // The new pair is what later runs read: no second refresh.
+    assert_eq!(kr.token(), "access-new");
+    assert_eq!(kr.server.requests().len(), 1);
+    assert_eq!(kr.status()["storage"], "keyring");
+}
+
+#[test]
+fn api_key_logout_removes_the_keyring_item() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.login_key("ci", "sk-bye-1", &[]);
+    assert_eq!(kr.lookup("ci").as_deref(), Some("sk-bye-1"));
+
+    let out = kr.run(&["auth", "logout"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Logged out ci\n");
+    assert_eq!(kr.lookup("ci"), None, "the item survived logout");
+    assert!(kr.entry("ci").is_null(), "{}", kr.env.read_auth());
+    // API keys: no server call at logout (only the login's `who am I`).
+    assert_eq!(kr.server.requests().len(), 1, "{:#?}", kr.server.requests());
+}
+
+#[test]
+fn keyring_login_replaces_a_plain_text_copy() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.write_users(
+        "ci",
+        json!({ "ci": { "auth_type": "api_key", "api_key": "sk-plain-old" } }),
+    );
+    assert_eq!(kr.status()["storage"], "file");
+
+    kr.login_key("ci", "sk-ring-new", &[]);
+    assert_eq!(kr.lookup("ci").as_deref(), Some("sk-ring-new"));
+    assert_no_plain_copy(&kr.entry("ci"), "api_key");
+    let text = kr.env.read_auth();
+    assert!(
+        !text.contains("sk-plain-old") && !text.contains("sk-ring-new"),
+        "{text}"
+    );
+    assert_eq!(kr.status()["storage"], "keyring");
+    assert_eq!(kr.token(), "sk-ring-new");
+}
+
+#[test]
+fn insecure_login_deletes_the_keyring_item() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.login_key("ci", "sk-ring-first", &[]);
+    assert_eq!(kr.lookup("ci").as_deref(), Some("sk-ring-first"));
+
+    kr.login_key("ci", "sk-plain-second", &["--insecure-storage"]);
+    let entry = kr.entry("ci");
+    assert_eq!(entry["auth_type"], "api_key");
+    assert_eq!(entry["api_key"], "sk-plain-second");
+    assert_eq!(kr.lookup("ci"), None, "the keyring copy survived");
+    assert_eq!(kr.status()["storage"], "file");
+    assert_eq!(kr.token(), "sk-plain-second");
+}
+
+#[test]
+fn insecure_login_from_scratch_writes_no_item() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.login_key("ci", "sk-plain-only", &["--insecure-storage"]);
+    assert_eq!(kr.lookup("ci"), None);
+    assert_eq!(kr.item_count("ci"), 0, "{}", kr.items("ci"));
+    assert_eq!(kr.entry("ci")["api_key"], "sk-plain-only");
+    assert_eq!(kr.status()["storage"], "file");
+    assert_status_text_storage(&kr, "file");
+}
+
+#[test]
+fn a_plain_text_copy_wins_over_a_differing_keyring_item() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.store_official("ci", "sk-in-keyring");
+    kr.write_users(
+        "ci",
+        json!({ "ci": { "auth_type": "api_key", "api_key": "sk-in-file" } }),
+    );
+    assert_eq!(kr.token(), "sk-in-file");
+    assert_eq!(kr.status()["storage"], "file");
+
+    // The same for OAuth.
+    let kr = Kr::new();
+    kr.store_official(
+        EMAIL,
+        &oauth_secret("access-ring", "refresh-ring", "2099-01-01T00:00:00Z"),
+    );
+    kr.write_users(
+        EMAIL,
+        json!({ EMAIL: { "auth_type": "oauth", "oauth_credential": {
+            "access_token": "access-file", "refresh_token": "refresh-file",
+            "expiry": "2099-01-01T00:00:00Z" } } }),
+    );
+    assert_eq!(kr.token(), "access-file");
+    assert_eq!(kr.status()["storage"], "file");
+}
+
+#[test]
+fn status_storage_follows_switch_between_keyring_and_file_accounts() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.login_key("ring", "sk-ring-acct", &[]);
+    kr.login_key("file", "sk-file-acct", &["--insecure-storage"]);
+    assert_eq!(kr.status()["storage"], "file");
+    assert_eq!(kr.token(), "sk-file-acct");
+
+    let out = kr.run(&["auth", "switch", "--user", "ring"]);
+    assert_eq!(out.success(), "Switched to ring\n");
+    let status = kr.status();
+    assert_eq!(status["user"], "ring");
+    assert_eq!(status["storage"], "keyring");
+    assert_eq!(kr.token(), "sk-ring-acct");
+
+    let out = kr.run(&["auth", "switch", "--user", "file"]);
+    assert_eq!(out.success(), "Switched to file\n");
+    let status = kr.status();
+    assert_eq!(status["user"], "file");
+    assert_eq!(status["storage"], "file");
+    assert_eq!(kr.token(), "sk-file-acct");
+    // Switching moved no secret.
+    assert_eq!(kr.lookup("ring").as_deref(), Some("sk-ring-acct"));
+    assert_eq!(kr.lookup("file"), None);
+}
+
+#[test]
+fn two_matching_items_still_read_and_logout_removes_both() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.login_key("ci", "sk-dup-ours", &[]);
+    kr.store_item("ci", "x", "sk-dup-other", &["extra", "1"]);
+    assert_eq!(kr.item_count("ci"), 2, "{}", kr.items("ci"));
+
+    let out = kr.run(&["auth", "token"]);
+    out.assert_code(0);
+    assert!(
+        ["sk-dup-ours\n", "sk-dup-other\n"].contains(&out.stdout.as_str()),
+        "token printed neither item's secret: {out:#?}"
+    );
+
+    let out = kr.run(&["auth", "logout"]);
+    out.assert_code(0);
+    assert_eq!(kr.item_count("ci"), 0, "{}", kr.items("ci"));
+    assert_eq!(kr.lookup("ci"), None);
+}
+
+#[test]
+fn login_over_two_matching_items_leaves_one_current_item() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    kr.login_key("ci", "sk-first", &[]);
+    kr.store_item("ci", "x", "sk-stray", &["extra", "1"]);
+    assert_eq!(kr.item_count("ci"), 2, "{}", kr.items("ci"));
+
+    kr.login_key("ci", "sk-second", &[]);
+    assert_eq!(kr.item_count("ci"), 1, "{}", kr.items("ci"));
+    assert_eq!(kr.lookup("ci").as_deref(), Some("sk-second"));
+    assert_eq!(kr.token(), "sk-second");
+    assert_no_plain_copy(&kr.entry("ci"), "api_key");
+}

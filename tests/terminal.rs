@@ -1,0 +1,338 @@
+//! Behaviour at a real terminal (SPEC §5, §6): the binary runs on the slave side of a
+//! pseudo-terminal that is its controlling terminal, and the test types on the master
+//! side. Covers the login method menu, the label prompt, the no-echo API key prompt, and
+//! choosing an account to switch to by number.
+#![cfg(unix)]
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::Env;
+use serde_json::json;
+use server::{Queue, Reply, Server};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A child running on a pseudo-terminal, and everything it has written to it so far.
+struct Pty {
+    child: Child,
+    master: File,
+    seen: Arc<(Mutex<Vec<u8>>, Condvar)>,
+}
+
+impl Pty {
+    /// Starts `cmd` with a new pty as its stdin, stdout, stderr and controlling terminal.
+    fn spawn(mut cmd: Command) -> Pty {
+        let mut master: libc::c_int = -1;
+        let mut slave: libc::c_int = -1;
+        // SAFETY: openpty writes two fds into the out-parameters; the rest may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both fds were just opened and are owned by nobody else.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        for fd in [&master, &slave] {
+            // SAFETY: sets close-on-exec on an fd we own, so other children never inherit it.
+            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+        cmd.stdin(Stdio::from(slave.try_clone().expect("dup slave")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup slave")))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::ioctl(0, libc::TIOCSCTTY as _, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn baseten on a pty");
+        // Drop our copies of the slave, so reading the master ends when the child exits.
+        drop(cmd);
+
+        let master = File::from(master);
+        let seen = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let mut reader = master.try_clone().expect("dup master");
+        let sink = Arc::clone(&seen);
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                // EIO once the slave side is closed by everyone: the child is gone.
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
+                        sink.1.notify_all();
+                    }
+                }
+            }
+        });
+        Pty {
+            child,
+            master,
+            seen,
+        }
+    }
+
+    /// Everything the child wrote so far (and what the terminal echoed), as text.
+    fn output(&self) -> String {
+        String::from_utf8_lossy(&self.seen.0.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the output satisfies `done`; panics with the output on timeout.
+    #[track_caller]
+    fn expect(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let (lock, changed) = &*self.seen;
+        let deadline = Instant::now() + WAIT;
+        let mut seen = lock.lock().unwrap();
+        loop {
+            let text = String::from_utf8_lossy(&seen).into_owned();
+            if done(&text) {
+                return text;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {what}; output: {text:?}"
+            );
+            seen = changed.wait_timeout(seen, left).unwrap().0;
+        }
+    }
+
+    /// Waits until the output contains `needle` after position `from`.
+    #[track_caller]
+    fn expect_text(&self, from: usize, needle: &str) -> String {
+        self.expect(needle, |t| {
+            t.get(from..).is_some_and(|t| t.contains(needle))
+        })
+    }
+
+    /// Whether the terminal currently echoes typed input.
+    fn echo_on(&self) -> bool {
+        // SAFETY: termios is plain data; tcgetattr fills it from the pty.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::tcgetattr(self.master.as_raw_fd(), &mut t) };
+        assert_eq!(rc, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+        t.c_lflag & libc::ECHO != 0
+    }
+
+    /// Waits until the program has turned echo off (it does so right after its prompt).
+    #[track_caller]
+    fn expect_echo_off(&self) {
+        let deadline = Instant::now() + WAIT;
+        while self.echo_on() {
+            assert!(
+                Instant::now() < deadline,
+                "echo never turned off; output: {:?}",
+                self.output()
+            );
+            thread::yield_now();
+        }
+    }
+
+    /// Types `text` on the terminal.
+    fn type_text(&mut self, text: &str) {
+        self.master
+            .write_all(text.as_bytes())
+            .expect("write to pty");
+        self.master.flush().expect("flush pty");
+    }
+
+    /// Waits for the child to exit and the output to be complete; returns (code, output).
+    fn finish(&mut self) -> (i32, String) {
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the child did not exit; output: {:?}", self.output());
+            }
+            thread::yield_now();
+        };
+        (status.code().unwrap_or(-1), self.output())
+    }
+}
+
+fn me_server() -> Server {
+    let queue = Queue::new();
+    queue.push(
+        "GET",
+        "/v1/users/me",
+        Reply::json(
+            200,
+            r#"{"user_id":"u-9","email":"tty@example.com","name":"Tty","workspace_name":"Term"}"#,
+        ),
+    );
+    Server::start(queue.handler())
+}
+
+fn pointed(env: &Env, url: &str, args: &[&str]) -> Command {
+    let mut cmd = env.cmd(args);
+    cmd.env("BASETEN_REMOTE_URL", url)
+        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", url)
+        .env("BROWSER", "true")
+        .env("TERM", "dumb");
+    cmd
+}
+
+#[test]
+fn interactive_login_offers_a_menu_then_asks_for_label_and_hidden_key() {
+    const KEY: &str = "sk-typed-secret-4711";
+    let env = Env::new();
+    let server = me_server();
+    let mut pty = Pty::spawn(pointed(
+        &env,
+        &server.url(),
+        &["auth", "login", "--insecure-storage"],
+    ));
+
+    // A numbered choice between the browser and an API key.
+    let menu = pty.expect("the login method menu", |t| {
+        let lower = t.to_lowercase();
+        lower.contains("browser") && lower.contains("api key") && t.contains('2')
+    });
+    let line_of = |word: &str| {
+        menu.lines()
+            .find(|l| l.to_lowercase().contains(word))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let browser_line = line_of("browser");
+    let key_line = line_of("api key");
+    assert!(browser_line.contains('1'), "menu: {menu:?}");
+    assert!(key_line.contains('2'), "menu: {menu:?}");
+    let mark = menu.len();
+    pty.type_text("2\n");
+
+    let text = pty.expect("the label prompt", |t| {
+        t.get(mark..)
+            .is_some_and(|t| t.to_lowercase().contains("label"))
+    });
+    let mark = text.len();
+    pty.type_text("tty-label\n");
+    let text = pty.expect_text(mark, "Paste your API key:");
+    // The label was echoed as typed.
+    assert!(text[mark..].contains("tty-label"), "output: {text:?}");
+    let mark = text.len();
+    pty.expect_echo_off();
+    pty.type_text(&format!("{KEY}\n"));
+    pty.expect_text(mark, "Logged in as tty@example.com (Term)");
+
+    let (code, output) = pty.finish();
+    assert_eq!(code, 0, "output: {output:?}");
+    assert!(!output.contains(KEY), "the key was echoed: {output:?}");
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some(format!("Api-Key {KEY}").as_str())
+    );
+    let auth = env.auth_json();
+    let host = &auth["hosts"][server.url()];
+    assert_eq!(host["active_user"], "tty-label", "{auth:#}");
+    assert_eq!(host["users"]["tty-label"]["auth_type"], "api_key");
+    assert_eq!(host["users"]["tty-label"]["api_key"], KEY);
+}
+
+#[test]
+fn interactive_switch_lists_accounts_and_switches_by_number() {
+    const REMOTE: &str = "http://127.0.0.1:9";
+    let store = json!({
+        "version": 1,
+        "hosts": {
+            REMOTE: {
+                "active_user": "alpha",
+                "users": {
+                    "alpha": { "auth_type": "api_key", "api_key": "sk-alpha" },
+                    "beta": { "auth_type": "api_key", "api_key": "sk-beta" },
+                    "gamma": { "auth_type": "api_key", "api_key": "sk-gamma" }
+                }
+            }
+        }
+    });
+    let env = Env::with_auth(&common::pretty(&store));
+    let mut pty = Pty::spawn(pointed(&env, REMOTE, &["auth", "switch"]));
+    let menu = pty.expect("the account list", |t| {
+        ["alpha", "beta", "gamma"].iter().all(|l| t.contains(l))
+    });
+    // Each account on its own numbered line; pick the number shown for `gamma`.
+    let number = |label: &str| -> String {
+        let line = menu
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("no line for {label}: {menu:?}"));
+        line.trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect()
+    };
+    let numbers: Vec<String> = ["alpha", "beta", "gamma"].map(number).to_vec();
+    for n in &numbers {
+        assert!(!n.is_empty(), "an account line without a number: {menu:?}");
+    }
+    let mut distinct = numbers.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "numbers {numbers:?} in {menu:?}");
+    let mark = menu.len();
+    pty.type_text(&format!("{}\n", numbers[2]));
+    pty.expect_text(mark, "Switched to gamma");
+    let (code, output) = pty.finish();
+    assert_eq!(code, 0, "output: {output:?}");
+    let auth = env.auth_json();
+    assert_eq!(auth["hosts"][REMOTE]["active_user"], "gamma", "{auth:#}");
+    assert_eq!(auth["hosts"][REMOTE]["users"]["beta"]["api_key"], "sk-beta");
+}
+
+#[test]
+fn ctrl_c_at_the_hidden_key_prompt_exits_130_restores_echo_and_stores_nothing() {
+    let env = Env::new();
+    let server = me_server();
+    let mut pty = Pty::spawn(pointed(
+        &env,
+        &server.url(),
+        &[
+            "auth",
+            "login",
+            "--with-api-key",
+            "--label",
+            "ci",
+            "--insecure-storage",
+        ],
+    ));
+    pty.expect_text(0, "Paste your API key:");
+    pty.expect_echo_off();
+    pty.type_text("sk-half-typed\u{3}");
+    let (code, output) = pty.finish();
+    assert_eq!(code, 130, "output: {output:?}");
+    assert!(!output.contains("sk-half-typed"), "output: {output:?}");
+    assert!(pty.echo_on(), "terminal echo left off");
+    assert!(server.requests().is_empty());
+    assert!(!env.auth_path().exists());
+}
