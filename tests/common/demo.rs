@@ -3,14 +3,16 @@
 //! login that the server approves after a few polls, `status`, `token --jq`, and
 //! `logout`, showing exactly what a user sees. Usage: `demo <path to baseten>`.
 
+#[path = "fake_api.rs"]
+mod fake_api;
 #[path = "server.rs"]
 mod server;
 
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use server::{Reply, Request, Server};
+use fake_api::FakeApi;
+use server::Server;
 
 /// Polls answered `authorization_pending` before the demo server approves.
 const PENDING_POLLS: usize = 2;
@@ -20,9 +22,8 @@ fn main() -> ExitCode {
         eprintln!("usage: demo <path to the baseten binary>");
         return ExitCode::from(2);
     };
-    let polls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&polls);
-    let server = Server::start(move |r: &Request| respond(r, &counter));
+    let api = Arc::new(FakeApi::new(PENDING_POLLS));
+    let server = Server::start(move |r| api.respond(r));
     let url = server.url();
     let config = std::env::temp_dir().join(format!("baseten-demo-{}", std::process::id()));
     let steps: [&[&str]; 5] = [
@@ -58,36 +59,5 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
-}
-
-/// The demo server's API: approves the device code after a few polls.
-fn respond(r: &Request, polls: &AtomicUsize) -> Reply {
-    match (r.method.as_str(), r.path.as_str()) {
-        ("POST", "/v1/users/auth/device/authorize") => Reply::json(
-            200,
-            r#"{"device_code":"demo-device-code","user_code":"WDJB-MJHT",
-                "verification_uri":"https://app.baseten.co/device",
-                "verification_uri_complete":"https://app.baseten.co/device?user_code=WDJB-MJHT",
-                "expires_in":120,"interval":1}"#,
-        ),
-        ("POST", "/v1/users/auth/device/token") => {
-            if polls.fetch_add(1, Ordering::SeqCst) < PENDING_POLLS {
-                Reply::json(400, r#"{"error":"authorization_pending"}"#)
-            } else {
-                Reply::json(
-                    200,
-                    r#"{"access_token":"demo-access-token","refresh_token":"demo-refresh-token",
-                        "expires_in":3600,"token_type":"Bearer"}"#,
-                )
-            }
-        }
-        ("GET", "/v1/users/me") => Reply::json(
-            200,
-            r#"{"user_id":"user_demo","email":"newcomer@example.com","name":"New Comer",
-                "workspace_name":"Demo Workspace"}"#,
-        ),
-        ("POST", "/v1/users/auth/logout") => Reply::json(200, "{}"),
-        _ => Reply::json(404, r#"{"error":"not_found"}"#),
     }
 }
