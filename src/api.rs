@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::http::{Auth, Client, Response};
+use crate::term;
 
 /// The OAuth client id of this program.
 const CLIENT_ID: &str = "baseten-cli";
@@ -69,6 +70,7 @@ pub struct Api {
 impl Api {
     /// A client for the management base `base`.
     pub fn new(base: &str) -> Api {
+        term::debug!("management API {base}");
         Api {
             http: Client::new(base),
         }
@@ -95,6 +97,7 @@ impl Api {
                 "{AUTHORIZE}: the server sent an incomplete device authorization"
             )));
         }
+        term::secret(&auth.device_code);
         Ok(auth)
     }
 
@@ -161,6 +164,10 @@ impl Api {
                 "{TOKEN}: the server sent an empty access token"
             )));
         }
+        term::secret(&token.access_token);
+        if let Some(refresh) = &token.refresh_token {
+            term::secret(refresh);
+        }
         Ok(token)
     }
 
@@ -183,5 +190,5 @@ fn describe(err: &OAuthError) -> String {
         Some(d) if !d.is_empty() => format!("{}: {d}", err.error),
         _ => err.error.clone(),
     };
-    crate::term::clean(&text).into_owned()
+    term::clean(&text).into_owned()
 }

@@ -2,29 +2,17 @@
 //! Data flows one way: parse arguments → run the command → render the result or the
 //! error → exit code.
 
-mod api;
-mod cli;
-mod commands;
-mod device_flow;
-mod error;
-mod http;
-mod jq;
-mod output;
-mod remote;
-mod store;
-mod term;
-mod timestamp;
-
-use cli::parse::{Action, Args, Command};
-use error::Result;
-use output::render;
+use baseten::cli::parse::{self, Action, Args, Command};
+use baseten::error::{Error, Result};
+use baseten::output::{self, render};
+use baseten::{commands, term};
 
 fn main() {
-    let code = match cli::parse::parse(std::env::args_os().skip(1)) {
-        Ok(Action::Print(text)) => {
-            print!("{text}");
-            0
-        }
+    let code = match parse::parse(std::env::args_os().skip(1)) {
+        Ok(Action::Print(text)) => match output::write_stdout(&text) {
+            Ok(()) => 0,
+            Err(e) => report(&e),
+        },
         Ok(Action::Run(args)) => {
             let def = args.def;
             match run(args) {
@@ -41,9 +29,11 @@ fn main() {
 fn run(args: Args) -> Result<()> {
     term::set_verbose(args.verbose);
     term::exit_on_interrupt();
-    let env_key = cli::parse::env_nonempty(commands::API_KEY_ENV);
+    let env_key = parse::env_nonempty(commands::API_KEY_ENV);
+    if let Some(key) = &env_key {
+        term::secret(key);
+    }
     let remote = &args.remote;
-    term::debug!("remote {} (API {})", remote.url, remote.api);
     let out = &args.output;
     match args.command {
         Command::Login(login) => render(
@@ -58,8 +48,8 @@ fn run(args: Args) -> Result<()> {
 }
 
 /// Prints the error (and the usage line for usage errors) and returns the exit code.
-fn report(e: &error::Error) -> i32 {
-    eprintln!("error: {}", term::clean(&e.to_string()));
+fn report(e: &Error) -> i32 {
+    term::error(&e.to_string());
     if let Some(usage) = e.usage_line() {
         eprintln!("{usage}");
     }

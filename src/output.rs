@@ -64,7 +64,7 @@ pub fn render<R: Report>(report: &R, opts: &OutputOptions) -> Result<()> {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth reporting.
-fn write_stdout(s: &str) -> Result<()> {
+pub fn write_stdout(s: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(s.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

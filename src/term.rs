@@ -1,15 +1,18 @@
 //! Everything about the person at the terminal: is anyone there, prompts (with echo off
 //! for secrets), Ctrl-C, opening a browser, stripping control characters from text that
-//! came from outside, and `-v` diagnostics on stderr.
+//! came from outside, keeping secrets off stderr, and `-v` diagnostics.
 
 use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::{Command, Stdio};
-
-use crate::error::{Error, Result};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::error::{Error, Result};
+
 static VERBOSE: AtomicBool = AtomicBool::new(false);
+/// Every secret this run has seen; stderr output never shows them.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Turns `-v` diagnostics on for the rest of the run.
 pub fn set_verbose(on: bool) {
@@ -25,7 +28,7 @@ pub fn verbose() -> bool {
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::term::verbose() {
-            eprintln!("debug: {}", $crate::term::clean(&format!($($arg)*)));
+            eprintln!("debug: {}", $crate::term::for_stderr(&format!($($arg)*)));
         }
     };
 }
@@ -33,7 +36,34 @@ pub(crate) use debug;
 
 /// Prints a `warning:` line to stderr.
 pub fn warn(message: &str) {
-    eprintln!("warning: {}", clean(message));
+    eprintln!("warning: {}", for_stderr(message));
+}
+
+/// Prints an `error:` line to stderr.
+pub fn error(message: &str) {
+    eprintln!("error: {}", for_stderr(message));
+}
+
+/// Marks `value` as a secret (an API key, token or device code) so that no error,
+/// warning or diagnostic can show it, even when a server echoes it back.
+pub fn secret(value: &str) {
+    if value.len() >= 4 {
+        let mut all = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+        if !all.iter().any(|s| s == value) {
+            all.push(value.to_owned());
+        }
+    }
+}
+
+/// Text for stderr: known secrets replaced, control characters removed.
+pub fn for_stderr(text: &str) -> String {
+    let mut text = text.to_owned();
+    for s in SECRETS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        if text.contains(s.as_str()) {
+            text = text.replace(s.as_str(), "[redacted]");
+        }
+    }
+    clean(&text).into_owned()
 }
 
 /// Whether a person can answer prompts: stdin is a terminal.
@@ -205,7 +235,17 @@ pub fn open_browser(url: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{clean, for_stderr, secret};
+
+    #[test]
+    fn stderr_text_never_shows_a_secret() {
+        secret("sk-test-4242");
+        secret("abc");
+        assert_eq!(
+            for_stderr("key sk-test-4242 rejected\u{1b}[0m; abc"),
+            "key [redacted] rejected[0m; abc"
+        );
+    }
 
     #[test]
     fn clean_strips_c0_del_and_c1() {

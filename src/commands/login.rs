@@ -168,6 +168,7 @@ fn read_api_key() -> Result<String> {
     if key.is_empty() {
         return Err(Error::usage("the API key is empty"));
     }
+    term::secret(&key);
     if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::usage(
             "the API key must not contain spaces or control characters",

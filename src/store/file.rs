@@ -154,6 +154,7 @@ impl FileStore {
 
     /// Reads the file; a missing file is an empty store. Never writes.
     pub fn load(&self) -> Result<AuthFile> {
+        debug!("reading {}", self.path.display());
         let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(AuthFile::default()),

@@ -126,7 +126,20 @@ impl Store {
         self.read_secret(remote, &account.label, entry)
     }
 
+    /// Reads the secret and marks it as one, so no stderr line can show it.
     fn read_secret(&self, remote: &str, label: &str, entry: &UserEntry) -> Result<Secret> {
+        let secret = self.find_secret(remote, label, entry)?;
+        match &secret {
+            Secret::ApiKey(key) => term::secret(key),
+            Secret::OAuth(cred) => {
+                term::secret(&cred.access_token);
+                term::secret(&cred.refresh_token);
+            }
+        }
+        Ok(secret)
+    }
+
+    fn find_secret(&self, remote: &str, label: &str, entry: &UserEntry) -> Result<Secret> {
         match (entry.auth_type, &entry.api_key, &entry.oauth_credential) {
             (AuthType::ApiKey, Some(key), _) => return Ok(Secret::ApiKey(key.clone())),
             (AuthType::OAuth, _, Some(cred)) => return Ok(Secret::OAuth(cred.clone())),

@@ -1,0 +1,15 @@
+//! The `baseten` command line as a library: the binary (`main.rs`) is a thin shell over
+//! it, and the fuzz targets drive the same parser and decoders the binary uses.
+
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod device_flow;
+pub mod error;
+pub mod http;
+pub mod jq;
+pub mod output;
+pub mod remote;
+pub mod store;
+pub mod term;
+pub mod timestamp;
