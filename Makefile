@@ -7,7 +7,7 @@ STATIC  := target/$(MUSL)/release/baseten
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: build static install install-files test lint demo bench clean
+.PHONY: build static install install-files test lint demo bench fuzz clean
 
 ## build: the release binary (target/release/baseten)
 build:
@@ -64,6 +64,15 @@ demo: build
 ## fails when the static binary is over 4.0 MB or `auth status` over 4 MiB peak RSS
 bench: static
 	$(CARGO) bench --locked --bench bench -- $(STATIC)
+
+## fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 60); needs nightly and
+## cargo-fuzz (cargo install cargo-fuzz); not part of CI
+FUZZ_SECONDS ?= 60
+fuzz:
+	@for t in args auth_file responses; do \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+		(cd fuzz && $(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS)) || exit 1; \
+	done
 
 clean:
 	$(CARGO) clean

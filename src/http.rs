@@ -167,7 +167,7 @@ fn with_auth<B>(req: ureq::RequestBuilder<B>, auth: Auth<'_>) -> ureq::RequestBu
 
 /// The server's reason for an error, as `: <text>`: the usual JSON error fields when
 /// present, else a short excerpt of the body; always sanitized.
-fn reason(body: &[u8]) -> String {
+pub fn reason(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Fields {
         error: Option<serde_json::Value>,
