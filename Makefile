@@ -23,7 +23,8 @@ static:
 	$(CARGO) build --release --locked --target $(MUSL)
 
 ## install: binary, man page, completions and licences under $(DESTDIR)$(PREFIX)
-install: build install-files
+install: build
+	$(MAKE) install-files
 
 ## install-files: the install step alone, for an already built $(BIN)
 install-files:
@@ -36,6 +37,10 @@ install-files:
 	$(BIN) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/baseten
 	$(BIN) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_baseten
 	$(BIN) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/baseten.fish
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/baseten.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/baseten \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_baseten \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/baseten.fish
 	install -Dm644 -t $(DESTDIR)$(PREFIX)/share/licenses/baseten LICENSE-MIT LICENSE-APACHE
 
 ## test: every test; the keyring tests run against a private gnome-keyring when

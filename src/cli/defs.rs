@@ -225,8 +225,9 @@ pub const COMMANDS: &[CommandDef] = &[
                 "baseten auth status --jq .auth_type",
             ),
         ],
-        output: "Text: the host, \"  Logged in as <user>\", \"  Auth type: <type>\", then \
-            details. JSON: host, user, auth_type, storage, source, expires_at.",
+        output: "Text: the host, then indented \"Logged in as <user>\" and \"Auth type: \
+            <type>\" lines, then details. JSON: host, user, auth_type, storage, source, \
+            expires_at.",
     },
     CommandDef {
         name: "token",

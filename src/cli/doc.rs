@@ -163,15 +163,7 @@ pub fn man_page() -> String {
 }
 
 fn man_flag(s: &mut String, f: &FlagDef) {
-    let _ = writeln!(
-        s,
-        ".TP\n.B {}\n{}",
-        roff(flag_words(f).trim_start()),
-        roff(f.help)
-    );
-    if !f.choices.is_empty() {
-        let _ = writeln!(s, "One of: {}.", f.choices.join(", "));
-    }
+    let _ = writeln!(s, ".TP\n.B {}\n{}.", roff(flag_words(f).trim_start()), roff(f.help));
 }
 
 /// Escapes text for roff: backslashes, hyphens, and a leading `.` or `'`.
@@ -227,7 +219,8 @@ fn bash() -> String {
         "    if [[ $COMP_CWORD -eq 2 ]]; then\n        COMPREPLY=($(compgen -W \"{} --help\" -- \"$cur\"))\n        return\n    fi",
         names(COMMANDS.iter().map(|c| c.name))
     );
-    s.push_str("    case $prev in\n");
+    // `--output=<TAB>`: bash splits at `=`, so the flag is the word before it.
+    s.push_str("    [[ $prev == = ]] && prev=${COMP_WORDS[COMP_CWORD-2]}\n    case $prev in\n");
     let mut valued: Vec<String> = Vec::new();
     for c in COMMANDS {
         for f in c.all_flags().filter(|f| f.value_name.is_some()) {
@@ -285,7 +278,7 @@ fn zsh() -> String {
         let _ = writeln!(s, "            '{}:{}'", c.name, zsh_text(c.about));
     }
     s.push_str("        )\n        _describe 'auth command' subs\n        return\n    fi\n");
-    s.push_str("    words=(${words[3,-1]})\n    (( CURRENT -= 2 ))\n    case $words[1] in\n");
+    s.push_str("    words=(\"${(@)words[3,-1]}\")\n    (( CURRENT -= 2 ))\n    case $words[1] in\n");
     for c in COMMANDS {
         let _ = writeln!(s, "        {})\n            _arguments \\", c.name);
         for f in c.all_flags() {

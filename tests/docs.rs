@@ -1,0 +1,1242 @@
+//! Everything generated from the command table, checked against the contract (SPEC §1, §8)
+//! rather than against the table itself: the shell completion scripts (syntax, contents,
+//! and the completions bash, zsh and fish really offer), the man page (as roff and as
+//! `man` renders it), `--help` against what the parser accepts, and the file layout of
+//! `make install-files`.
+//!
+//! zsh, fish and man are optional: when one is missing its checks print a SKIPPED line on
+//! stderr and pass. bash is required. make is required under `CI=true`.
+#![cfg(unix)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use common::{BIN, Env, Outcome, mode};
+use tempfile::TempDir;
+
+/// A flag of SPEC §1.
+struct Flag {
+    long: &'static str,
+    short: Option<char>,
+    /// A valid value for a flag that takes one; `None` for boolean flags.
+    value: Option<&'static str>,
+}
+
+/// COMMON flags of SPEC §1, accepted by every leaf command.
+const COMMON: &[Flag] = &[
+    Flag {
+        long: "output",
+        short: Some('o'),
+        value: Some("json"),
+    },
+    Flag {
+        long: "jq",
+        short: Some('q'),
+        value: Some(".user"),
+    },
+    Flag {
+        long: "remote-url",
+        short: None,
+        value: Some("https://app.baseten.co"),
+    },
+    Flag {
+        long: "verbose",
+        short: Some('v'),
+        value: None,
+    },
+    Flag {
+        long: "help",
+        short: Some('h'),
+        value: None,
+    },
+];
+
+/// The leaf commands of `baseten auth` with their own flags (SPEC §1).
+const LEAVES: &[(&str, &[Flag])] = &[
+    (
+        "login",
+        &[
+            Flag {
+                long: "web",
+                short: None,
+                value: None,
+            },
+            Flag {
+                long: "with-api-key",
+                short: None,
+                value: None,
+            },
+            Flag {
+                long: "label",
+                short: None,
+                value: Some("ci-bot"),
+            },
+            Flag {
+                long: "insecure-storage",
+                short: None,
+                value: None,
+            },
+        ],
+    ),
+    ("logout", &[]),
+    (
+        "switch",
+        &[Flag {
+            long: "user",
+            short: None,
+            value: Some("ci-bot"),
+        }],
+    ),
+    ("status", &[]),
+    ("token", &[]),
+];
+
+/// Every flag spelling of SPEC §1.
+const ALL_FLAGS: &[&str] = &[
+    "--web",
+    "--with-api-key",
+    "--label",
+    "--insecure-storage",
+    "--user",
+    "--output",
+    "-o",
+    "--jq",
+    "-q",
+    "--remote-url",
+    "--verbose",
+    "-v",
+    "--help",
+    "-h",
+];
+
+/// The values of `--output`.
+const FORMATS: &[&str] = &["text", "json", "jsonl", "none"];
+
+/// Top-level commands.
+const TOP: &[&str] = &["auth", "completion", "man"];
+
+/// Shells `baseten completion` supports.
+const SHELLS: &[&str] = &["bash", "zsh", "fish"];
+
+/// Environment variables the man page must document.
+const ENV_VARS: &[&str] = &[
+    "BASETEN_API_KEY",
+    "BASETEN_REMOTE_URL",
+    "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
+    "BASETEN_CONFIG_DIR",
+    "XDG_CONFIG_HOME",
+    "BROWSER",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+];
+
+/// Exit codes of SPEC §8.
+const EXIT_CODES: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "130"];
+
+/// What `make install-files DESTDIR=… PREFIX=/usr` must create, and nothing else.
+const INSTALLED: &[&str] = &[
+    "usr/bin/baseten",
+    "usr/share/bash-completion/completions/baseten",
+    "usr/share/fish/vendor_completions.d/baseten.fish",
+    "usr/share/licenses/baseten/LICENSE-APACHE",
+    "usr/share/licenses/baseten/LICENSE-MIT",
+    "usr/share/man/man1/baseten.1",
+    "usr/share/zsh/site-functions/_baseten",
+];
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+fn set<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> BTreeSet<String> {
+    items.into_iter().map(|s| s.as_ref().to_owned()).collect()
+}
+
+/// A leaf command's flags: its own, then the common ones.
+fn leaf_flags(own: &'static [Flag]) -> impl Iterator<Item = &'static Flag> {
+    own.iter().chain(COMMON)
+}
+
+/// Every spelling (`--long`, `-s`) of a leaf command's flags.
+fn spellings(own: &'static [Flag]) -> BTreeSet<String> {
+    let mut all = BTreeSet::new();
+    for f in leaf_flags(own) {
+        all.insert(format!("--{}", f.long));
+        if let Some(s) = f.short {
+            all.insert(format!("-{s}"));
+        }
+    }
+    all
+}
+
+/// The long spellings of a leaf command's flags.
+fn longs(own: &'static [Flag]) -> BTreeSet<String> {
+    leaf_flags(own).map(|f| format!("--{}", f.long)).collect()
+}
+
+/// Whether `program` is an executable file on `PATH`.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// Says loudly, straight on stderr (not captured by the test harness), what was skipped.
+fn skipped(what: &str) {
+    let _ = std::io::stderr().write_all(format!("\n*** SKIPPED: {what}\n\n").as_bytes());
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether optional `program` is installed; prints a SKIPPED line when it is not.
+fn optional(program: &str, what: &str) -> bool {
+    if on_path(program) {
+        return true;
+    }
+    skipped(&format!("{program} is not installed; not checked: {what}"));
+    false
+}
+
+/// `baseten completion <shell>`: exit 0, nothing on stderr, a script ending in a newline.
+fn completion_script(shell: &str) -> String {
+    let out = Env::new().run(&["completion", shell]);
+    let script = out.success().to_owned();
+    assert!(
+        script.ends_with('\n'),
+        "{shell} script lacks a final newline"
+    );
+    script
+}
+
+/// `baseten man`: exit 0, nothing on stderr.
+fn man_source() -> String {
+    Env::new().run(&["man"]).success().to_owned()
+}
+
+/// The words of a text, in order: runs of characters a flag, command, variable or file
+/// name is made of, without a trailing `.` (the end of a sentence).
+fn word_list(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Writes `content` to `dir/name` and returns the path.
+fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, content).expect("write temp file");
+    path
+}
+
+/// A temp dir that also holds a stray file, so a completion that wrongly falls back to
+/// file names shows up in the results.
+fn scratch() -> TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("baseten-docs")
+        .tempdir()
+        .expect("create temp dir");
+    fs::write(dir.path().join("stray-file"), "").expect("write stray file");
+    dir
+}
+
+/// Runs `cmd` (stdin from /dev/null), killing it when it has not finished after `limit`.
+fn run_with_deadline(cmd: &mut Command, limit: Duration) -> Outcome {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    let (finished, wait) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        let expired = wait.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout);
+        if expired {
+            // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet
+            // (the main thread is still waiting for it).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        expired
+    });
+    let out = child.wait_with_output().expect("wait");
+    let _ = finished.send(());
+    let expired = watchdog.join().expect("watchdog");
+    let out = Outcome::from_output(out);
+    assert!(!expired, "killed after {limit:?}: {out:#?}");
+    out
+}
+
+/// Asserts that each script names every contract flag, every command and every format.
+#[track_caller]
+fn assert_script_names_everything(shell: &str, script: &str) {
+    let words = word_list(script);
+    for flag in ALL_FLAGS {
+        let named = if shell == "fish" {
+            // fish spells flags as `-l long` and `-s x`.
+            let (option, name) = match flag.strip_prefix("--") {
+                Some(long) => ("-l", long),
+                None => ("-s", &flag[1..]),
+            };
+            words.windows(2).any(|w| w == [option, name])
+        } else {
+            words.contains(flag)
+        };
+        assert!(named, "{shell} completion does not name {flag}:\n{script}");
+    }
+    let names = LEAVES.iter().map(|l| &l.0).chain(TOP).chain(SHELLS);
+    for name in names.chain(FORMATS) {
+        assert!(
+            words.contains(name),
+            "{shell} completion does not name {name:?}:\n{script}"
+        );
+    }
+}
+
+/// `<shell> -n <script>`: the script parses.
+#[track_caller]
+fn assert_parses(shell: &str, args: &[&str], script: &Path) {
+    let out = common::run(Command::new(shell).args(args).arg("-n").arg(script));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (0, ""),
+        "`{shell} -n` rejects the completion script: {out:#?}"
+    );
+}
+
+/// Collects mismatches of completion cases and reports them all at once.
+#[derive(Default)]
+struct Mismatches(Vec<String>);
+
+impl Mismatches {
+    fn check(&mut self, case: &str, got: &BTreeSet<String>, want: &BTreeSet<String>) {
+        if got != want {
+            self.0.push(format!(
+                "  {case:?}\n      offered:  {got:?}\n      expected: {want:?}"
+            ));
+        }
+    }
+
+    #[track_caller]
+    fn assert_none(&self, shell: &str, script: &str) {
+        assert!(
+            self.0.is_empty(),
+            "{shell} completion offers the wrong words:\n{}\n\nscript:\n{script}",
+            self.0.join("\n")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Completion scripts
+// ---------------------------------------------------------------------------------------
+
+/// What `bash` completes for `words`, the last one being the word under the cursor.
+fn bash_complete(script: &Path, words: &[&str]) -> BTreeSet<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let code = format!(
+        "source \"$1\" || exit 99\n\
+         COMP_WORDS=({})\n\
+         COMP_CWORD={}\n\
+         COMP_LINE=\"${{COMP_WORDS[*]}}\"\n\
+         COMP_POINT=${{#COMP_LINE}}\n\
+         COMPREPLY=()\n\
+         _baseten\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let out = common::run(
+        Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &code, "bash"])
+            .arg(script),
+    );
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (0, ""),
+        "bash completion of {words:?} failed: {out:#?}"
+    );
+    out.stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn bash_completion_parses_names_everything_and_completes() {
+    let script = completion_script("bash");
+    assert_script_names_everything("bash", &script);
+    assert!(
+        on_path("bash"),
+        "bash is required to check the bash completion script"
+    );
+    let dir = scratch();
+    let file = write(dir.path(), "baseten.bash", &script);
+    assert_parses("bash", &["--norc", "--noprofile"], &file);
+
+    // It registers itself for the command.
+    let out = common::run(
+        Command::new("bash")
+            .args([
+                "--norc",
+                "--noprofile",
+                "-c",
+                "source \"$1\" && complete -p baseten",
+                "bash",
+            ])
+            .arg(&file),
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "complete -F _baseten baseten\n", ""),
+        "{out:#?}"
+    );
+
+    let mut top = set(TOP);
+    top.extend(set(["--help", "--version"]));
+    let mut leaves = set(LEAVES.iter().map(|l| l.0));
+    leaves.insert("--help".into());
+    let none = BTreeSet::new();
+    let mut cases: Vec<(Vec<&str>, BTreeSet<String>)> = vec![
+        (vec!["baseten", ""], top),
+        (vec!["baseten", "auth", ""], leaves),
+        (vec!["baseten", "completion", ""], set(SHELLS)),
+        (
+            vec!["baseten", "auth", "login", "--w"],
+            set(["--web", "--with-api-key"]),
+        ),
+        (
+            vec!["baseten", "auth", "status", "--output", ""],
+            set(FORMATS),
+        ),
+        (vec!["baseten", "auth", "token", "-o", ""], set(FORMATS)),
+        (
+            vec!["baseten", "auth", "status", "--output", "j"],
+            set(["json", "jsonl"]),
+        ),
+        (
+            vec!["baseten", "auth", "switch", "--user", ""],
+            none.clone(),
+        ),
+        (
+            vec!["baseten", "auth", "login", "--label", ""],
+            none.clone(),
+        ),
+        (vec!["baseten", "auth", "status", "--jq", ""], none.clone()),
+        (vec!["baseten", "auth", "status", "-q", ""], none.clone()),
+        (vec!["baseten", "auth", "status", "--remote-url", ""], none),
+    ];
+    for (leaf, own) in LEAVES {
+        cases.push((vec!["baseten", "auth", leaf, "-"], spellings(own)));
+        cases.push((vec!["baseten", "auth", leaf, "--"], longs(own)));
+    }
+    let mut wrong = Mismatches::default();
+    for (words, want) in &cases {
+        let got = bash_complete(&file, words);
+        wrong.check(&words.join(" "), &got, want);
+    }
+    wrong.assert_none("bash", &script);
+}
+
+/// Drives zsh's real completion system (compinit, `_arguments`) in a pseudo-terminal:
+/// `zsh -f zsh-capture FPATH_DIR LINE...` types each LINE followed by TAB and prints
+/// `CASE:<line>`, then `M:<word>` for every match the completion system offers.
+const ZSH_CAPTURE: &str = r##"
+zmodload zsh/zpty || exit 77
+zpty z zsh -f -i || exit 78
+zpty -w z "unset zle_bracketed_paste; unsetopt auto_list list_beep beep; PROMPT='' RPROMPT='' PS2=''; bindkey -e"
+zpty -w z "fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return; fi; local -a __hits; builtin compadd -A __hits "$@"; local h; for h in $__hits; do print -r -- "MA""TCH:$h"; done; builtin compadd "$@" }'
+zpty -w z '__capture() { _main_complete; print -r -- "END""MARK" }; zle -C __capture complete-word __capture; bindkey "^I" __capture'
+zpty -w z 'bindkey "^M" undefined-key; bindkey "^J" undefined-key; print -r -- "REA""DY"'
+local line
+while zpty -r z line; do [[ ${${line%$'\n'}%$'\r'} == READY ]] && break; done
+shift
+for case in "$@"; do
+  print -r -- "CASE:$case"
+  zpty -w -n z "$case"$'\t'
+  while zpty -r z line; do
+    line=${${line%$'\n'}%$'\r'}
+    [[ $line == *MATCH:* ]] && print -r -- "M:${line##*MATCH:}"
+    [[ $line == *ENDMARK* ]] && break
+  done
+  zpty -w -n z $'\x15'
+done
+zpty -d z
+"##;
+
+#[test]
+fn zsh_completion_parses_names_everything_and_completes() {
+    let script = completion_script("zsh");
+    assert_script_names_everything("zsh", &script);
+    assert_eq!(
+        script.lines().next(),
+        Some("#compdef baseten"),
+        "site-functions/_baseten is autoloaded only with a #compdef line first"
+    );
+    if !optional("zsh", "zsh completion syntax and behaviour") {
+        return;
+    }
+    let dir = scratch();
+    let fpath = dir.path().join("fpath");
+    fs::create_dir(&fpath).expect("mkdir");
+    let file = write(&fpath, "_baseten", &script);
+    assert_parses("zsh", &["-f"], &file);
+
+    let mut cases: Vec<(String, BTreeSet<String>)> = vec![
+        ("baseten ".into(), set(TOP)),
+        ("baseten auth ".into(), set(LEAVES.iter().map(|l| l.0))),
+        ("baseten completion ".into(), set(SHELLS)),
+        (
+            "baseten auth login --w".into(),
+            set(["--web", "--with-api-key"]),
+        ),
+        ("baseten auth status --output ".into(), set(FORMATS)),
+        ("baseten auth status -o ".into(), set(FORMATS)),
+        ("baseten auth status --output=".into(), set(FORMATS)),
+        ("baseten auth switch --user ".into(), BTreeSet::new()),
+        ("baseten auth login --label ".into(), BTreeSet::new()),
+        ("baseten auth status --jq ".into(), BTreeSet::new()),
+        ("baseten auth status --remote-url ".into(), BTreeSet::new()),
+    ];
+    for (leaf, own) in LEAVES {
+        cases.push((format!("baseten auth {leaf} -"), spellings(own)));
+    }
+    let capture = write(dir.path(), "zsh-capture", ZSH_CAPTURE);
+    let out = run_with_deadline(
+        Command::new("zsh")
+            .arg("-f")
+            .arg(&capture)
+            .arg(&fpath)
+            .args(cases.iter().map(|c| &c.0))
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env_remove("ZDOTDIR")
+            .env("TERM", "dumb"),
+        Duration::from_secs(30),
+    );
+    if out.code == 77 {
+        skipped("zsh has no zsh/zpty module; zsh completion behaviour not checked");
+        return;
+    }
+    assert_eq!(out.code, 0, "zsh capture failed: {out:#?}");
+    let mut got: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for line in out.stdout.lines() {
+        if let Some(case) = line.strip_prefix("CASE:") {
+            got.push((case.to_owned(), BTreeSet::new()));
+        } else if let Some(word) = line.strip_prefix("M:") {
+            got.last_mut().expect("a case").1.insert(word.to_owned());
+        }
+    }
+    assert_eq!(
+        got.iter().map(|g| &g.0).collect::<Vec<_>>(),
+        cases.iter().map(|c| &c.0).collect::<Vec<_>>(),
+        "zsh capture did not run every case: {out:#?}"
+    );
+    let mut wrong = Mismatches::default();
+    for ((case, want), (_, got)) in cases.iter().zip(&got) {
+        wrong.check(case, got, want);
+    }
+    wrong.assert_none("zsh", &script);
+}
+
+/// `fish --no-config fish-capture SCRIPT LINE...`: sources SCRIPT (and nothing installed
+/// on the machine), then prints `CASE <line>` and `complete -C <line>` for each LINE.
+const FISH_CAPTURE: &str = r#"
+set -g fish_complete_path
+source $argv[1]; or exit 99
+for line in $argv[2..-1]
+    echo "CASE $line"
+    complete -C "$line"
+end
+"#;
+
+#[test]
+fn fish_completion_parses_names_everything_and_completes() {
+    let script = completion_script("fish");
+    assert_script_names_everything("fish", &script);
+    if !optional("fish", "fish completion syntax and behaviour") {
+        return;
+    }
+    let dir = scratch();
+    let file = write(dir.path(), "baseten.fish", &script);
+    assert_parses("fish", &["--no-config"], &file);
+
+    let formats_attached = set(FORMATS.iter().map(|f| format!("--output={f}")));
+    let mut cases: Vec<(String, BTreeSet<String>)> = vec![
+        ("baseten ".into(), set(TOP)),
+        ("baseten auth ".into(), set(LEAVES.iter().map(|l| l.0))),
+        ("baseten completion ".into(), set(SHELLS)),
+        (
+            "baseten auth login --w".into(),
+            set(["--web", "--with-api-key"]),
+        ),
+        ("baseten auth status --output ".into(), set(FORMATS)),
+        ("baseten auth status --output=".into(), formats_attached),
+        ("baseten auth switch --user ".into(), BTreeSet::new()),
+        ("baseten auth login --label ".into(), BTreeSet::new()),
+        ("baseten auth status --jq ".into(), BTreeSet::new()),
+        ("baseten auth status --remote-url ".into(), BTreeSet::new()),
+        ("baseten man ".into(), BTreeSet::new()),
+    ];
+    for (leaf, own) in LEAVES {
+        cases.push((format!("baseten auth {leaf} -"), spellings(own)));
+        cases.push((format!("baseten auth {leaf} --"), longs(own)));
+    }
+    let capture = write(dir.path(), "fish-capture", FISH_CAPTURE);
+    let out = run_with_deadline(
+        Command::new("fish")
+            .arg("--no-config")
+            .arg(&capture)
+            .arg(&file)
+            .args(cases.iter().map(|c| &c.0))
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_CACHE_HOME", dir.path().join("cache")),
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (0, ""),
+        "fish capture failed: {out:#?}"
+    );
+    let mut got: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for line in out.stdout.lines() {
+        if let Some(case) = line.strip_prefix("CASE ") {
+            got.push((case.to_owned(), BTreeSet::new()));
+        } else {
+            let word = line.split('\t').next().unwrap_or_default();
+            got.last_mut().expect("a case").1.insert(word.to_owned());
+        }
+    }
+    assert_eq!(
+        got.iter().map(|g| &g.0).collect::<Vec<_>>(),
+        cases.iter().map(|c| &c.0).collect::<Vec<_>>(),
+        "fish capture did not run every case: {out:#?}"
+    );
+    let mut wrong = Mismatches::default();
+    for ((case, want), (_, got)) in cases.iter().zip(&got) {
+        wrong.check(case, got, want);
+    }
+    wrong.assert_none("fish", &script);
+}
+
+#[test]
+fn completion_for_an_unknown_or_missing_shell_is_a_usage_error() {
+    let env = Env::new();
+    let out = env.run(&["completion", "tcsh"]);
+    out.failure(2, &["tcsh", "bash, zsh, fish"]);
+    assert!(
+        out.stderr.contains("Usage: baseten"),
+        "no usage line: {out:#?}"
+    );
+    let out = env.run(&["completion"]);
+    out.failure(2, &["shell", "bash, zsh, fish"]);
+    assert!(
+        out.stderr.contains("Usage: baseten"),
+        "no usage line: {out:#?}"
+    );
+    env.run(&["completion", "bash", "zsh"])
+        .failure(2, &["\"zsh\""]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Man page
+// ---------------------------------------------------------------------------------------
+
+/// Roff source with the escapes the generator uses turned back into plain text.
+fn unroff(source: &str) -> String {
+    source
+        .replace("\\-", "-")
+        .replace("\\&", "")
+        .replace("\\e", "\\")
+}
+
+/// The lines of a roff section (`.SH NAME` up to the next `.SH`).
+fn roff_section<'a>(source: &'a str, name: &str) -> Vec<&'a str> {
+    let heading = format!(".SH {name}");
+    let quoted = format!(".SH \"{name}\"");
+    source
+        .lines()
+        .skip_while(|l| *l != heading && *l != quoted)
+        .skip(1)
+        .take_while(|l| !l.starts_with(".SH"))
+        .collect()
+}
+
+/// Asserts that a text names every flag, environment variable and `auth.json`.
+#[track_caller]
+fn assert_names_everything(what: &str, text: &str) {
+    let words = word_list(text);
+    for name in ALL_FLAGS.iter().chain(ENV_VARS).chain(&["auth.json"]) {
+        assert!(words.contains(name), "{what} does not name {name}:\n{text}");
+    }
+}
+
+#[test]
+fn man_page_source_documents_the_contract() {
+    let source = man_source();
+    let th = source.lines().next().unwrap_or_default();
+    assert!(
+        th.starts_with(".TH BASETEN 1 "),
+        "no .TH BASETEN 1 header: {th:?}"
+    );
+    assert!(
+        th.contains(&format!("\"baseten {}\"", env!("CARGO_PKG_VERSION"))),
+        "the .TH line does not carry the version: {th:?}"
+    );
+    // whatis/apropos need `name \- summary` as the NAME section.
+    let name = roff_section(&source, "NAME");
+    assert!(
+        name.len() == 1 && name[0].starts_with("baseten \\- "),
+        "NAME section is not `baseten \\- …`: {name:?}"
+    );
+    let headings: Vec<&str> = source.lines().filter(|l| l.starts_with(".SH ")).collect();
+    for section in [
+        "NAME",
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "OPTIONS",
+        "ENVIRONMENT",
+        "FILES",
+        "EXIT STATUS",
+    ] {
+        assert!(
+            headings.contains(&format!(".SH {section}").as_str()),
+            "no {section} section in {headings:?}"
+        );
+    }
+
+    let text = unroff(&source);
+    assert_names_everything("the man page source", &text);
+
+    // The flags the page documents (its .B tags) are exactly those of the contract.
+    let tagged: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(".B "))
+        .flat_map(word_list)
+        .filter(|w| w.starts_with('-'))
+        .map(String::from)
+        .collect();
+    assert_eq!(tagged, set(ALL_FLAGS), "flags documented in the man page");
+
+    // EXIT STATUS: one .TP entry per code, each with a meaning.
+    let section = roff_section(&text, "EXIT STATUS");
+    let mut codes = Vec::new();
+    for (i, line) in section.iter().enumerate() {
+        if *line == ".TP" {
+            let tag = section.get(i + 1).copied().unwrap_or_default();
+            codes.push(tag.strip_prefix(".B ").unwrap_or(tag).trim().to_owned());
+            let meaning = section.get(i + 2).copied().unwrap_or_default();
+            assert!(
+                !meaning.is_empty() && !meaning.starts_with('.'),
+                "exit code {tag:?} has no meaning: {section:?}"
+            );
+        }
+    }
+    assert_eq!(
+        codes,
+        EXIT_CODES.to_vec(),
+        "EXIT STATUS codes: {section:#?}"
+    );
+}
+
+/// Drops overstrike formatting (`x\bx`, `_\bx`) in case the pager step kept it.
+fn plain(rendered: &str) -> String {
+    let mut out = String::new();
+    for c in rendered.chars() {
+        if c == '\u{8}' {
+            out.pop();
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn man_page_renders_with_man() {
+    let source = man_source();
+    if !optional("man", "the rendered man page (the roff source is checked)") {
+        return;
+    }
+    let dir = scratch();
+    let file = write(dir.path(), "baseten.1", &source);
+    let out = common::run(
+        Command::new("man")
+            .args(["-P", "cat", "-l"])
+            .arg(&file)
+            .current_dir(dir.path())
+            .env("MANWIDTH", "200")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("LC_ALL", "C")
+            .env("MAN_DISABLE_SECCOMP", "1")
+            .env_remove("MAN_KEEP_FORMATTING"),
+    );
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (0, ""),
+        "man -l does not render the page cleanly: {out:#?}"
+    );
+    let text = plain(&out.stdout);
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    assert!(first.starts_with("BASETEN(1)"), "header line: {first:?}");
+    for heading in ["NAME", "SYNOPSIS", "OPTIONS", "ENVIRONMENT", "FILES"] {
+        assert!(
+            text.lines().any(|l| l == heading),
+            "rendered page has no {heading} section:\n{text}"
+        );
+    }
+    assert_names_everything("the rendered man page", &text);
+
+    // EXIT STATUS: every code starts a line of the section, followed by its meaning.
+    let section: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "EXIT STATUS")
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .collect();
+    let codes: Vec<&str> = section
+        .iter()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let code = words.next()?;
+            let meaning = words.next();
+            (code.bytes().all(|b| b.is_ascii_digit()) && meaning.is_some()).then_some(code)
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        EXIT_CODES.to_vec(),
+        "rendered EXIT STATUS section: {section:#?}\n{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// --help against the parser
+// ---------------------------------------------------------------------------------------
+
+/// The lines of a help section (`Options:`, `Commands:`) up to the next blank line.
+fn help_section<'a>(help: &'a str, name: &str) -> Vec<&'a str> {
+    let heading = format!("{name}:");
+    let lines: Vec<&str> = help
+        .lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(!lines.is_empty(), "no {heading} section in:\n{help}");
+    lines
+}
+
+/// One entry of an `Options:` section: its spellings and its value name.
+#[derive(Debug)]
+struct Listed {
+    spellings: Vec<String>,
+    value: Option<String>,
+}
+
+/// Parses `  -o, --output FORMAT     help text` lines.
+fn options(help: &str) -> Vec<Listed> {
+    help_section(help, "Options")
+        .into_iter()
+        .map(|line| {
+            let entry = line
+                .strip_prefix("  ")
+                .unwrap_or_else(|| panic!("option line not indented: {line:?}"))
+                .trim_start();
+            let (words, text) = entry
+                .split_once("  ")
+                .unwrap_or_else(|| panic!("no gap between flag and its help: {line:?}"));
+            assert!(!text.trim().is_empty(), "flag without help: {line:?}");
+            let mut listed = Listed {
+                spellings: Vec::new(),
+                value: None,
+            };
+            for word in words.split_whitespace() {
+                let word = word.trim_end_matches(',');
+                if word.starts_with('-') {
+                    assert!(listed.value.is_none(), "flag after value name: {line:?}");
+                    listed.spellings.push(word.to_owned());
+                } else {
+                    assert!(
+                        listed.value.is_none()
+                            && word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                        "odd word {word:?} in option line {line:?}"
+                    );
+                    listed.value = Some(word.to_owned());
+                }
+            }
+            listed
+        })
+        .collect()
+}
+
+/// The first word of every line of a `Commands:` section.
+fn commands(help: &str) -> BTreeSet<String> {
+    help_section(help, "Commands")
+        .into_iter()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn top_help_names_the_commands_and_options() {
+    let env = Env::new();
+    let help = env.run(&["--help"]).success().to_owned();
+    assert_eq!(commands(&help), set(TOP), "{help}");
+    let listed: BTreeSet<String> = options(&help)
+        .into_iter()
+        .flat_map(|l| l.spellings)
+        .collect();
+    assert_eq!(listed, set(["-h", "--help", "--version"]), "{help}");
+    assert_eq!(env.run(&["-h"]).success(), help);
+    assert_eq!(env.run(&[]).success(), help);
+
+    let auth = env.run(&["auth", "--help"]).success().to_owned();
+    assert_eq!(commands(&auth), set(LEAVES.iter().map(|l| l.0)), "{auth}");
+}
+
+#[test]
+fn leaf_help_lists_exactly_the_flags_the_parser_accepts() {
+    let env = Env::new();
+    for (leaf, own) in LEAVES {
+        let help = env.run(&["auth", leaf, "--help"]).success().to_owned();
+        assert_eq!(env.run(&["auth", leaf, "-h"]).success(), help);
+        let listed = options(&help);
+
+        // The help lists the contract's flags, no more, with the right value-ness.
+        let all: BTreeSet<String> = listed.iter().flat_map(|l| l.spellings.clone()).collect();
+        assert_eq!(all, spellings(own), "auth {leaf} --help:\n{help}");
+        for flag in leaf_flags(own) {
+            let long = format!("--{}", flag.long);
+            let entry = listed
+                .iter()
+                .find(|l| l.spellings.contains(&long))
+                .expect("listed");
+            let mut want = vec![];
+            if let Some(s) = flag.short {
+                want.push(format!("-{s}"));
+            }
+            want.push(long.clone());
+            assert_eq!(
+                entry.spellings, want,
+                "auth {leaf}: {long} listed with the wrong spellings:\n{help}"
+            );
+            assert_eq!(
+                entry.value.is_some(),
+                flag.value.is_some(),
+                "auth {leaf}: {long} listed with the wrong value:\n{help}"
+            );
+        }
+        // The usage line names the command's own flags.
+        let usage = format!("Usage: baseten auth {leaf}");
+        let usage_line = help
+            .lines()
+            .find(|l| l.starts_with(&usage))
+            .unwrap_or_else(|| panic!("no usage line in:\n{help}"));
+        for flag in *own {
+            assert!(
+                word_list(usage_line).contains(&format!("--{}", flag.long).as_str()),
+                "usage line lacks --{}: {usage_line}",
+                flag.long
+            );
+        }
+
+        // Every listed spelling is accepted by the parser: with --help last nothing runs,
+        // and the help comes out unchanged. Valued flags also in their attached forms.
+        for entry in &listed {
+            let long = entry.spellings.last().expect("a spelling");
+            let flag = leaf_flags(own)
+                .find(|f| format!("--{}", f.long) == *long)
+                .expect("contract flag");
+            let mut runs: Vec<Vec<String>> = Vec::new();
+            for spelling in &entry.spellings {
+                match flag.value {
+                    Some(v) => {
+                        runs.push(vec![spelling.clone(), v.to_owned()]);
+                        let attached = if spelling.starts_with("--") {
+                            format!("{spelling}={v}")
+                        } else {
+                            format!("{spelling}{v}")
+                        };
+                        runs.push(vec![attached]);
+                    }
+                    None => {
+                        runs.push(vec![spelling.clone()]);
+                        if spelling.starts_with("--") {
+                            runs.push(vec![format!("{spelling}=true")]);
+                        }
+                    }
+                }
+            }
+            for run in runs {
+                let mut args: Vec<&str> = vec!["auth", leaf];
+                args.extend(run.iter().map(String::as_str));
+                args.push("--help");
+                let out = env.run(&args);
+                assert!(
+                    !out.stderr.contains("unknown flag"),
+                    "{args:?}: help lists a flag the parser rejects: {out:#?}"
+                );
+                assert_eq!(
+                    (out.code, out.stdout.as_str(), out.stderr.as_str()),
+                    (0, help.as_str(), ""),
+                    "{args:?}"
+                );
+            }
+        }
+        // The check above can fail: an unlisted flag is rejected.
+        let out = env.run(&["auth", leaf, "--bogus", "--help"]);
+        out.failure(2, &["unknown flag", "--bogus"]);
+    }
+    // Nothing ran: no store was written.
+    assert!(!env.auth_path().exists());
+}
+
+// ---------------------------------------------------------------------------------------
+// make install-files
+// ---------------------------------------------------------------------------------------
+
+/// Whether make can be used; required under CI, SKIPPED (loudly) otherwise.
+fn make_available() -> bool {
+    if on_path("make") {
+        return true;
+    }
+    assert!(!ci(), "make must be installed under CI=true");
+    skipped("make is not installed; the install layout is not checked");
+    false
+}
+
+/// Runs `make ARGS` in the project directory under `umask`, isolated from any outer make.
+fn make(umask: &str, args: &[String]) -> Outcome {
+    common::run(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec make \"$@\""))
+            .arg("sh")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("MAKEFLAGS")
+            .env_remove("MFLAGS")
+            .env_remove("MAKELEVEL")
+            .env_remove("MAKEOVERRIDES")
+            .stdin(Stdio::null()),
+    )
+}
+
+/// `DESTDIR=… PREFIX=/usr BIN=<the binary under test>`.
+fn install_vars(destdir: &Path) -> Vec<String> {
+    vec![
+        format!("DESTDIR={}", destdir.display()),
+        "PREFIX=/usr".into(),
+        format!("BIN={BIN}"),
+    ]
+}
+
+/// `make install-files` into a fresh DESTDIR under `umask`; returns the temp dir and DESTDIR.
+fn install_files(umask: &str) -> (TempDir, PathBuf) {
+    let dir = scratch();
+    let destdir = dir.path().join("stage");
+    let mut dry = vec!["-n".to_owned(), "install-files".to_owned()];
+    dry.extend(install_vars(&destdir));
+    let out = make("022", &dry);
+    assert_eq!(
+        out.code, 0,
+        "the Makefile has no usable install-files target (install without building): {out:#?}"
+    );
+    let mut args = vec!["install-files".to_owned()];
+    args.extend(install_vars(&destdir));
+    let out = make(umask, &args);
+    assert_eq!(out.code, 0, "make install-files failed: {out:#?}");
+    (dir, destdir)
+}
+
+/// Relative paths of the files and of the directories under `root`, sorted.
+fn tree(root: &Path) -> (Vec<String>, Vec<String>) {
+    fn walk(root: &Path, dir: &Path, files: &mut Vec<String>, dirs: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .into_owned();
+            let kind = fs::symlink_metadata(&path).expect("lstat").file_type();
+            if kind.is_dir() {
+                dirs.push(rel);
+                walk(root, &path, files, dirs);
+            } else {
+                assert!(kind.is_file(), "not a regular file: {rel}");
+                files.push(rel);
+            }
+        }
+    }
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    walk(root, root, &mut files, &mut dirs);
+    files.sort();
+    dirs.sort();
+    (files, dirs)
+}
+
+/// Whether two files have the same bytes, read in chunks (the debug binary is large).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    let (fa, fb) = (File::open(a).expect("open"), File::open(b).expect("open"));
+    if fa.metadata().expect("stat").len() != fb.metadata().expect("stat").len() {
+        return false;
+    }
+    let (mut ra, mut rb) = (BufReader::new(fa), BufReader::new(fb));
+    let (mut ba, mut bb) = (vec![0; 1 << 16], vec![0; 1 << 16]);
+    loop {
+        let n = ra.read(&mut ba).expect("read");
+        if n == 0 {
+            return true;
+        }
+        rb.read_exact(&mut bb[..n]).expect("read");
+        if ba[..n] != bb[..n] {
+            return false;
+        }
+    }
+}
+
+/// Asserts the modes of everything installed: 0755 for the binary and the directories,
+/// 0644 for the rest.
+#[track_caller]
+fn assert_modes(destdir: &Path, umask: &str) {
+    let (files, dirs) = tree(destdir);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let want = if file == "usr/bin/baseten" {
+            0o755
+        } else {
+            0o644
+        };
+        let got = mode(&destdir.join(file));
+        if got != want {
+            wrong.push(format!("{file}: {got:o}, expected {want:o}"));
+        }
+    }
+    for dir in &dirs {
+        let got = mode(&destdir.join(dir));
+        if got != 0o755 {
+            wrong.push(format!("{dir}/: {got:o}, expected 755"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "make install-files under umask {umask} installs with the wrong modes:\n  {}",
+        wrong.join("\n  ")
+    );
+}
+
+#[test]
+fn make_install_files_produces_exactly_the_layout() {
+    if !make_available() {
+        return;
+    }
+    let (_dir, destdir) = install_files("022");
+    let (files, _) = tree(&destdir);
+    assert_eq!(files, INSTALLED.to_vec(), "files under DESTDIR");
+    assert_modes(&destdir, "022");
+
+    let installed = |rel: &str| destdir.join(rel);
+    let read = |rel: &str| fs::read_to_string(installed(rel)).expect("read installed file");
+    assert!(
+        same_bytes(&installed("usr/bin/baseten"), Path::new(BIN)),
+        "the installed binary is not BIN"
+    );
+    assert_eq!(read("usr/share/man/man1/baseten.1"), man_source());
+    assert_eq!(
+        read("usr/share/bash-completion/completions/baseten"),
+        completion_script("bash")
+    );
+    assert_eq!(
+        read("usr/share/zsh/site-functions/_baseten"),
+        completion_script("zsh")
+    );
+    assert_eq!(
+        read("usr/share/fish/vendor_completions.d/baseten.fish"),
+        completion_script("fish")
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        assert!(
+            same_bytes(
+                &installed(&format!("usr/share/licenses/baseten/{licence}")),
+                &root.join(licence)
+            ),
+            "installed {licence} differs from the repository's"
+        );
+    }
+
+    // The installed binary runs.
+    let out = common::run(Command::new(installed("usr/bin/baseten")).arg("--version"));
+    assert_eq!(
+        out.success(),
+        format!("baseten {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn make_install_files_modes_do_not_depend_on_the_umask() {
+    if !make_available() {
+        return;
+    }
+    // A root shell with a strict umask must still install a man page and completions
+    // that every user can read.
+    let (_dir, destdir) = install_files("077");
+    let (files, _) = tree(&destdir);
+    assert_eq!(files, INSTALLED.to_vec(), "files under DESTDIR");
+    assert_modes(&destdir, "077");
+}
+
+#[test]
+fn make_install_is_build_then_install_files() {
+    if !make_available() {
+        return;
+    }
+    let destdir = Path::new("/nonexistent-destdir");
+    let mut files_args = vec!["-n".to_owned(), "install-files".to_owned()];
+    files_args.extend(install_vars(destdir));
+    let files = make("022", &files_args);
+    assert_eq!(files.code, 0, "{files:#?}");
+    let mut install_args = vec!["-n".to_owned(), "install".to_owned(), "CARGO=cargo".into()];
+    install_args.extend(install_vars(destdir));
+    let install = make("022", &install_args);
+    assert_eq!(install.code, 0, "{install:#?}");
+
+    // The build comes first, then every step of install-files, in order.
+    let lines: Vec<&str> = install.stdout.lines().collect();
+    let build = lines
+        .iter()
+        .position(|l| l.trim() == "cargo build --release --locked")
+        .unwrap_or_else(|| panic!("make install does not build: {install:#?}"));
+    let mut rest = lines[build + 1..].iter();
+    for step in files.stdout.lines() {
+        assert!(
+            rest.any(|l| l == &step),
+            "make install lacks (or misorders) the install-files step {step:?}:\n{}",
+            install.stdout
+        );
+    }
+}
