@@ -163,7 +163,12 @@ pub fn man_page() -> String {
 }
 
 fn man_flag(s: &mut String, f: &FlagDef) {
-    let _ = writeln!(s, ".TP\n.B {}\n{}.", roff(flag_words(f).trim_start()), roff(f.help));
+    let _ = writeln!(
+        s,
+        ".TP\n.B {}\n{}.",
+        roff(flag_words(f).trim_start()),
+        roff(f.help)
+    );
 }
 
 /// Escapes text for roff: backslashes, hyphens, and a leading `.` or `'`.
@@ -278,7 +283,9 @@ fn zsh() -> String {
         let _ = writeln!(s, "            '{}:{}'", c.name, zsh_text(c.about));
     }
     s.push_str("        )\n        _describe 'auth command' subs\n        return\n    fi\n");
-    s.push_str("    words=(\"${(@)words[3,-1]}\")\n    (( CURRENT -= 2 ))\n    case $words[1] in\n");
+    s.push_str(
+        "    words=(\"${(@)words[3,-1]}\")\n    (( CURRENT -= 2 ))\n    case $words[1] in\n",
+    );
     for c in COMMANDS {
         let _ = writeln!(s, "        {})\n            _arguments \\", c.name);
         for f in c.all_flags() {
