@@ -76,7 +76,8 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@for t in args auth_file responses; do \
 		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
-		(cd fuzz && $(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS)) || exit 1; \
+		dict=; [ -f fuzz/$$t.dict ] && dict=-dict=$$t.dict; \
+		(cd fuzz && $(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) $$dict) || exit 1; \
 	done
 
 clean:

@@ -96,12 +96,26 @@ impl Client {
     ) -> Result<Response> {
         let mut resp = sent.map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
-        let body = resp
+        let body = match resp
             .body_mut()
             .with_config()
             .limit(BODY_LIMIT)
             .read_to_vec()
-            .map_err(|e| self.transport(e))?;
+        {
+            Ok(body) => body,
+            // The status alone still says what happened; only a success needs its body.
+            Err(e) if !(200..300).contains(&status) => {
+                debug!("{method} {}{path} → {status}, body unread: {e}", self.base);
+                Vec::new()
+            }
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                return Err(Error::failure(format!(
+                    "{} {path}: the response is larger than 1 MiB",
+                    self.host
+                )));
+            }
+            Err(e) => return Err(self.transport(e)),
+        };
         debug!(
             "{method} {}{path} → {status} ({} bytes)",
             self.base,
@@ -149,7 +163,6 @@ impl Client {
     fn transport(&self, e: ureq::Error) -> Error {
         let why = match e {
             ureq::Error::Timeout(_) => "timed out".to_owned(),
-            ureq::Error::BodyExceedsLimit(_) => "response larger than 1 MiB".to_owned(),
             ureq::Error::HostNotFound => "host not found".to_owned(),
             ureq::Error::ConnectionFailed => "connection failed".to_owned(),
             other => other.to_string(),

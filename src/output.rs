@@ -27,8 +27,9 @@ pub struct OutputOptions {
 
 /// A command's result: serializable for JSON output, with a text rendering for people.
 pub trait Report: Serialize {
-    /// The text-mode lines. The renderer strips control characters from each line.
-    fn text(&self) -> String;
+    /// The text-mode lines. The renderer strips control characters (newlines included)
+    /// from each, so text from a server can never forge another line.
+    fn lines(&self) -> Vec<String>;
 }
 
 /// Prints `report` as the options say.
@@ -37,8 +38,8 @@ pub fn render<R: Report>(report: &R, opts: &OutputOptions) -> Result<()> {
         Format::None => return Ok(()),
         Format::Text => {
             let mut s = String::new();
-            for line in report.text().lines() {
-                s.push_str(&term::clean(line));
+            for line in report.lines() {
+                s.push_str(&term::clean(&line));
                 s.push('\n');
             }
             s

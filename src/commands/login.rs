@@ -35,8 +35,11 @@ pub struct LoginReport {
 }
 
 impl Report for LoginReport {
-    fn text(&self) -> String {
-        format!("Logged in as {} ({})", self.email, self.workspace_name)
+    fn lines(&self) -> Vec<String> {
+        vec![format!(
+            "Logged in as {} ({})",
+            self.email, self.workspace_name
+        )]
     }
 }
 

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::fresh;
+use super::usable;
 use crate::api::Api;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{AuthType, Secret, Store};
+use crate::store::Store;
 use crate::term;
 
 /// The result of `logout`.
@@ -18,33 +18,27 @@ pub struct LogoutReport {
 }
 
 impl Report for LogoutReport {
-    fn text(&self) -> String {
-        format!("Logged out {}", self.user)
+    fn lines(&self) -> Vec<String> {
+        vec![format!("Logged out {}", self.user)]
     }
 }
 
-/// Runs `logout` for the active account of `remote`. Revocation always uses the stored
-/// token, never `BASETEN_API_KEY`.
+/// Runs `logout` for the active account of `remote`. An OAuth session is revoked with
+/// the stored token (never `BASETEN_API_KEY`), refreshed first if it has expired; a
+/// failed revocation is a warning, and the account is removed all the same.
 pub fn run(remote: &Remote) -> Result<LogoutReport> {
     let store = Store::open()?;
     let account = store
         .active(&remote.url)?
         .ok_or_else(|| Error::failure(format!("no active user for {}", remote.url)))?;
-    if account.auth_type == AuthType::OAuth {
-        let revoked = store
-            .secret(&remote.url, &account)
-            .and_then(|secret| match secret {
-                Secret::OAuth(cred) => {
-                    let cred = fresh(&store, remote, &account.label, cred)?;
-                    Api::new(&remote.api).revoke(&cred.access_token)
-                }
-                Secret::ApiKey(_) => Ok(()),
-            });
+    store.remove(&remote.url, &account.label, |cred| {
+        let revoked = cred
+            .and_then(|cred| usable(remote, cred))
+            .and_then(|cred| Api::new(&remote.api).revoke(&cred.access_token));
         if let Err(e) = revoked {
             term::warn(&format!("could not revoke the session on the server: {e}"));
         }
-    }
-    store.remove(&remote.url, &account.label)?;
+    })?;
     Ok(LogoutReport {
         user: account.label,
     })

@@ -58,6 +58,27 @@ fn is_expired(cred: &OAuthCredential) -> bool {
         .is_some_and(|t| timestamp::now() >= t.saturating_sub(EXPIRY_MARGIN))
 }
 
+/// `cred`, or a refreshed pair when it has expired (not saved: for a credential that is
+/// about to be discarded).
+fn usable(remote: &Remote, cred: OAuthCredential) -> Result<OAuthCredential> {
+    if !is_expired(&cred) {
+        return Ok(cred);
+    }
+    refresh_with(remote, &cred)
+}
+
+/// Trades `cred`'s refresh token for a new pair.
+fn refresh_with(remote: &Remote, cred: &OAuthCredential) -> Result<OAuthCredential> {
+    if cred.refresh_token.is_empty() {
+        return Err(Error::Auth(
+            "the access token expired and there is no refresh token; run `baseten auth login` again"
+                .into(),
+        ));
+    }
+    let token = Api::new(&remote.api).refresh(&cred.refresh_token)?;
+    Ok(credential_from(token, Some(&cred.refresh_token)))
+}
+
 /// `cred`, or when it has expired a refreshed pair, saved before it is returned.
 fn fresh(
     store: &Store,
@@ -72,13 +93,6 @@ fn fresh(
         if !is_expired(current) {
             return Ok(None); // another run refreshed it while we waited for the lock
         }
-        if current.refresh_token.is_empty() {
-            return Err(Error::Auth(
-                "the access token expired and there is no refresh token; run `baseten auth login` again"
-                    .into(),
-            ));
-        }
-        let token = Api::new(&remote.api).refresh(&current.refresh_token)?;
-        Ok(Some(credential_from(token, Some(&current.refresh_token))))
+        refresh_with(remote, current).map(Some)
     })
 }

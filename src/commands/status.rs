@@ -34,23 +34,25 @@ pub struct StatusReport {
 }
 
 impl Report for StatusReport {
-    fn text(&self) -> String {
-        let mut s = format!("{}\n", self.host);
-        match &self.user {
-            Some(user) => s += &format!("  Logged in as {user}\n"),
-            None => s += &format!("  Logged in with {API_KEY_ENV}\n"),
-        }
-        s += &format!("  Auth type: {}\n", self.auth_type);
+    fn lines(&self) -> Vec<String> {
+        let mut lines = vec![self.host.clone()];
+        lines.push(match &self.user {
+            Some(user) => format!("  Logged in as {user}"),
+            None => format!("  Logged in with {API_KEY_ENV}"),
+        });
+        lines.push(format!("  Auth type: {}", self.auth_type));
         if let Some(Some(stored)) = &self.stored_user {
-            s += &format!("  Stored account {stored} is ignored while {API_KEY_ENV} is set\n");
+            lines.push(format!(
+                "  Stored account {stored} is ignored while {API_KEY_ENV} is set"
+            ));
         }
         if let Some(storage) = self.storage {
-            s += &format!("  Storage: {}\n", storage.as_str());
+            lines.push(format!("  Storage: {}", storage.as_str()));
         }
         if let Some(at) = &self.expires_at {
-            s += &format!("  Token expires: {at}\n");
+            lines.push(format!("  Token expires: {at}"));
         }
-        s
+        lines
     }
 }
 

@@ -15,8 +15,8 @@ pub struct SwitchReport {
 }
 
 impl Report for SwitchReport {
-    fn text(&self) -> String {
-        format!("Switched to {}", self.user)
+    fn lines(&self) -> Vec<String> {
+        vec![format!("Switched to {}", self.user)]
     }
 }
 

@@ -17,8 +17,8 @@ pub struct TokenReport {
 }
 
 impl Report for TokenReport {
-    fn text(&self) -> String {
-        self.token.clone()
+    fn lines(&self) -> Vec<String> {
+        vec![self.token.clone()]
     }
 }
 

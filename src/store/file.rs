@@ -4,7 +4,7 @@
 //! parallel runs lose nothing and a crash never leaves a truncated file.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,9 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::term::debug;
 use crate::timestamp;
+
+/// Largest `auth.json` read; a real one is a few KiB.
+const MAX_FILE: u64 = 16 << 20;
 
 /// How long a writer waits for another process's lock before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -152,32 +155,62 @@ impl FileStore {
         })
     }
 
-    /// Reads the file; a missing file is an empty store. Never writes.
+    /// Reads the file; a missing file is an empty store. Never writes. Anything but a
+    /// regular file of sane size (a FIFO, a device, a directory) is refused unread.
     pub fn load(&self) -> Result<AuthFile> {
         debug!("reading {}", self.path.display());
-        let bytes = match fs::read(&self.path) {
-            Ok(b) => b,
+        let mut f = match nonblocking_options().read(true).open(&self.path) {
+            Ok(f) => f,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(AuthFile::default()),
             Err(e) => return Err(self.error("cannot read", e)),
         };
+        let meta = match f.metadata() {
+            Ok(m) if m.is_file() && m.len() <= MAX_FILE => m,
+            Ok(m) if m.is_file() => {
+                return Err(Error::failure(format!(
+                    "{} is larger than {} MiB",
+                    self.path.display(),
+                    MAX_FILE >> 20
+                )));
+            }
+            Ok(_) => {
+                return Err(Error::failure(format!(
+                    "{} is not a regular file",
+                    self.path.display()
+                )));
+            }
+            Err(e) => return Err(self.error("cannot read", e)),
+        };
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes)
+            .map_err(|e| self.error("cannot read", e))?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Error::failure(format!("{} is not valid UTF-8", self.path.display())))?;
         let file: AuthFile = serde_json::from_str(text)
             .map_err(|e| Error::failure(format!("{} is corrupt: {e}", self.path.display())))?;
-        self.warn_if_exposed(&file);
+        self.warn_if_exposed(&file, &meta);
         Ok(file)
     }
 
     /// Runs `change` on the current contents under the lock and saves the result
-    /// atomically. Nothing is written when `change` fails.
+    /// atomically. The temp file is created before `change` runs, so a store that cannot
+    /// be written fails before `change` does anything it cannot take back (a refresh
+    /// spends a single-use token). Nothing is written when `change` fails.
     pub fn update<T>(&self, change: impl FnOnce(&mut AuthFile) -> Result<T>) -> Result<T> {
         create_private_dir(&self.dir)
             .map_err(|e| Error::failure(format!("cannot create {}: {e}", self.dir.display())))?;
         let _lock = self.lock()?;
         let mut file = self.load()?;
-        let out = change(&mut file)?;
-        self.save(&file)?;
-        Ok(out)
+        let (tmp_path, tmp) = self.create_temp()?;
+        let result = change(&mut file).and_then(|out| {
+            self.save(&file, tmp, &tmp_path)
+                .map_err(|e| self.error("cannot write", e))?;
+            Ok(out)
+        });
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp_path);
+        }
+        result
     }
 
     /// Takes the exclusive lock on `auth.json.lock`; released when the handle drops (or
@@ -219,12 +252,9 @@ impl FileStore {
         }
     }
 
-    /// Writes a temp file beside `auth.json`, syncs it and renames it into place.
-    fn save(&self, file: &AuthFile) -> Result<()> {
-        let mut text = serde_json::to_string_pretty(file)
-            .map_err(|e| Error::failure(format!("cannot encode {}: {e}", self.path.display())))?;
-        text.push('\n');
-        // Under the lock, any temp file is a leftover of a killed run: clear them out.
+    /// Creates the temp file beside `auth.json`, clearing leftovers of killed runs first
+    /// (under the lock, any temp file is one).
+    fn create_temp(&self) -> Result<(PathBuf, File)> {
         if let Ok(entries) = fs::read_dir(&self.dir) {
             for e in entries.flatten() {
                 let name = e.file_name();
@@ -237,21 +267,24 @@ impl FileStore {
         let tmp = self
             .dir
             .join(format!("auth.json.{}.tmp", std::process::id()));
-        let written = (|| {
-            let mut f = private_options()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)?;
-            set_private(&f)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            fs::rename(&tmp, &self.path)
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(self.error("cannot write", e));
-        }
+        let f = private_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .and_then(|f| set_private(&f).map(|()| f))
+            .map_err(|e| Error::failure(format!("cannot write in {}: {e}", self.dir.display())))?;
+        Ok((tmp, f))
+    }
+
+    /// Writes the file into the temp file, syncs it and renames it into place.
+    fn save(&self, file: &AuthFile, mut tmp: File, tmp_path: &Path) -> std::io::Result<()> {
+        let mut text = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
+        text.push('\n');
+        tmp.write_all(text.as_bytes())?;
+        tmp.sync_all()?;
+        drop(tmp);
+        fs::rename(tmp_path, &self.path)?;
         // Make the rename itself durable; not every platform can open a directory.
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
@@ -263,27 +296,30 @@ impl FileStore {
         Error::failure(format!("{what} {}: {e}", self.path.display()))
     }
 
-    /// Plain-text secrets in a file others can read deserve a warning; the next write
-    /// replaces the file with a 0600 one.
-    fn warn_if_exposed(&self, file: &AuthFile) {
+    /// Plain-text secrets in a file others can read deserve a warning (once per run);
+    /// the next write replaces the file with a 0600 one.
+    fn warn_if_exposed(&self, file: &AuthFile, meta: &fs::Metadata) {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
+            static WARNED: std::sync::Once = std::sync::Once::new();
             let has_secret = file
                 .hosts
                 .values()
                 .flat_map(|h| h.users.values())
                 .any(|u| u.api_key.is_some() || u.oauth_credential.is_some());
-            let mode = fs::metadata(&self.path).map(|m| m.permissions().mode());
-            if has_secret && mode.is_ok_and(|m| m & 0o077 != 0) {
-                crate::term::warn(&format!(
-                    "{} holds plain-text credentials and is readable by other users; run `chmod 600` on it",
-                    self.path.display()
-                ));
+            if has_secret && meta.permissions().mode() & 0o077 != 0 {
+                WARNED.call_once(|| {
+                    crate::term::warn(&format!(
+                        "{} holds plain-text credentials and is readable by other users; \
+                         run `chmod 600` on it",
+                        self.path.display()
+                    ));
+                });
             }
         }
         #[cfg(not(unix))]
-        let _ = file;
+        let _ = (file, meta);
     }
 }
 
@@ -314,6 +350,15 @@ fn private_options() -> OpenOptions {
     let mut o = OpenOptions::new();
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o
+}
+
+/// Open options that do not block on a FIFO (the file type is checked right after).
+fn nonblocking_options() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut o = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK);
     o
 }
 

@@ -248,10 +248,29 @@ impl Store {
     }
 
     /// Deletes `label`'s credentials for `remote` (keyring item and file entry); the
-    /// remote is left with no active account.
-    pub fn remove(&self, remote: &str, label: &str) -> Result<()> {
+    /// remote is left with no active account. For an OAuth account, `last_use` first gets
+    /// its token pair (or why it could not be read), under the lock and only once the
+    /// store is known to be writable, so the session can be revoked exactly when the
+    /// account really goes.
+    pub fn remove(
+        &self,
+        remote: &str,
+        label: &str,
+        last_use: impl FnOnce(Result<OAuthCredential>),
+    ) -> Result<()> {
         self.file.update(|file| {
             if let Some(host) = file.hosts.get_mut(remote) {
+                if let Some(entry) = host.users.get(label)
+                    && entry.auth_type == AuthType::OAuth
+                {
+                    last_use(
+                        self.read_secret(remote, label, entry)
+                            .and_then(|s| match s {
+                                Secret::OAuth(cred) => Ok(cred),
+                                Secret::ApiKey(_) => Err(Error::failure("not an OAuth account")),
+                            }),
+                    );
+                }
                 host.users.shift_remove(label);
                 host.active_user = None;
             }
