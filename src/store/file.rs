@@ -391,3 +391,32 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AuthFile;
+
+    /// Found by the `auth_file` fuzz target: a long number under an unknown key changed
+    /// its last digit on every rewrite until floats were parsed exactly.
+    #[test]
+    fn unknown_numbers_survive_rewrites() {
+        let input = format!("{{\"\": {}0 }}", "1".repeat(87));
+        let once: AuthFile = serde_json::from_str(&input).unwrap();
+        let written = serde_json::to_string(&once).unwrap();
+        let twice: AuthFile = serde_json::from_str(&written).unwrap();
+        assert_eq!(serde_json::to_string(&twice).unwrap(), written);
+        assert_eq!(once.extra[""], twice.extra[""]);
+    }
+
+    /// Unknown keys at every level come back out of a rewrite.
+    #[test]
+    fn unknown_keys_are_kept_at_every_level() {
+        let input = r#"{"version":1,"top":[1,{"a":null}],"hosts":{"h":{"hx":"y",
+            "users":{"u":{"auth_type":"api_key","ux":true,"oauth_credential":null}}}}}"#;
+        let file: AuthFile = serde_json::from_str(input).unwrap();
+        let out: serde_json::Value = serde_json::to_value(&file).unwrap();
+        assert_eq!(out["top"], serde_json::json!([1, {"a": null}]));
+        assert_eq!(out["hosts"]["h"]["hx"], "y");
+        assert_eq!(out["hosts"]["h"]["users"]["u"]["ux"], true);
+    }
+}
