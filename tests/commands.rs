@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Env, FIXTURE, Outcome};
+use common::{DEFAULT_REMOTE, Env, FIXTURE, Outcome};
 use serde_json::{Value, json};
 
 const API_KEY_ENV: &str = "BASETEN_API_KEY";
@@ -62,8 +62,72 @@ fn assert_not_logged_in(out: &Outcome) {
     out.failure(1, &["not logged in", "baseten auth login", API_KEY_ENV]);
 }
 
+/// The active user of the default remote in `auth.json`.
 fn active_user(env: &Env) -> Value {
-    env.auth_json()["hosts"]["https://app.baseten.co"]["active_user"].clone()
+    env.host(DEFAULT_REMOTE)["active_user"].clone()
+}
+
+/// Runs `auth status` (text) and asserts it starts with the default remote,
+/// `Logged in as <user>` and `Auth type: <auth_type>`, and that a later line says the
+/// secret lives in the file. Returns the outcome.
+#[track_caller]
+fn assert_status_text(env: &Env, user: &str, auth_type: &str) -> Outcome {
+    let out = env.run(&["auth", "status"]);
+    let lines: Vec<&str> = out.success().lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "https://app.baseten.co",
+            &format!("  Logged in as {user}"),
+            &format!("  Auth type: {auth_type}")
+        ]
+    );
+    // It also says where the secret lives.
+    assert!(lines[3..].iter().any(|l| l.contains("file")), "{lines:?}");
+    out
+}
+
+/// The SPEC §2 status fields of a stored account of the default remote kept in the file.
+fn stored_status(user: &str, auth_type: &str, expires_at: Value) -> Value {
+    json!({
+        "host": "https://app.baseten.co",
+        "user": user,
+        "auth_type": auth_type,
+        "storage": "file",
+        "source": "store",
+        "expires_at": expires_at,
+    })
+}
+
+/// Runs `auth status` (text) with [`ENV_KEY`] in `BASETEN_API_KEY` and asserts its first
+/// three lines: the default remote, `Logged in with BASETEN_API_KEY` and the API-key auth
+/// type. Returns the outcome.
+#[track_caller]
+fn run_env_status_text(env: &Env) -> Outcome {
+    let out = env.run_env(&["auth", "status"], API_KEY_ENV, ENV_KEY);
+    let lines: Vec<&str> = out.success().lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "https://app.baseten.co",
+            "  Logged in with BASETEN_API_KEY",
+            "  Auth type: api_key"
+        ]
+    );
+    out
+}
+
+/// The SPEC §2 status fields of a `BASETEN_API_KEY` run with `stored_user` in the store.
+fn env_status(stored_user: Value) -> Value {
+    json!({
+        "host": "https://app.baseten.co",
+        "user": null,
+        "auth_type": "api_key",
+        "storage": null,
+        "source": "env",
+        "expires_at": null,
+        "stored_user": stored_user,
+    })
 }
 
 // ---- status ----
@@ -71,49 +135,19 @@ fn active_user(env: &Env) -> Value {
 #[test]
 fn status_api_key_account() {
     let env = Env::with_auth(API_KEY_ACTIVE);
-    let out = env.run(&["auth", "status"]);
-    let lines: Vec<&str> = out.success().lines().collect();
-    assert_eq!(
-        lines[..3],
-        [
-            "https://app.baseten.co",
-            "  Logged in as ci-bot",
-            "  Auth type: api_key"
-        ]
-    );
-    // It also says where the secret lives.
-    assert!(lines[3..].iter().any(|l| l.contains("file")), "{lines:?}");
+    let out = assert_status_text(&env, "ci-bot", "api_key");
     assert!(!out.stdout.contains("sk-ci-123"));
 
     let out = env.run(&["auth", "status", "-o", "json"]);
-    assert_fields(
-        &out,
-        json!({
-            "host": "https://app.baseten.co",
-            "user": "ci-bot",
-            "auth_type": "api_key",
-            "storage": "file",
-            "source": "store",
-            "expires_at": null,
-        }),
-    );
+    assert_fields(&out, stored_status("ci-bot", "api_key", Value::Null));
     assert!(!out.stdout.contains("sk-ci-123"));
 }
 
 #[test]
 fn status_oauth_account_with_expiry() {
     let env = Env::with_auth(FIXTURE);
-    let out = env.run(&["auth", "status"]);
-    let lines: Vec<&str> = out.success().lines().collect();
-    assert_eq!(
-        lines[..3],
-        [
-            "https://app.baseten.co",
-            "  Logged in as me@example.com",
-            "  Auth type: oauth"
-        ]
-    );
-    assert!(lines[3..].iter().any(|l| l.contains("file")), "{lines:?}");
+    let out = assert_status_text(&env, "me@example.com", "oauth");
+    let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(
         lines[3..]
             .iter()
@@ -125,14 +159,7 @@ fn status_oauth_account_with_expiry() {
     let out = env.run(&["auth", "status", "--output", "json"]);
     assert_fields(
         &out,
-        json!({
-            "host": "https://app.baseten.co",
-            "user": "me@example.com",
-            "auth_type": "oauth",
-            "storage": "file",
-            "source": "store",
-            "expires_at": "2099-01-02T03:04:05Z",
-        }),
+        stored_status("me@example.com", "oauth", "2099-01-02T03:04:05Z".into()),
     );
 }
 
@@ -153,17 +180,7 @@ fn status_oauth_zero_expiry_is_null() {
     let env = Env::with_auth(API_KEY_ACTIVE);
     env.run(&["auth", "switch", "--user", "laptop"]).success();
     let out = env.run(&["auth", "status", "-o", "json"]);
-    assert_fields(
-        &out,
-        json!({
-            "host": "https://app.baseten.co",
-            "user": "laptop",
-            "auth_type": "oauth",
-            "storage": "file",
-            "source": "store",
-            "expires_at": null,
-        }),
-    );
+    assert_fields(&out, stored_status("laptop", "oauth", Value::Null));
     let text = env.run(&["auth", "status"]);
     assert!(!text.success().contains("0001-01-01"), "{text:#?}");
 }
@@ -210,16 +227,8 @@ fn status_not_logged_in() {
 #[test]
 fn status_with_env_key_and_a_stored_account() {
     let env = Env::with_auth(FIXTURE);
-    let out = env.run_env(&["auth", "status"], API_KEY_ENV, ENV_KEY);
-    let lines: Vec<&str> = out.success().lines().collect();
-    assert_eq!(
-        lines[..3],
-        [
-            "https://app.baseten.co",
-            "  Logged in with BASETEN_API_KEY",
-            "  Auth type: api_key"
-        ]
-    );
+    let out = run_env_status_text(&env);
+    let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(
         lines[3..]
             .iter()
@@ -228,49 +237,19 @@ fn status_with_env_key_and_a_stored_account() {
     );
 
     let out = env.run_env(&["auth", "status", "-o", "json"], API_KEY_ENV, ENV_KEY);
-    assert_fields(
-        &out,
-        json!({
-            "host": "https://app.baseten.co",
-            "user": null,
-            "auth_type": "api_key",
-            "storage": null,
-            "source": "env",
-            "expires_at": null,
-            "stored_user": "me@example.com",
-        }),
-    );
+    assert_fields(&out, env_status("me@example.com".into()));
     assert_eq!(env.read_auth(), FIXTURE);
 }
 
 #[test]
 fn status_with_env_key_and_nothing_stored() {
     let env = Env::new();
-    let out = env.run_env(&["auth", "status"], API_KEY_ENV, ENV_KEY);
-    let stdout = out.success();
-    assert_eq!(
-        stdout.lines().take(3).collect::<Vec<_>>(),
-        [
-            "https://app.baseten.co",
-            "  Logged in with BASETEN_API_KEY",
-            "  Auth type: api_key"
-        ]
-    );
+    let out = run_env_status_text(&env);
+    let stdout = out.stdout.as_str();
     assert!(!stdout.contains("ignored"), "{stdout}");
 
     let out = env.run_env(&["auth", "status", "-o", "json"], API_KEY_ENV, ENV_KEY);
-    assert_fields(
-        &out,
-        json!({
-            "host": "https://app.baseten.co",
-            "user": null,
-            "auth_type": "api_key",
-            "storage": null,
-            "source": "env",
-            "expires_at": null,
-            "stored_user": null,
-        }),
-    );
+    assert_fields(&out, env_status(Value::Null));
     // A remote with accounts but none active: nothing is ignored either.
     let none = Env::with_auth(NONE_ACTIVE);
     let out = none.run_env(

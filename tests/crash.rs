@@ -6,6 +6,8 @@
 #![cfg(unix)]
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
@@ -16,11 +18,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Env, Outcome};
+use routes::TOKEN;
 use serde_json::{Value, json};
 use server::{Queue, Reply, Server};
 
-const ME: &str = "/v1/users/me";
-const TOKEN: &str = "/v1/users/auth/device/token";
 const ME_BODY: &str =
     r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const ITERATIONS: u64 = 120;
@@ -56,10 +57,9 @@ fn spin(d: Duration) {
     }
 }
 
+/// A server whose `who am I` accepts any key.
 fn me_server() -> Server {
-    let queue = Queue::new();
-    queue.push("GET", ME, Reply::json(200, ME_BODY));
-    Server::start(queue.handler())
+    routes::me_server_with(ME_BODY)
 }
 
 /// A store with three plain-text accounts for `remote` and one for another remote.
@@ -90,16 +90,17 @@ fn base_store(remote: &str) -> String {
 /// with its key already written to stdin.
 fn spawn_login(env: &Env, server: &Server, label: &str) -> Child {
     let mut child = env
-        .cmd(&[
-            "auth",
-            "login",
-            "--with-api-key",
-            "--insecure-storage",
-            "--label",
-            label,
-        ])
-        .env("BASETEN_REMOTE_URL", server.url())
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url())
+        .cmd_at(
+            &server.url(),
+            &[
+                "auth",
+                "login",
+                "--with-api-key",
+                "--insecure-storage",
+                "--label",
+                label,
+            ],
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -274,11 +275,8 @@ fn a_lock_held_by_a_sigkilled_process_does_not_block_later_commands() {
     let env = Env::with_auth(&text);
 
     let mut child: Child = {
-        let mut cmd: Command = env.cmd(&["auth", "token"]);
-        cmd.env("BASETEN_REMOTE_URL", &remote)
-            .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", &remote)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let mut cmd: Command = env.cmd_at(&remote, &["auth", "token"]);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         cmd.spawn().expect("spawn token")
     };
     assert!(

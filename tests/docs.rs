@@ -15,8 +15,6 @@ use std::fs::{self, File};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use common::{BIN, Env, Outcome, mode};
@@ -257,27 +255,7 @@ fn scratch() -> TempDir {
 
 /// Runs `cmd` (stdin from /dev/null), killing it when it has not finished after `limit`.
 fn run_with_deadline(cmd: &mut Command, limit: Duration) -> Outcome {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let (finished, wait) = mpsc::channel::<()>();
-    let watchdog = thread::spawn(move || {
-        let expired = wait.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout);
-        if expired {
-            // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet
-            // (the main thread is still waiting for it).
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        expired
-    });
-    let out = child.wait_with_output().expect("wait");
-    let _ = finished.send(());
-    let expired = watchdog.join().expect("watchdog");
-    let out = Outcome::from_output(out);
+    let (out, _, expired) = common::run_with_deadline(cmd, None, limit);
     assert!(!expired, "killed after {limit:?}: {out:#?}");
     out
 }
@@ -340,6 +318,61 @@ impl Mismatches {
             self.0.join("\n")
         );
     }
+}
+
+/// The command-line completion cases zsh and fish share, with `middle` (the `--output`
+/// value cases) in between: what follows `baseten`, `auth`, `completion` and `--w`, then
+/// `middle`, then the value flags that offer nothing.
+fn line_cases(middle: Vec<(String, BTreeSet<String>)>) -> Vec<(String, BTreeSet<String>)> {
+    let mut cases: Vec<(String, BTreeSet<String>)> = vec![
+        ("baseten ".into(), set(TOP)),
+        ("baseten auth ".into(), set(LEAVES.iter().map(|l| l.0))),
+        ("baseten completion ".into(), set(SHELLS)),
+        (
+            "baseten auth login --w".into(),
+            set(["--web", "--with-api-key"]),
+        ),
+    ];
+    cases.extend(middle);
+    cases.extend([
+        ("baseten auth switch --user ".into(), BTreeSet::new()),
+        ("baseten auth login --label ".into(), BTreeSet::new()),
+        ("baseten auth status --jq ".into(), BTreeSet::new()),
+        ("baseten auth status --remote-url ".into(), BTreeSet::new()),
+    ]);
+    cases
+}
+
+/// Reads a capture script's stdout (a `<case_prefix><line>` line per case, then one line
+/// per offered word, which `word` extracts or skips) and asserts that every case ran, in
+/// order, and was offered exactly the expected words.
+#[track_caller]
+fn assert_captured(
+    shell: &str,
+    script: &str,
+    out: &Outcome,
+    cases: &[(String, BTreeSet<String>)],
+    case_prefix: &str,
+    word: impl Fn(&str) -> Option<&str>,
+) {
+    let mut got: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for line in out.stdout.lines() {
+        if let Some(case) = line.strip_prefix(case_prefix) {
+            got.push((case.to_owned(), BTreeSet::new()));
+        } else if let Some(word) = word(line) {
+            got.last_mut().expect("a case").1.insert(word.to_owned());
+        }
+    }
+    assert_eq!(
+        got.iter().map(|g| &g.0).collect::<Vec<_>>(),
+        cases.iter().map(|c| &c.0).collect::<Vec<_>>(),
+        "{shell} capture did not run every case: {out:#?}"
+    );
+    let mut wrong = Mismatches::default();
+    for ((case, want), (_, got)) in cases.iter().zip(&got) {
+        wrong.check(case, got, want);
+    }
+    wrong.assert_none(shell, script);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -499,22 +532,11 @@ fn zsh_completion_parses_names_everything_and_completes() {
     let file = write(&fpath, "_baseten", &script);
     assert_parses("zsh", &["-f"], &file);
 
-    let mut cases: Vec<(String, BTreeSet<String>)> = vec![
-        ("baseten ".into(), set(TOP)),
-        ("baseten auth ".into(), set(LEAVES.iter().map(|l| l.0))),
-        ("baseten completion ".into(), set(SHELLS)),
-        (
-            "baseten auth login --w".into(),
-            set(["--web", "--with-api-key"]),
-        ),
+    let mut cases = line_cases(vec![
         ("baseten auth status --output ".into(), set(FORMATS)),
         ("baseten auth status -o ".into(), set(FORMATS)),
         ("baseten auth status --output=".into(), set(FORMATS)),
-        ("baseten auth switch --user ".into(), BTreeSet::new()),
-        ("baseten auth login --label ".into(), BTreeSet::new()),
-        ("baseten auth status --jq ".into(), BTreeSet::new()),
-        ("baseten auth status --remote-url ".into(), BTreeSet::new()),
-    ];
+    ]);
     for (leaf, own) in LEAVES {
         cases.push((format!("baseten auth {leaf} -"), spellings(own)));
     }
@@ -536,24 +558,9 @@ fn zsh_completion_parses_names_everything_and_completes() {
         return;
     }
     assert_eq!(out.code, 0, "zsh capture failed: {out:#?}");
-    let mut got: Vec<(String, BTreeSet<String>)> = Vec::new();
-    for line in out.stdout.lines() {
-        if let Some(case) = line.strip_prefix("CASE:") {
-            got.push((case.to_owned(), BTreeSet::new()));
-        } else if let Some(word) = line.strip_prefix("M:") {
-            got.last_mut().expect("a case").1.insert(word.to_owned());
-        }
-    }
-    assert_eq!(
-        got.iter().map(|g| &g.0).collect::<Vec<_>>(),
-        cases.iter().map(|c| &c.0).collect::<Vec<_>>(),
-        "zsh capture did not run every case: {out:#?}"
-    );
-    let mut wrong = Mismatches::default();
-    for ((case, want), (_, got)) in cases.iter().zip(&got) {
-        wrong.check(case, got, want);
-    }
-    wrong.assert_none("zsh", &script);
+    assert_captured("zsh", &script, &out, &cases, "CASE:", |line| {
+        line.strip_prefix("M:")
+    });
 }
 
 /// `fish --no-config fish-capture SCRIPT LINE...`: sources SCRIPT (and nothing installed
@@ -579,22 +586,11 @@ fn fish_completion_parses_names_everything_and_completes() {
     assert_parses("fish", &["--no-config"], &file);
 
     let formats_attached = set(FORMATS.iter().map(|f| format!("--output={f}")));
-    let mut cases: Vec<(String, BTreeSet<String>)> = vec![
-        ("baseten ".into(), set(TOP)),
-        ("baseten auth ".into(), set(LEAVES.iter().map(|l| l.0))),
-        ("baseten completion ".into(), set(SHELLS)),
-        (
-            "baseten auth login --w".into(),
-            set(["--web", "--with-api-key"]),
-        ),
+    let mut cases = line_cases(vec![
         ("baseten auth status --output ".into(), set(FORMATS)),
         ("baseten auth status --output=".into(), formats_attached),
-        ("baseten auth switch --user ".into(), BTreeSet::new()),
-        ("baseten auth login --label ".into(), BTreeSet::new()),
-        ("baseten auth status --jq ".into(), BTreeSet::new()),
-        ("baseten auth status --remote-url ".into(), BTreeSet::new()),
-        ("baseten man ".into(), BTreeSet::new()),
-    ];
+    ]);
+    cases.push(("baseten man ".into(), BTreeSet::new()));
     for (leaf, own) in LEAVES {
         cases.push((format!("baseten auth {leaf} -"), spellings(own)));
         cases.push((format!("baseten auth {leaf} --"), longs(own)));
@@ -618,25 +614,9 @@ fn fish_completion_parses_names_everything_and_completes() {
         (0, ""),
         "fish capture failed: {out:#?}"
     );
-    let mut got: Vec<(String, BTreeSet<String>)> = Vec::new();
-    for line in out.stdout.lines() {
-        if let Some(case) = line.strip_prefix("CASE ") {
-            got.push((case.to_owned(), BTreeSet::new()));
-        } else {
-            let word = line.split('\t').next().unwrap_or_default();
-            got.last_mut().expect("a case").1.insert(word.to_owned());
-        }
-    }
-    assert_eq!(
-        got.iter().map(|g| &g.0).collect::<Vec<_>>(),
-        cases.iter().map(|c| &c.0).collect::<Vec<_>>(),
-        "fish capture did not run every case: {out:#?}"
-    );
-    let mut wrong = Mismatches::default();
-    for ((case, want), (_, got)) in cases.iter().zip(&got) {
-        wrong.check(case, got, want);
-    }
-    wrong.assert_none("fish", &script);
+    assert_captured("fish", &script, &out, &cases, "CASE ", |line| {
+        line.split('\t').next()
+    });
 }
 
 #[test]

@@ -4,59 +4,33 @@
 //! file write, that never echoes a password or a key and never prints a control character.
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
 use std::ffi::OsString;
-use std::process::{Command, Stdio};
 
 use common::{Env, FIXTURE, Outcome};
-use server::{Queue, Reply, Server};
+use server::Server;
 
-const ME: &str = "/v1/users/me";
 const ME_BODY: &str =
     r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const KEY: &str = "sk-input-key-1234";
 
+/// A server whose `who am I` accepts any key.
 fn me_server() -> Server {
-    let queue = Queue::new();
-    queue.push("GET", ME, Reply::json(200, ME_BODY));
-    Server::start(queue.handler())
-}
-
-/// `args` pointed at `server` for both the remote and the management API.
-fn pointed(env: &Env, server: &Server, args: &[&str]) -> Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_REMOTE_URL", server.url())
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url());
-    cmd
-}
-
-/// Runs `cmd` with raw `input` bytes on stdin.
-fn run_with_bytes(cmd: &mut Command, input: &[u8]) -> Outcome {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn baseten");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // The binary may stop reading early (usage errors, key cap): a broken pipe is fine.
-    let _ = stdin.write_all(input);
-    drop(stdin);
-    Outcome::from_output(child.wait_with_output().expect("wait"))
+    routes::me_server_with(ME_BODY)
 }
 
 /// `login --with-api-key --insecure-storage --label <label>` with `input` on stdin.
 fn login(env: &Env, server: &Server, label: impl Into<OsString>, input: &[u8]) -> Outcome {
-    let mut cmd = pointed(
-        env,
-        server,
+    let mut cmd = env.cmd_at(
+        &server.url(),
         &["auth", "login", "--with-api-key", "--insecure-storage"],
     );
     cmd.arg("--label").arg(label.into());
-    run_with_bytes(&mut cmd, input)
+    common::run_with_bytes(&mut cmd, input)
 }
 
 /// Asserts a usage error: exit 2, empty stdout, exactly an `error:` line and the usage

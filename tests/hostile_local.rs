@@ -7,6 +7,8 @@
 #![cfg(unix)]
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
@@ -15,15 +17,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{DEFAULT_REMOTE, Env, FIXTURE, Outcome};
+use routes::{LOGOUT, ME, queue_server};
 use serde_json::json;
-use server::{Queue, Reply, Server};
+use server::{Reply, Server};
 
-const ME: &str = "/v1/users/me";
 const ME_BODY: &str =
     r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const KEY: &str = "sk-local-key-4242";
@@ -46,11 +46,12 @@ const READERS: &[&[&str]] = &[
     ],
 ];
 
+/// A server whose `who am I` accepts any key and whose revocation succeeds.
 fn me_server() -> Server {
-    let queue = Queue::new();
-    queue.push("GET", ME, Reply::json(200, ME_BODY));
-    queue.push("POST", "/v1/users/auth/logout", Reply::json(200, "{}"));
-    Server::start(queue.handler())
+    queue_server(&[
+        ("GET", ME, Reply::json(200, ME_BODY)),
+        ("POST", LOGOUT, Reply::json(200, "{}")),
+    ])
 }
 
 /// `args` for the default remote, with the management API at `server`.
@@ -63,33 +64,11 @@ fn cmd(env: &Env, server: &Server, args: &[&str]) -> Command {
 /// Runs `cmd` (with [`KEY`] on stdin) and kills it if it has not finished after `limit`,
 /// so a hang fails the test instead of blocking it. Returns the outcome and the time.
 fn run_with_deadline(cmd: &mut Command, limit: Duration) -> (Outcome, Duration) {
-    use std::io::Write;
-    let started = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn baseten");
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{KEY}\n").as_bytes());
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let (done, finished) = mpsc::channel::<()>();
-    let watchdog = thread::spawn(move || {
-        if finished.recv_timeout(limit).is_err() {
-            // SAFETY: kill(2) on our own, not yet reaped child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-    });
-    let output = child.wait_with_output().expect("wait for baseten");
-    let _ = done.send(());
-    watchdog.join().expect("watchdog");
-    (Outcome::from_output(output), started.elapsed())
+    let (out, took, _) = common::run_with_deadline(cmd, Some(format!("{KEY}\n").as_bytes()), limit);
+    (out, took)
 }
 
+/// Runs `cmd` (with [`KEY`] on stdin) with a 20 s deadline.
 fn run(cmd: &mut Command) -> Outcome {
     run_with_deadline(cmd, Duration::from_secs(20)).0
 }

@@ -5,25 +5,23 @@
 //! reach stdout or stderr (except `token`'s stdout, which prints the secret by design).
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Env, Outcome};
+use routes::{AUTHORIZE, LOGOUT, ME, TOKEN, queue_server};
 use serde_json::{Value, json};
-use server::{Queue, Reply, Request, Server};
+use server::{Reply, Request, Server};
 
-const AUTHORIZE: &str = "/v1/users/auth/device/authorize";
-const TOKEN: &str = "/v1/users/auth/device/token";
-const ME: &str = "/v1/users/me";
-const LOGOUT: &str = "/v1/users/auth/logout";
 const ME_BODY: &str =
     r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const KEY: &str = "sk-hostile-key-0123456789";
@@ -32,25 +30,6 @@ const ACCESS: &str = "at-secret-access-token-7777";
 const REFRESH: &str = "rt-secret-refresh-token-8888";
 const NEW_ACCESS: &str = "at-secret-new-access-9999";
 const NEW_REFRESH: &str = "rt-secret-new-refresh-6666";
-
-/// `cmd` pointed at `url` for both the remote and the management API, with a browser
-/// that does nothing.
-fn pointed(env: &Env, url: &str, args: &[&str]) -> Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_REMOTE_URL", url)
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", url)
-        .env("BROWSER", "true");
-    cmd
-}
-
-/// A server whose routes answer the given replies (the last one of a route repeats).
-fn queue_server(routes: &[(&str, &str, Reply)]) -> Server {
-    let queue = Queue::new();
-    for (method, path, reply) in routes {
-        queue.push(method, path, reply.clone());
-    }
-    Server::start(queue.handler())
-}
 
 /// `login --with-api-key --insecure-storage --label k <extra>` with [`KEY`] on stdin.
 fn login_key(env: &Env, url: &str, extra: &[&str]) -> Outcome {
@@ -63,7 +42,7 @@ fn login_key(env: &Env, url: &str, extra: &[&str]) -> Outcome {
         "k",
     ];
     args.extend_from_slice(extra);
-    common::run_with_stdin(&mut pointed(env, url, &args), &format!("{KEY}\n"))
+    common::run_with_stdin(&mut env.cmd_at(url, &args), &format!("{KEY}\n"))
 }
 
 /// The control characters of `s` other than `\n`.
@@ -94,23 +73,6 @@ fn assert_one_line_error(out: &Outcome, code: i32, needles: &[&str]) {
     assert_eq!(out.stderr.lines().count(), 1, "not one line: {out:#?}");
     assert!(out.stderr.ends_with('\n'), "{out:#?}");
     assert_clean(out);
-}
-
-/// Asserts none of `secrets` appears anywhere in stdout or stderr.
-#[track_caller]
-fn assert_no_secrets(out: &Outcome, secrets: &[&str]) {
-    for s in secrets {
-        assert!(!out.stdout.contains(s), "{s:?} on stdout: {out:#?}");
-        assert!(!out.stderr.contains(s), "{s:?} on stderr: {out:#?}");
-    }
-}
-
-/// A loopback address nothing listens on: bind, take the port, drop the listener.
-fn closed_port() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    drop(listener);
-    addr
 }
 
 /// A store holding one plain-text OAuth account `me@example.com` for `remote`, active,
@@ -153,16 +115,24 @@ fn device_server(
     )
 }
 
-/// A plain device authorization with interval 1 s.
-fn authorize_body() -> Value {
+/// A device authorization for [`DEVICE_CODE`] with the given user code and verification
+/// URI, no complete URI, a lifetime of 60 s and interval 1 s.
+fn authorize_with(user_code: &str, verification_uri: &str) -> Value {
     json!({
         "device_code": DEVICE_CODE,
-        "user_code": "WDJB-MJHT",
-        "verification_uri": "https://app.example.test/device",
-        "verification_uri_complete": "https://app.example.test/device?user_code=WDJB-MJHT",
+        "user_code": user_code,
+        "verification_uri": verification_uri,
         "expires_in": 60,
         "interval": 1,
     })
+}
+
+/// A plain device authorization with interval 1 s.
+fn authorize_body() -> Value {
+    let mut body = authorize_with("WDJB-MJHT", "https://app.example.test/device");
+    body["verification_uri_complete"] =
+        "https://app.example.test/device?user_code=WDJB-MJHT".into();
+    body
 }
 
 fn token_ok() -> Reply {
@@ -178,11 +148,19 @@ fn token_ok() -> Reply {
     )
 }
 
+/// A poll answer: `authorization_pending` for the first poll, then [`token_ok`].
+fn pending_then_ok(n: usize) -> Reply {
+    match n {
+        0 => Reply::json(400, r#"{"error":"authorization_pending"}"#),
+        _ => token_ok(),
+    }
+}
+
 /// `login --web --insecure-storage <extra>` against `server` with `$BROWSER` = `browser`.
 fn login_web(env: &Env, server: &Server, browser: &str, extra: &[&str]) -> Outcome {
     let mut args = vec!["auth", "login", "--web", "--insecure-storage"];
     args.extend_from_slice(extra);
-    let mut cmd = pointed(env, &server.url(), &args);
+    let mut cmd = env.cmd_at(&server.url(), &args);
     cmd.env("BROWSER", browser);
     common::run(&mut cmd)
 }
@@ -243,22 +221,13 @@ fn escapes_in_who_am_i_are_escaped_in_json_output() {
 #[test]
 fn escapes_in_the_device_authorization_never_reach_stderr() {
     let env = Env::new();
-    let authorize = json!({
-        "device_code": DEVICE_CODE,
-        "user_code": "AB\u{1b}]0;pwned\u{7}CD\u{9b}1m\u{7f}",
-        "verification_uri": "https://app.example.test/\u{1b}[8mdevice\u{9b}0m",
-        "verification_uri_complete": "https://app.example.test/d?c=\u{1b}]8;;https://evil\u{7}x",
-        "expires_in": 60,
-        "interval": 1,
-    });
-    let server = device_server(
-        authorize,
-        |n| match n {
-            0 => Reply::json(400, r#"{"error":"authorization_pending"}"#),
-            _ => token_ok(),
-        },
-        &evil_me(),
+    let mut authorize = authorize_with(
+        "AB\u{1b}]0;pwned\u{7}CD\u{9b}1m\u{7f}",
+        "https://app.example.test/\u{1b}[8mdevice\u{9b}0m",
     );
+    authorize["verification_uri_complete"] =
+        "https://app.example.test/d?c=\u{1b}]8;;https://evil\u{7}x".into();
+    let server = device_server(authorize, pending_then_ok, &evil_me());
     let out = login_web(&env, &server, "true", &["-v"]);
     out.assert_code(0);
     assert_clean(&out);
@@ -281,18 +250,7 @@ fn escapes_in_the_device_authorization_never_reach_stderr() {
 #[test]
 fn a_verification_uri_complete_with_escapes_is_never_handed_to_a_browser() {
     let env = Env::new();
-    let marker = env.root().join("browser-opened");
-    let script = env.root().join("browser.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nprintf '%s' \"$1\" > '{m}.tmp' && mv '{m}.tmp' '{m}'\n",
-            m = marker.display()
-        ),
-    )
-    .expect("write browser script");
-    common::set_mode(&script, 0o755);
-    let browser = script.display().to_string();
+    let (browser, marker) = env.browser_script();
 
     // Positive control: a plain https URL does reach the script. The first poll is held
     // back until the marker appears, so the check below cannot race the browser.
@@ -320,14 +278,7 @@ fn a_verification_uri_complete_with_escapes_is_never_handed_to_a_browser() {
     let mut authorize = authorize_body();
     authorize["verification_uri_complete"] =
         "https://app.example.test/d\u{1b}]8;;https://evil.test\u{7}?c=1".into();
-    let server = device_server(
-        authorize,
-        |n| match n {
-            0 => Reply::json(400, r#"{"error":"authorization_pending"}"#),
-            _ => token_ok(),
-        },
-        ME_BODY,
-    );
+    let server = device_server(authorize, pending_then_ok, ME_BODY);
     let out = login_web(&env, &server, &browser, &[]);
     out.assert_code(0);
     assert_clean(&out);
@@ -451,7 +402,7 @@ fn api_key_login_never_prints_the_key_on_success_or_when_echoed_back() {
             let server = queue_server(&[("GET", ME, reply.clone())]);
             let out = login_key(&env, &server.url(), verbose);
             out.assert_code(*code);
-            assert_no_secrets(&out, &[KEY]);
+            out.assert_no_secrets(&[KEY]);
             if *code == 0 {
                 assert_eq!(out.stdout, "Logged in as me@example.com (Acme)\n");
             } else {
@@ -484,7 +435,7 @@ fn device_login_with_verbose_never_prints_the_device_code_or_tokens() {
             out.stderr.contains("WDJB-MJHT"),
             "user code shown: {out:#?}"
         );
-        assert_no_secrets(&out, &[DEVICE_CODE, ACCESS, REFRESH]);
+        out.assert_no_secrets(&[DEVICE_CODE, ACCESS, REFRESH]);
     }
 }
 
@@ -507,7 +458,7 @@ fn a_poll_error_echoing_the_device_code_does_not_print_it() {
             .starts_with("error: "),
         "{out:#?}"
     );
-    assert_no_secrets(&out, &[DEVICE_CODE]);
+    out.assert_no_secrets(&[DEVICE_CODE]);
     assert!(!env.auth_path().exists());
 }
 
@@ -526,7 +477,7 @@ fn token_refresh_with_verbose_prints_only_the_new_access_token_on_stdout() {
     )]);
     let url = server.url();
     env.write_auth(&oauth_store(&url, ACCESS, REFRESH, "2001-01-01T00:00:00Z"));
-    let out = common::run(&mut pointed(&env, &url, &["auth", "token", "-v"]));
+    let out = common::run(&mut env.cmd_at(&url, &["auth", "token", "-v"]));
     out.assert_code(0);
     assert_eq!(out.stdout, format!("{NEW_ACCESS}\n"));
     assert!(
@@ -549,10 +500,10 @@ fn a_refused_refresh_echoing_the_refresh_token_does_not_print_it() {
     let url = server.url();
     env.write_auth(&oauth_store(&url, ACCESS, REFRESH, "2001-01-01T00:00:00Z"));
     let before = env.read_auth_bytes();
-    let out = common::run(&mut pointed(&env, &url, &["auth", "token", "-v"]));
+    let out = common::run(&mut env.cmd_at(&url, &["auth", "token", "-v"]));
     out.assert_code(3);
     assert_eq!(out.stdout, "");
-    assert_no_secrets(&out, &[ACCESS, REFRESH]);
+    out.assert_no_secrets(&[ACCESS, REFRESH]);
     assert_eq!(env.read_auth_bytes(), before);
 }
 
@@ -565,11 +516,11 @@ fn logout_with_a_failing_revoke_echoing_the_bearer_token_does_not_print_it() {
     let server = queue_server(&[("POST", LOGOUT, Reply::json(500, &echo))]);
     let url = server.url();
     env.write_auth(&oauth_store(&url, ACCESS, REFRESH, "2099-01-01T00:00:00Z"));
-    let out = common::run(&mut pointed(&env, &url, &["auth", "logout", "-v"]));
+    let out = common::run(&mut env.cmd_at(&url, &["auth", "logout", "-v"]));
     out.assert_code(0);
     assert_eq!(out.stdout, "Logged out me@example.com\n");
     assert!(out.stderr.contains("warning: "), "{out:#?}");
-    assert_no_secrets(&out, &[ACCESS, REFRESH]);
+    out.assert_no_secrets(&[ACCESS, REFRESH]);
     let reqs = server.requests();
     assert_eq!(reqs.len(), 1, "{reqs:#?}");
     assert_eq!(
@@ -759,18 +710,7 @@ fn hostile_device_flow_answers_are_errors_not_panics() {
 /// measured by `wait4`.
 #[cfg(unix)]
 fn run_measured(cmd: &mut Command, stdin: &str) -> (Outcome, i64) {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn baseten");
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes());
+    let mut child = common::spawn_with_stdin(cmd, stdin.as_bytes());
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
     let out_reader = thread::spawn(move || {
@@ -833,7 +773,7 @@ fn a_200_mib_body_stops_at_the_cap_with_small_memory() {
             env.write_auth(&store);
         }
         let started = Instant::now();
-        let (out, max_rss_kib) = run_measured(&mut pointed(&env, &url, args), &format!("{KEY}\n"));
+        let (out, max_rss_kib) = run_measured(&mut env.cmd_at(&url, args), &format!("{KEY}\n"));
         let took = started.elapsed();
         eprintln!("{path}: peak RSS {max_rss_kib} KiB, {took:?}: {out:?}");
         assert_one_line_error(&out, 1, &["1 MiB"]);
@@ -890,7 +830,7 @@ fn a_hanging_or_dripping_server_is_given_up_on_at_the_30s_request_timeout() {
 #[test]
 fn connection_refused_fails_fast_and_names_the_host_and_port() {
     let env = Env::new();
-    let addr = closed_port();
+    let addr = common::closed_port();
     let started = Instant::now();
     let out = login_key(&env, &format!("http://{addr}"), &[]);
     let took = started.elapsed();
@@ -904,7 +844,7 @@ fn connection_refused_fails_fast_and_names_the_host_and_port() {
     env.write_auth(&oauth_store(&url, ACCESS, REFRESH, "2001-01-01T00:00:00Z"));
     let before = env.read_auth_bytes();
     let started = Instant::now();
-    let out = common::run(&mut pointed(&env, &url, &["auth", "token"]));
+    let out = common::run(&mut env.cmd_at(&url, &["auth", "token"]));
     assert_one_line_error(&out, 1, &[&addr]);
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(env.read_auth_bytes(), before);
@@ -934,13 +874,10 @@ fn newlines_from_the_server_cannot_forge_stdout_lines() {
 #[test]
 fn newlines_from_the_server_cannot_forge_stderr_lines() {
     let env = Env::new();
-    let authorize = json!({
-        "device_code": DEVICE_CODE,
-        "user_code": "WDJB\nerror: forged user code",
-        "verification_uri": "https://app.example.test/device\nwarning: forged uri",
-        "expires_in": 60,
-        "interval": 1,
-    });
+    let authorize = authorize_with(
+        "WDJB\nerror: forged user code",
+        "https://app.example.test/device\nwarning: forged uri",
+    );
     let server = device_server(
         authorize,
         |_| Reply::json(400, r#"{"error":"access_denied"}"#),

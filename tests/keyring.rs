@@ -10,6 +10,8 @@
 //! `baseten:http://127.0.0.1:<port>` is its own and the tests run in parallel.
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
@@ -17,13 +19,10 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use common::{Env, Outcome};
+use routes::{AUTHORIZE, LOGOUT, ME, TOKEN};
 use serde_json::{Value, json};
 use server::{Queue, Reply, Server};
 
-const ME: &str = "/v1/users/me";
-const AUTHORIZE: &str = "/v1/users/auth/device/authorize";
-const TOKEN: &str = "/v1/users/auth/device/token";
-const LOGOUT: &str = "/v1/users/auth/logout";
 const EMAIL: &str = "keyring@example.com";
 const ME_BODY: &str =
     r#"{"user_id":"u-k","email":"keyring@example.com","name":"Key Ring","workspace_name":"Acme"}"#;
@@ -81,10 +80,8 @@ impl Kr {
 
     /// The binary with `args`, pointed at the server, on the real session bus.
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = self.env.cmd_with_session_bus(args);
-        cmd.env("BASETEN_REMOTE_URL", self.remote())
-            .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", self.remote())
-            .env("BROWSER", "true");
+        let mut cmd = self.env.cmd_at(&self.remote(), args);
+        common::with_session_bus(&mut cmd);
         cmd
     }
 

@@ -3,6 +3,8 @@
 //! No real keyring is needed: these run everywhere.
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
@@ -15,9 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::{Env, Outcome};
 use serde_json::{Value, json};
-use server::{Queue, Reply, Server};
+use server::Server;
 
-const ME: &str = "/v1/users/me";
 const ME_BODY: &str = r#"{"user_id":"u-7","email":"fallback@example.com","name":"Fall Back","workspace_name":"Acme"}"#;
 const WARNING: &str =
     "warning: could not store credentials in system keyring, storing in plain text";
@@ -25,18 +26,13 @@ const KEY: &str = "sk-fallback-7f3a9c";
 
 /// A server whose `who am I` accepts any key.
 fn me_server() -> Server {
-    let queue = Queue::new();
-    queue.push("GET", ME, Reply::json(200, ME_BODY));
-    Server::start(queue.handler())
+    routes::me_server_with(ME_BODY)
 }
 
 /// The binary with `args`, pointed at `server`, with the session bus at `bus`.
 fn pointed(env: &Env, server: &Server, bus: &str, args: &[&str]) -> Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_REMOTE_URL", server.url())
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url())
-        .env("DBUS_SESSION_BUS_ADDRESS", bus)
-        .env("BROWSER", "true");
+    let mut cmd = env.cmd_at(&server.url(), args);
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
     cmd
 }
 
@@ -52,7 +48,7 @@ fn timed(cmd: &mut Command, stdin: Option<&str>) -> (Outcome, Duration) {
 
 /// `hosts[<server url>].users[label]` of `auth.json`.
 fn entry(env: &Env, server: &Server, label: &str) -> Value {
-    env.auth_json()["hosts"][server.url()]["users"][label].clone()
+    env.host(&server.url())["users"][label].clone()
 }
 
 /// `auth.json` with one plain-text API-key account `label`, active, for `server`.
@@ -174,14 +170,15 @@ impl SilentBus {
     }
 }
 
-#[test]
-fn no_session_bus_falls_back_to_the_file_at_once_with_the_warning() {
-    let env = Env::new();
-    let server = me_server();
+/// `login --with-api-key --label ci` with [`KEY`] on stdin and the session bus at `bus`;
+/// asserts it logged in, fell back to the file with the one warning, and kept the key
+/// off stderr. Returns the outcome and the wall time.
+#[track_caller]
+fn fallback_login(env: &Env, server: &Server, bus: &str) -> (Outcome, Duration) {
     let mut cmd = pointed(
-        &env,
-        &server,
-        "unix:path=/nonexistent",
+        env,
+        server,
+        bus,
         &["auth", "login", "--with-api-key", "--label", "ci"],
     );
     let (out, elapsed) = timed(&mut cmd, Some(&format!("{KEY}\n")));
@@ -189,6 +186,37 @@ fn no_session_bus_falls_back_to_the_file_at_once_with_the_warning() {
     assert_eq!(out.stdout, "Logged in as fallback@example.com (Acme)\n");
     assert_one_warning(&out);
     assert!(!out.stderr.contains(KEY), "key on stderr: {out:#?}");
+    (out, elapsed)
+}
+
+/// The two plain-text file accounts of the wedged-bus tests, as (`auth.json`, auth type,
+/// secret): an API key `ci` and an OAuth account `me` (whose status reads the expiry from
+/// the secret).
+fn file_accounts(server: &Server) -> [(String, &'static str, &'static str); 2] {
+    [
+        (file_account(server, "ci", KEY), "api_key", KEY),
+        (
+            file_oauth_account(server, "me", "access-file"),
+            "oauth",
+            "access-file",
+        ),
+    ]
+}
+
+/// Runs `args` against a fresh store holding `auth`, with a [`SilentBus`] as the session
+/// bus. Returns the outcome, the wall time, and whether the bus was contacted.
+fn run_on_silent_bus(server: &Server, auth: &str, args: &[&str]) -> (Outcome, Duration, bool) {
+    let env = Env::with_auth(auth);
+    let bus = SilentBus::start();
+    let (out, elapsed) = timed(&mut pointed(&env, server, &bus.address(), args), None);
+    (out, elapsed, bus.was_contacted())
+}
+
+#[test]
+fn no_session_bus_falls_back_to_the_file_at_once_with_the_warning() {
+    let env = Env::new();
+    let server = me_server();
+    let (_, elapsed) = fallback_login(&env, &server, "unix:path=/nonexistent");
     // Requested by the issue: a missing bus is detected without waiting.
     assert!(
         elapsed < Duration::from_secs(1),
@@ -245,17 +273,7 @@ fn wedged_bus_login_falls_back_within_the_deadline() {
     let env = Env::new();
     let server = me_server();
     let bus = WedgedBus::start();
-    let mut cmd = pointed(
-        &env,
-        &server,
-        &bus.address(),
-        &["auth", "login", "--with-api-key", "--label", "ci"],
-    );
-    let (out, elapsed) = timed(&mut cmd, Some(&format!("{KEY}\n")));
-    out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as fallback@example.com (Acme)\n");
-    assert_one_warning(&out);
-    assert!(!out.stderr.contains(KEY), "key on stderr: {out:#?}");
+    let (_, elapsed) = fallback_login(&env, &server, &bus.address());
     assert!(
         elapsed < Duration::from_secs(5),
         "login on a wedged bus took {elapsed:?} (deadline 3 s)"
@@ -274,19 +292,9 @@ fn wedged_bus_login_falls_back_within_the_deadline() {
 fn wedged_bus_status_of_a_file_account_does_not_touch_the_keyring() {
     let server = me_server();
     // An API key, and an OAuth pair, whose expiry status reads from the secret.
-    for (auth, auth_type) in [
-        (file_account(&server, "ci", KEY), "api_key"),
-        (file_oauth_account(&server, "me", "access-file"), "oauth"),
-    ] {
-        let env = Env::with_auth(&auth);
-        let bus = SilentBus::start();
-        let mut cmd = pointed(
-            &env,
-            &server,
-            &bus.address(),
-            &["auth", "status", "-o", "json"],
-        );
-        let (out, elapsed) = timed(&mut cmd, None);
+    for (auth, auth_type, _) in file_accounts(&server) {
+        let (out, elapsed, contacted) =
+            run_on_silent_bus(&server, &auth, &["auth", "status", "-o", "json"]);
         out.assert_code(0);
         let status = out.json();
         assert_eq!(status["storage"], "file", "{out:#?}");
@@ -296,7 +304,7 @@ fn wedged_bus_status_of_a_file_account_does_not_touch_the_keyring() {
             "status of a file {auth_type} account waited for the keyring: {elapsed:?}"
         );
         assert!(
-            !bus.was_contacted(),
+            !contacted,
             "status of a file {auth_type} account connected to the session bus"
         );
     }
@@ -305,24 +313,15 @@ fn wedged_bus_status_of_a_file_account_does_not_touch_the_keyring() {
 #[test]
 fn wedged_bus_token_of_a_file_account_does_not_touch_the_keyring() {
     let server = me_server();
-    for (auth, secret) in [
-        (file_account(&server, "ci", KEY), KEY),
-        (
-            file_oauth_account(&server, "me", "access-file"),
-            "access-file",
-        ),
-    ] {
-        let env = Env::with_auth(&auth);
-        let bus = SilentBus::start();
-        let mut cmd = pointed(&env, &server, &bus.address(), &["auth", "token"]);
-        let (out, elapsed) = timed(&mut cmd, None);
+    for (auth, _, secret) in file_accounts(&server) {
+        let (out, elapsed, contacted) = run_on_silent_bus(&server, &auth, &["auth", "token"]);
         assert_eq!(out.success(), format!("{secret}\n"));
         assert!(
             elapsed < Duration::from_secs(1),
             "token of a file account waited for the keyring: {elapsed:?}"
         );
         assert!(
-            !bus.was_contacted(),
+            !contacted,
             "token of a file account connected to the session bus"
         );
     }
@@ -337,14 +336,7 @@ fn wedged_bus_insecure_storage_login_completes_within_the_deadline() {
         &env,
         &server,
         &bus.address(),
-        &[
-            "auth",
-            "login",
-            "--with-api-key",
-            "--label",
-            "ci",
-            "--insecure-storage",
-        ],
+        &common::api_key_login_args("ci"),
     );
     let (out, elapsed) = timed(&mut cmd, Some(&format!("{KEY}\n")));
     eprintln!("login --insecure-storage on a wedged bus took {elapsed:?}");

@@ -2,22 +2,25 @@
 //! the request it sends, what it prints, what it stores, and how it fails.
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
 use common::{Env, Outcome};
+use routes::ME;
 use serde_json::{Value, json};
-use server::{Queue, Reply, Server};
+use server::{Reply, Server};
 
-const ME: &str = "/v1/users/me";
 const ME_BODY: &str =
     r#"{"user_id":"u-42","email":"me@example.com","name":"Me Myself","workspace_name":"Acme"}"#;
 
+/// A `who am I` answer with a null `user_id` and no name or workspace.
+const NULL_USER_ID: &str = r#"{"user_id":null,"email":"only@example.com"}"#;
+
 /// A server whose `who am I` answers `reply` (and 404 for everything else).
 fn me_server(reply: Reply) -> Server {
-    let queue = Queue::new();
-    queue.push("GET", ME, reply);
-    Server::start(queue.handler())
+    routes::queue_server(&[("GET", ME, reply)])
 }
 
 /// `baseten auth login --with-api-key --insecure-storage <extra>` pointed at `server`,
@@ -28,23 +31,19 @@ fn login(env: &Env, server: &Server, extra: &[&str], key_line: &str) -> Outcome 
     common::run_with_stdin(&mut pointed(env, server, &args), key_line)
 }
 
+/// `args` pointed at `server` (see [`Env::cmd_at`]).
 fn pointed(env: &Env, server: &Server, args: &[&str]) -> std::process::Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_REMOTE_URL", server.url())
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url())
-        .env("BROWSER", "true");
-    cmd
+    env.cmd_at(&server.url(), args)
 }
 
 /// `hosts[<server url>]` of the stored `auth.json`.
 fn host(env: &Env, server: &Server) -> Value {
-    env.auth_json()["hosts"][server.url()].clone()
+    env.host(&server.url())
 }
 
-#[track_caller]
-fn assert_no_secret(out: &Outcome, secret: &str) {
-    assert!(!out.stdout.contains(secret), "secret on stdout: {out:#?}");
-    assert!(!out.stderr.contains(secret), "secret on stderr: {out:#?}");
+/// The API key stored for `label` under `server`.
+fn stored_key(env: &Env, server: &Server, label: &str) -> Value {
+    host(env, server)["users"][label]["api_key"].clone()
 }
 
 #[test]
@@ -113,19 +112,13 @@ fn the_key_is_trimmed_and_only_the_first_line_is_read() {
         server.requests()[0].header("authorization"),
         Some("Api-Key sk-live-0003")
     );
-    assert_eq!(
-        host(&env, &server)["users"]["ci"]["api_key"],
-        "sk-live-0003"
-    );
+    assert_eq!(stored_key(&env, &server, "ci"), "sk-live-0003");
 }
 
 #[test]
 fn null_and_absent_user_fields_print_empty_in_text() {
     let env = Env::new();
-    let server = me_server(Reply::json(
-        200,
-        r#"{"user_id":null,"email":"only@example.com"}"#,
-    ));
+    let server = me_server(Reply::json(200, NULL_USER_ID));
     let out = login(&env, &server, &["--label", "ci"], "sk-live-0004\n");
     out.assert_code(0);
     assert_eq!(out.stdout, "Logged in as only@example.com ()\n");
@@ -134,10 +127,7 @@ fn null_and_absent_user_fields_print_empty_in_text() {
     let out = login(&env, &server, &["--label", "ci"], "sk-live-0004\n");
     out.assert_code(0);
     assert_eq!(out.stdout, "Logged in as  ()\n");
-    assert_eq!(
-        host(&env, &server)["users"]["ci"]["api_key"],
-        "sk-live-0004"
-    );
+    assert_eq!(stored_key(&env, &server, "ci"), "sk-live-0004");
 }
 
 /// SPEC §2: the login JSON fields are strings (only §6 names null fields), and §4 says a
@@ -145,10 +135,7 @@ fn null_and_absent_user_fields_print_empty_in_text() {
 #[test]
 fn null_and_absent_user_fields_are_empty_strings_in_json() {
     let env = Env::new();
-    let server = me_server(Reply::json(
-        200,
-        r#"{"user_id":null,"email":"only@example.com"}"#,
-    ));
+    let server = me_server(Reply::json(200, NULL_USER_ID));
     let out = login(
         &env,
         &server,
@@ -177,7 +164,7 @@ fn a_rejected_key_exits_3_and_stores_nothing() {
         let server = me_server(Reply::json(status, r#"{"error":"invalid api key"}"#));
         let out = login(&env, &server, &["--label", "ci"], "sk-bad-0006\n");
         out.failure(3, &[]);
-        assert_no_secret(&out, "sk-bad-0006");
+        out.assert_no_secrets(&["sk-bad-0006"]);
         assert!(
             !env.auth_path().exists(),
             "auth.json written after {status}"
@@ -196,19 +183,8 @@ fn a_rejected_key_leaves_an_existing_store_byte_identical() {
     out.failure(3, &[]);
     assert_eq!(env.read_auth_bytes(), before);
     let out = common::run_with_stdin(
-        pointed(
-            &env,
-            &server,
-            &[
-                "auth",
-                "login",
-                "--with-api-key",
-                "--label",
-                "ci-bot",
-                "--insecure-storage",
-            ],
-        )
-        .env("BASETEN_REMOTE_URL", common::DEFAULT_REMOTE),
+        pointed(&env, &server, &common::api_key_login_args("ci-bot"))
+            .env("BASETEN_REMOTE_URL", common::DEFAULT_REMOTE),
         "sk-bad-0007\n",
     );
     out.failure(3, &[]);
@@ -222,7 +198,7 @@ fn http_errors_map_to_exit_codes_and_store_nothing() {
         let server = me_server(Reply::json(status, r#"{"detail":"nope"}"#));
         let out = login(&env, &server, &["--label", "ci"], "sk-live-0008\n");
         out.failure(code, &[]);
-        assert_no_secret(&out, "sk-live-0008");
+        out.assert_no_secrets(&["sk-live-0008"]);
         assert!(
             !env.auth_path().exists(),
             "auth.json written after {status}"
@@ -248,7 +224,7 @@ fn a_missing_label_without_a_terminal_is_a_usage_error_without_a_request() {
     let server = me_server(Reply::json(200, ME_BODY));
     let out = login(&env, &server, &[], "sk-live-0009\n");
     out.failure(2, &["--label"]);
-    assert_no_secret(&out, "sk-live-0009");
+    out.assert_no_secrets(&["sk-live-0009"]);
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
     assert!(!env.auth_path().exists());
 }
@@ -287,19 +263,8 @@ fn login_with_baseten_api_key_set_warns_that_it_keeps_precedence() {
     let env = Env::new();
     let server = me_server(Reply::json(200, ME_BODY));
     let out = common::run_with_stdin(
-        pointed(
-            &env,
-            &server,
-            &[
-                "auth",
-                "login",
-                "--with-api-key",
-                "--label",
-                "ci",
-                "--insecure-storage",
-            ],
-        )
-        .env("BASETEN_API_KEY", "sk-env-0012"),
+        pointed(&env, &server, &common::api_key_login_args("ci"))
+            .env("BASETEN_API_KEY", "sk-env-0012"),
         "sk-stdin-0012\n",
     );
     out.assert_code(0);
@@ -311,17 +276,14 @@ fn login_with_baseten_api_key_set_warns_that_it_keeps_precedence() {
         .unwrap_or_else(|| panic!("no warning: {out:#?}"));
     assert!(warning.contains("BASETEN_API_KEY"), "{out:#?}");
     assert!(warning.contains("precedence"), "{out:#?}");
-    assert_no_secret(&out, "sk-env-0012");
-    assert_no_secret(&out, "sk-stdin-0012");
+    out.assert_no_secrets(&["sk-env-0012"]);
+    out.assert_no_secrets(&["sk-stdin-0012"]);
     // The key being logged in is the one validated and stored, not the variable.
     assert_eq!(
         server.requests()[0].header("authorization"),
         Some("Api-Key sk-stdin-0012")
     );
-    assert_eq!(
-        host(&env, &server)["users"]["ci"]["api_key"],
-        "sk-stdin-0012"
-    );
+    assert_eq!(stored_key(&env, &server, "ci"), "sk-stdin-0012");
 }
 
 #[test]
@@ -351,7 +313,7 @@ fn the_key_never_appears_on_stdout_or_stderr() {
         let env = Env::new();
         let server = me_server(reply);
         let out = login(&env, &server, extra, &format!("{KEY}\n"));
-        assert_no_secret(&out, KEY);
+        out.assert_no_secrets(&[KEY]);
         assert!(!server.requests().is_empty(), "{out:#?}");
     }
 }

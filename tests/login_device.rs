@@ -3,24 +3,23 @@
 //! polling rhythm, the poll errors, retries, the deadline, Ctrl-C, and what is stored.
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Env, Outcome};
+use common::{Env, Outcome, rfc3339_unix, unix_now};
+use routes::{AUTHORIZE, ME, TOKEN, requests_to, sorted_form};
 use serde_json::json;
 use server::{Reply, Request, Server};
 
-const AUTHORIZE: &str = "/v1/users/auth/device/authorize";
-const TOKEN: &str = "/v1/users/auth/device/token";
-const ME: &str = "/v1/users/me";
 const ME_BODY: &str =
     r#"{"user_id":"u-7","email":"dev@example.com","name":"Dev","workspace_name":"Labs"}"#;
 const EMAIL: &str = "dev@example.com";
@@ -85,25 +84,9 @@ fn device_server(
 fn login_cmd(env: &Env, server: &Server, browser: &str, extra: &[&str]) -> Command {
     let mut args = vec!["auth", "login", "--web", "--insecure-storage"];
     args.extend_from_slice(extra);
-    let mut cmd = env.cmd(&args);
-    cmd.env("BASETEN_REMOTE_URL", server.url())
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url())
-        .env("BROWSER", browser);
+    let mut cmd = env.cmd_at(&server.url(), &args);
+    cmd.env("BROWSER", browser);
     cmd
-}
-
-/// Writes a `$BROWSER` script that records its argument in the returned marker file
-/// (atomically, so a reader never sees half of it). Returns (script, marker).
-fn browser_script(env: &Env) -> (String, PathBuf) {
-    let marker = env.root().join("browser-opened");
-    let script = env.root().join("browser.sh");
-    let text = format!(
-        "#!/bin/sh\nprintf '%s' \"$1\" > '{m}.tmp' && mv '{m}.tmp' '{m}'\n",
-        m = marker.display()
-    );
-    std::fs::write(&script, text).expect("write browser script");
-    common::set_mode(&script, 0o755);
-    (script.display().to_string(), marker)
 }
 
 /// A running login whose stderr lines are collected with the instant each was read.
@@ -177,16 +160,6 @@ fn assert_failed(out: &Outcome, code: i32, needles: &[&str]) {
     }
 }
 
-fn requests_to<'a>(requests: &'a [Request], path: &str) -> Vec<&'a Request> {
-    requests.iter().filter(|r| r.path == path).collect()
-}
-
-fn sorted_form(r: &Request) -> Vec<(String, String)> {
-    let mut form = r.form();
-    form.sort();
-    form
-}
-
 fn poll_form() -> Vec<(String, String)> {
     let mut form: Vec<(String, String)> = [
         ("client_id", "baseten-cli"),
@@ -215,61 +188,13 @@ fn assert_gaps(seq: &[&Request], min: &[Duration]) {
     }
 }
 
-/// Seconds since the Unix epoch of an RFC 3339 timestamp.
-fn rfc3339_unix(s: &str) -> i64 {
-    let num = |r: std::ops::Range<usize>| -> i64 {
-        s.get(r)
-            .and_then(|t| t.parse().ok())
-            .unwrap_or_else(|| panic!("not RFC 3339: {s:?}"))
-    };
-    let b = s.as_bytes();
-    assert!(
-        b.len() >= 20
-            && b[4] == b'-'
-            && b[7] == b'-'
-            && matches!(b[10], b'T' | b't')
-            && b[13] == b':'
-            && b[16] == b':',
-        "not RFC 3339: {s:?}"
-    );
-    let (y, mo, d) = (num(0..4), num(5..7), num(8..10));
-    let (h, mi, se) = (num(11..13), num(14..16), num(17..19));
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        assert!(digits > 0, "not RFC 3339: {s:?}");
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first() {
-                Some(b'+') => 1,
-                Some(b'-') => -1,
-                _ => panic!("not RFC 3339: {s:?}"),
-            };
-            assert!(rest.len() == 6 && &rest[3..4] == ":", "not RFC 3339: {s:?}");
-            let oh: i64 = rest[1..3].parse().expect("offset hours");
-            let om: i64 = rest[4..6].parse().expect("offset minutes");
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    // Days from civil (Howard Hinnant).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86_400 + h * 3600 + mi * 60 + se - offset
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
+/// Asserts the authorize request and the polls after it came at least `min[i]` apart.
+#[track_caller]
+fn assert_poll_gaps(server: &Server, min: &[Duration]) {
+    let requests = server.requests();
+    let mut seq = requests_to(&requests, AUTHORIZE);
+    seq.extend(requests_to(&requests, TOKEN));
+    assert_gaps(&seq, min);
 }
 
 #[test]
@@ -282,7 +207,7 @@ fn rfc3339_helper_is_right() {
 #[test]
 fn device_login_happy_path() {
     let env = Env::new();
-    let (browser, marker) = browser_script(&env);
+    let (browser, marker) = env.browser_script();
     let approved_at = Arc::new(AtomicUsize::new(usize::MAX));
     let server = {
         let marker = marker.clone();
@@ -410,7 +335,7 @@ fn device_login_json_result_and_verbose_never_shows_tokens() {
 #[test]
 fn without_a_complete_url_the_browser_gets_the_verification_uri() {
     let env = Env::new();
-    let (browser, marker) = browser_script(&env);
+    let (browser, marker) = env.browser_script();
     let server = {
         let marker = marker.clone();
         device_server(authorize_body(None, 60), move |_| {
@@ -439,11 +364,8 @@ fn slow_down_adds_five_seconds_to_the_interval() {
     });
     let out = common::run(&mut login_cmd(&env, &server, "true", &[]));
     out.assert_code(0);
-    let requests = server.requests();
-    let mut seq = requests_to(&requests, AUTHORIZE);
-    seq.extend(requests_to(&requests, TOKEN));
     let s = Duration::from_secs;
-    assert_gaps(&seq, &[s(1), s(6)]);
+    assert_poll_gaps(&server, &[s(1), s(6)]);
     assert_eq!(env.auth_json()["hosts"][server.url()]["active_user"], EMAIL);
 }
 
@@ -523,10 +445,7 @@ fn a_dropped_connection_while_polling_is_retried() {
     let out = common::run(&mut login_cmd(&env, &server, "true", &[]));
     out.assert_code(0);
     assert_eq!(out.stdout, "Logged in as dev@example.com (Labs)\n");
-    let requests = server.requests();
-    let mut seq = requests_to(&requests, AUTHORIZE);
-    seq.extend(requests_to(&requests, TOKEN));
-    assert_gaps(&seq, &[Duration::from_secs(1), Duration::from_secs(1)]);
+    assert_poll_gaps(&server, &[Duration::from_secs(1), Duration::from_secs(1)]);
     assert_eq!(env.auth_json()["hosts"][server.url()]["active_user"], EMAIL);
 }
 
@@ -539,11 +458,8 @@ fn a_5xx_while_polling_is_retried() {
     });
     let out = common::run(&mut login_cmd(&env, &server, "true", &[]));
     out.assert_code(0);
-    let requests = server.requests();
-    let mut seq = requests_to(&requests, AUTHORIZE);
-    seq.extend(requests_to(&requests, TOKEN));
     let s = Duration::from_secs;
-    assert_gaps(&seq, &[s(1), s(1)]);
+    assert_poll_gaps(&server, &[s(1), s(1)]);
     let auth = env.auth_json();
     let cred = &auth["hosts"][server.url()]["users"][EMAIL]["oauth_credential"];
     assert_eq!(cred["access_token"], "access-new-1");
@@ -553,7 +469,7 @@ fn a_5xx_while_polling_is_retried() {
 /// on the second poll; the browser must never be handed `bad`.
 fn assert_not_opened(bad: &str) {
     let env = Env::new();
-    let (browser, marker) = browser_script(&env);
+    let (browser, marker) = env.browser_script();
     let server = device_server(authorize_body(Some(bad), 60), |n| match n {
         0 => pending(),
         _ => token_ok(),

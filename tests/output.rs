@@ -71,10 +71,7 @@ fn none_prints_nothing_but_still_runs_and_fails() {
     // The command still runs: the switch lands in the file.
     let out = env.run(&["auth", "switch", "--user", "ci-bot", "-o", "none"]);
     assert_eq!(out.success(), "");
-    assert_eq!(
-        env.auth_json()["hosts"]["https://app.baseten.co"]["active_user"],
-        "ci-bot"
-    );
+    assert_eq!(env.host(common::DEFAULT_REMOTE)["active_user"], "ci-bot");
 
     let empty = Env::new();
     for cmd in ["status", "token"] {

@@ -3,21 +3,19 @@
 //! (SPEC §4, §6, §7).
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
-use std::io::Write;
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{Env, Outcome};
+// Expiries here are written in UTC: the stricter parser, under the usual name.
+use common::{Env, Outcome, rfc3339_utc_unix as rfc3339_unix, unix_now};
+use routes::{LOGOUT, ME, TOKEN, queue_server, sorted_form};
 use serde_json::{Value, json};
-use server::{Queue, Reply, Request, Server};
+use server::{Reply, Server};
 
-const TOKEN: &str = "/v1/users/auth/device/token";
-const LOGOUT: &str = "/v1/users/auth/logout";
-const ME: &str = "/v1/users/me";
 const LABEL: &str = "me@example.com";
 const PAST: &str = "2001-02-03T04:05:06Z";
 const FUTURE: &str = "2099-01-02T03:04:05Z";
@@ -48,24 +46,13 @@ fn oauth_store(remote: &str, expiry: &str) -> String {
     common::pretty(&value)
 }
 
+/// `args` pointed at `server` (see [`Env::cmd_at`]).
 fn pointed(env: &Env, server: &Server, args: &[&str]) -> Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_REMOTE_URL", server.url())
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url())
-        .env("BROWSER", "true");
-    cmd
+    env.cmd_at(&server.url(), args)
 }
 
 fn run(env: &Env, server: &Server, args: &[&str]) -> Outcome {
     common::run(&mut pointed(env, server, args))
-}
-
-fn queue_server(routes: &[(&str, &str, Reply)]) -> Server {
-    let queue = Queue::new();
-    for (method, path, reply) in routes {
-        queue.push(method, path, reply.clone());
-    }
-    Server::start(queue.handler())
 }
 
 fn refresh_form(refresh_token: &str) -> Vec<(String, String)> {
@@ -78,50 +65,33 @@ fn refresh_form(refresh_token: &str) -> Vec<(String, String)> {
     form
 }
 
-fn sorted_form(r: &Request) -> Vec<(String, String)> {
-    let mut form = r.form();
-    form.sort();
-    form
-}
-
 fn credential(env: &Env, server: &Server) -> Value {
     env.auth_json()["hosts"][server.url()]["users"][LABEL]["oauth_credential"].clone()
 }
 
-/// Seconds since the Unix epoch of a `YYYY-MM-DDTHH:MM:SS[.f]Z` timestamp.
-fn rfc3339_unix(s: &str) -> i64 {
-    let num = |r: std::ops::Range<usize>| -> i64 {
-        s.get(r)
-            .and_then(|t| t.parse().ok())
-            .unwrap_or_else(|| panic!("not RFC 3339 UTC: {s:?}"))
-    };
+/// Asserts a successful logout of [`LABEL`] that warned on stderr.
+#[track_caller]
+fn assert_logged_out_with_a_warning(out: &Outcome) {
+    out.assert_code(0);
+    assert_eq!(out.stdout, format!("Logged out {LABEL}\n"));
     assert!(
-        s.len() >= 20 && s.ends_with('Z') && &s[10..11] == "T",
-        "not RFC 3339 UTC: {s:?}"
+        out.stderr.lines().any(|l| l.starts_with("warning:")),
+        "{out:#?}"
     );
-    let (y, mo, d) = (num(0..4), num(5..7), num(8..10));
-    let (h, mi, se) = (num(11..13), num(14..16), num(17..19));
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    days * 86_400 + h * 3600 + mi * 60 + se
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
-}
-
-/// A loopback URL nothing listens on.
-fn closed_port_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    drop(listener);
-    url
+/// Asserts `label` is gone from the store for `server` and no account is active there;
+/// returns that host's entry.
+#[track_caller]
+fn assert_removed(env: &Env, server: &Server, label: &str) -> Value {
+    let auth = env.auth_json();
+    let host = &auth["hosts"][server.url()];
+    assert!(host["users"].get(label).is_none(), "{auth:#}");
+    assert!(
+        host.get("active_user").is_none_or(Value::is_null),
+        "{auth:#}"
+    );
+    host.clone()
 }
 
 #[test]
@@ -246,13 +216,7 @@ fn logout_revokes_with_the_stored_token_even_when_baseten_api_key_is_set() {
         assert!(!value.contains("sk-env-999"), "env key in header {name}");
     }
 
-    let auth = env.auth_json();
-    let host = &auth["hosts"][server.url()];
-    assert!(host["users"].get(LABEL).is_none(), "{auth:#}");
-    assert!(
-        host.get("active_user").is_none_or(Value::is_null),
-        "{auth:#}"
-    );
+    let host = assert_removed(&env, &server, LABEL);
     assert_eq!(host["users"]["ci-bot"]["api_key"], "sk-ci-123");
     let out = run(&env, &server, &["auth", "status"]);
     out.assert_code(1);
@@ -263,17 +227,9 @@ fn logout_with_a_failing_revocation_warns_and_still_removes_the_account() {
     let server = queue_server(&[("POST", LOGOUT, Reply::json(500, r#"{"error":"internal"}"#))]);
     let env = Env::with_auth(&oauth_store(&server.url(), FUTURE));
     let out = run(&env, &server, &["auth", "logout"]);
-    out.assert_code(0);
-    assert_eq!(out.stdout, format!("Logged out {LABEL}\n"));
-    assert!(
-        out.stderr.lines().any(|l| l.starts_with("warning:")),
-        "{out:#?}"
-    );
+    assert_logged_out_with_a_warning(&out);
     assert_eq!(server.requests().len(), 1);
-    let auth = env.auth_json();
-    let host = &auth["hosts"][server.url()];
-    assert!(host["users"].get(LABEL).is_none(), "{auth:#}");
-    assert!(host.get("active_user").is_none_or(Value::is_null));
+    assert_removed(&env, &server, LABEL);
 }
 
 #[test]
@@ -282,16 +238,11 @@ fn logout_with_an_unreachable_server_warns_and_still_removes_the_account() {
     // is a closed port.
     let server = queue_server(&[]);
     let env = Env::with_auth(&oauth_store(&server.url(), FUTURE));
-    let out = common::run(
-        pointed(&env, &server, &["auth", "logout"])
-            .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", closed_port_url()),
-    );
-    out.assert_code(0);
-    assert_eq!(out.stdout, format!("Logged out {LABEL}\n"));
-    assert!(
-        out.stderr.lines().any(|l| l.starts_with("warning:")),
-        "{out:#?}"
-    );
+    let out = common::run(pointed(&env, &server, &["auth", "logout"]).env(
+        "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
+        format!("http://{}", common::closed_port()),
+    ));
+    assert_logged_out_with_a_warning(&out);
     assert!(server.requests().is_empty());
     let auth = env.auth_json();
     assert!(auth["hosts"][server.url()]["users"].get(LABEL).is_none());
@@ -332,10 +283,7 @@ fn logout_of_an_api_key_account_makes_no_request() {
     out.assert_code(0);
     assert_eq!(out.json(), json!({"user": "ci-bot"}));
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
-    let auth = env.auth_json();
-    let host = &auth["hosts"][server.url()];
-    assert!(host["users"].get("ci-bot").is_none(), "{auth:#}");
-    assert!(host.get("active_user").is_none_or(Value::is_null));
+    let host = assert_removed(&env, &server, "ci-bot");
     assert!(!env.read_auth().contains("sk-ci-123"));
     // The OAuth account stays.
     assert_eq!(
@@ -368,28 +316,11 @@ fn sixty_four_concurrent_api_key_logins_lose_no_account() {
     let children: Vec<_> = (0..N)
         .map(|i| {
             let label = format!("bot-{i}");
-            let mut child = pointed(
-                &env,
-                &server,
-                &[
-                    "auth",
-                    "login",
-                    "--with-api-key",
-                    "--label",
-                    &label,
-                    "--insecure-storage",
-                ],
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn baseten");
-            let mut stdin = child.stdin.take().expect("stdin");
             // A child that exits early shows up in its outcome below.
-            let _ = stdin.write_all(format!("sk-bot-{i}\n").as_bytes());
-            drop(stdin);
-            child
+            common::spawn_with_stdin(
+                &mut pointed(&env, &server, &common::api_key_login_args(&label)),
+                format!("sk-bot-{i}\n").as_bytes(),
+            )
         })
         .collect();
     for (i, child) in children.into_iter().enumerate() {
@@ -466,18 +397,10 @@ fn logout_when_the_refresh_before_revocation_fails_warns_and_still_removes() {
     ]);
     let env = Env::with_auth(&oauth_store(&server.url(), PAST));
     let out = run(&env, &server, &["auth", "logout"]);
-    out.assert_code(0);
-    assert_eq!(out.stdout, format!("Logged out {LABEL}\n"));
-    assert!(
-        out.stderr.lines().any(|l| l.starts_with("warning:")),
-        "{out:#?}"
-    );
+    assert_logged_out_with_a_warning(&out);
     // The expired token is not sent for revocation either way.
     for r in server.requests() {
         assert_ne!(r.header("authorization"), Some("Bearer access-old"));
     }
-    let auth = env.auth_json();
-    let host = &auth["hosts"][server.url()];
-    assert!(host["users"].get(LABEL).is_none(), "{auth:#}");
-    assert!(host.get("active_user").is_none_or(Value::is_null));
+    assert_removed(&env, &server, LABEL);
 }

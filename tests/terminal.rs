@@ -5,6 +5,8 @@
 #![cfg(unix)]
 
 mod common;
+#[path = "common/routes.rs"]
+mod routes;
 #[path = "common/server.rs"]
 mod server;
 
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use common::Env;
 use serde_json::json;
-use server::{Queue, Reply, Server};
+use server::Server;
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -178,25 +180,17 @@ impl Pty {
     }
 }
 
+/// A server whose `who am I` accepts any key.
 fn me_server() -> Server {
-    let queue = Queue::new();
-    queue.push(
-        "GET",
-        "/v1/users/me",
-        Reply::json(
-            200,
-            r#"{"user_id":"u-9","email":"tty@example.com","name":"Tty","workspace_name":"Term"}"#,
-        ),
-    );
-    Server::start(queue.handler())
+    routes::me_server_with(
+        r#"{"user_id":"u-9","email":"tty@example.com","name":"Tty","workspace_name":"Term"}"#,
+    )
 }
 
+/// `args` pointed at `url` (see [`Env::cmd_at`]) on a dumb terminal.
 fn pointed(env: &Env, url: &str, args: &[&str]) -> Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_REMOTE_URL", url)
-        .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", url)
-        .env("BROWSER", "true")
-        .env("TERM", "dumb");
+    let mut cmd = env.cmd_at(url, args);
+    cmd.env("TERM", "dumb");
     cmd
 }
 
@@ -317,14 +311,7 @@ fn ctrl_c_at_the_hidden_key_prompt_exits_130_restores_echo_and_stores_nothing() 
     let mut pty = Pty::spawn(pointed(
         &env,
         &server.url(),
-        &[
-            "auth",
-            "login",
-            "--with-api-key",
-            "--label",
-            "ci",
-            "--insecure-storage",
-        ],
+        &common::api_key_login_args("ci"),
     ));
     pty.expect_text(0, "Paste your API key:");
     pty.expect_echo_off();

@@ -16,8 +16,14 @@
 
 use std::fs;
 use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+#[cfg(unix)]
+use std::sync::mpsc;
+#[cfg(unix)]
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tempfile::TempDir;
 
@@ -110,6 +116,16 @@ impl Outcome {
             );
         }
         &self.stderr
+    }
+
+    /// Asserts none of `secrets` appears anywhere in stdout or stderr.
+    #[track_caller]
+    pub fn assert_no_secrets(&self, secrets: &[&str]) -> &Outcome {
+        for s in secrets {
+            assert!(!self.stdout.contains(s), "{s:?} on stdout: {self:#?}");
+            assert!(!self.stderr.contains(s), "{s:?} on stderr: {self:#?}");
+        }
+        self
     }
 
     /// Parses stdout as one JSON value.
@@ -209,6 +225,37 @@ impl Env {
         cmd
     }
 
+    /// Like [`Env::cmd`], with both the remote (`BASETEN_REMOTE_URL`) and the management
+    /// API (`BASETEN_MANAGEMENT_API_URL_OVERRIDE`) at `url`, and a `$BROWSER` that does
+    /// nothing.
+    pub fn cmd_at(&self, url: &str, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(args);
+        cmd.env("BASETEN_REMOTE_URL", url)
+            .env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", url)
+            .env("BROWSER", "true");
+        cmd
+    }
+
+    /// `hosts[remote]` of the current `auth.json`.
+    pub fn host(&self, remote: &str) -> serde_json::Value {
+        self.auth_json()["hosts"][remote].clone()
+    }
+
+    /// Writes a `$BROWSER` script that records its argument in the returned marker file
+    /// (atomically, so a reader never sees half of it). Returns (script, marker).
+    #[cfg(unix)]
+    pub fn browser_script(&self) -> (String, PathBuf) {
+        let marker = self.root().join("browser-opened");
+        let script = self.root().join("browser.sh");
+        let text = format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{m}.tmp' && mv '{m}.tmp' '{m}'\n",
+            m = marker.display()
+        );
+        fs::write(&script, text).expect("write browser script");
+        set_mode(&script, 0o755);
+        (script.display().to_string(), marker)
+    }
+
     /// Runs the binary with `args` and stdin from `/dev/null`.
     pub fn run(&self, args: &[&str]) -> Outcome {
         run(&mut self.cmd(args))
@@ -245,6 +292,18 @@ pub fn run(cmd: &mut Command) -> Outcome {
 
 /// Runs `cmd` with `input` on a piped stdin, capturing stdout and stderr.
 pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Outcome {
+    run_with_bytes(cmd, input.as_bytes())
+}
+
+/// Runs `cmd` with raw `input` bytes on a piped stdin, capturing stdout and stderr.
+pub fn run_with_bytes(cmd: &mut Command, input: &[u8]) -> Outcome {
+    let child = spawn_with_stdin(cmd, input);
+    Outcome::from_output(child.wait_with_output().expect("wait for baseten"))
+}
+
+/// Starts `cmd` with piped stdin, stdout and stderr, writes `input` to its stdin and
+/// closes it. The caller waits for the child.
+pub fn spawn_with_stdin(cmd: &mut Command, input: &[u8]) -> Child {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -252,10 +311,91 @@ pub fn run_with_stdin(cmd: &mut Command, input: &str) -> Outcome {
         .spawn()
         .expect("spawn baseten");
     let mut stdin = child.stdin.take().expect("stdin pipe");
-    // The binary may exit without reading (usage errors): a broken pipe is fine.
-    let _ = stdin.write_all(input.as_bytes());
+    // The binary may exit without reading (usage errors, key cap): a broken pipe is fine.
+    let _ = stdin.write_all(input);
     drop(stdin);
-    Outcome::from_output(child.wait_with_output().expect("wait for baseten"))
+    child
+}
+
+/// Runs `cmd` (with `input` on a piped stdin, or stdin from `/dev/null` when `None`) and
+/// SIGKILLs it when it has not finished after `limit`, so a hang fails the test instead
+/// of blocking it. Returns the outcome, the wall time, and whether it was killed.
+#[cfg(unix)]
+pub fn run_with_deadline(
+    cmd: &mut Command,
+    input: Option<&[u8]>,
+    limit: Duration,
+) -> (Outcome, Duration, bool) {
+    let started = Instant::now();
+    let child = match input {
+        Some(input) => spawn_with_stdin(cmd, input),
+        None => cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    };
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    let (finished, wait) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        let expired = wait.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout);
+        if expired {
+            // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet
+            // (the main thread is still waiting for it).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        expired
+    });
+    let output = child.wait_with_output().expect("wait");
+    let _ = finished.send(());
+    let expired = watchdog.join().expect("watchdog");
+    (Outcome::from_output(output), started.elapsed(), expired)
+}
+
+/// The arguments of `auth login --with-api-key --label <label> --insecure-storage`.
+pub fn api_key_login_args(label: &str) -> [&str; 6] {
+    [
+        "auth",
+        "login",
+        "--with-api-key",
+        "--label",
+        label,
+        "--insecure-storage",
+    ]
+}
+
+/// A loopback `host:port` nothing listens on: bind, take the port, drop the listener.
+pub fn closed_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    drop(listener);
+    addr
+}
+
+/// Unix seconds of an RFC 3339 timestamp (any offset, optional fraction), read with the
+/// crate's own parser; panics on anything else.
+#[track_caller]
+pub fn rfc3339_unix(s: &str) -> i64 {
+    baseten::timestamp::parse(s).unwrap_or_else(|| panic!("not RFC 3339: {s:?}"))
+}
+
+/// Like [`rfc3339_unix`], but only for the UTC form `YYYY-MM-DDTHH:MM:SS[.f]Z`.
+#[track_caller]
+pub fn rfc3339_utc_unix(s: &str) -> i64 {
+    assert!(
+        s.len() >= 20 && s.ends_with('Z') && &s[10..11] == "T",
+        "not RFC 3339 UTC: {s:?}"
+    );
+    rfc3339_unix(s)
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
 }
 
 /// The permission bits (`0o777` part) of `path`.
@@ -305,10 +445,17 @@ impl Env {
     /// the keyring tests only; everything else stays isolated.
     pub fn cmd_with_session_bus(&self, args: &[&str]) -> Command {
         let mut cmd = self.cmd(args);
-        match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
-            Some(address) => cmd.env("DBUS_SESSION_BUS_ADDRESS", address),
-            None => cmd.env_remove("DBUS_SESSION_BUS_ADDRESS"),
-        };
+        with_session_bus(&mut cmd);
         cmd
+    }
+}
+
+/// Gives `cmd` this test process's own `DBUS_SESSION_BUS_ADDRESS` (or none when the test
+/// process has none), undoing the detachment of [`isolate`]; see
+/// [`Env::cmd_with_session_bus`].
+pub fn with_session_bus(cmd: &mut Command) -> &mut Command {
+    match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
+        Some(address) => cmd.env("DBUS_SESSION_BUS_ADDRESS", address),
+        None => cmd.env_remove("DBUS_SESSION_BUS_ADDRESS"),
     }
 }

@@ -1,0 +1,42 @@
+//! The API paths the CLI calls and small helpers around the test [`Server`], for the test
+//! files that include `common/server.rs` as `mod server` (include this one next to it as
+//! `#[path = "common/routes.rs"] mod routes;`).
+#![allow(dead_code)]
+
+use crate::server::{Queue, Reply, Request, Server};
+
+/// `who am I`.
+pub const ME: &str = "/v1/users/me";
+/// RFC 8628 device authorization.
+pub const AUTHORIZE: &str = "/v1/users/auth/device/authorize";
+/// The token endpoint (device-code polls and refreshes).
+pub const TOKEN: &str = "/v1/users/auth/device/token";
+/// Server-side revocation at logout.
+pub const LOGOUT: &str = "/v1/users/auth/logout";
+
+/// A server whose routes answer the given replies (the last one of a route repeats;
+/// everything else is a 404).
+pub fn queue_server(routes: &[(&str, &str, Reply)]) -> Server {
+    let queue = Queue::new();
+    for (method, path, reply) in routes {
+        queue.push(method, path, reply.clone());
+    }
+    Server::start(queue.handler())
+}
+
+/// A server whose `who am I` answers 200 with `body` (and 404 for everything else).
+pub fn me_server_with(body: &str) -> Server {
+    queue_server(&[("GET", ME, Reply::json(200, body))])
+}
+
+/// The requests of `requests` to `path`, in arrival order.
+pub fn requests_to<'a>(requests: &'a [Request], path: &str) -> Vec<&'a Request> {
+    requests.iter().filter(|r| r.path == path).collect()
+}
+
+/// The form fields of `r`, sorted.
+pub fn sorted_form(r: &Request) -> Vec<(String, String)> {
+    let mut form = r.form();
+    form.sort();
+    form
+}
