@@ -107,16 +107,16 @@ pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<Lo
 /// The device flow: show the code, open the browser, poll, and check the token.
 fn device_login(api: &Api) -> Result<(Me, Secret)> {
     let auth = api.authorize()?;
-    let code = term::clean(&auth.user_code);
+    let code = term::for_stderr(&auth.user_code);
     eprintln!("First copy your one-time code: {code}");
     eprintln!(
         "Then open this URL in a browser: {}",
-        term::clean(&auth.verification_uri)
+        term::for_stderr(&auth.verification_uri)
     );
     if let Some(complete) = &auth.verification_uri_complete {
         eprintln!(
             "(or open {} to enter the code automatically)",
-            term::clean(complete)
+            term::for_stderr(complete)
         );
     }
     eprintln!("Waiting for authorization in the browser...");

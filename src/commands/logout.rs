@@ -32,9 +32,10 @@ pub fn run(remote: &Remote) -> Result<LogoutReport> {
         .active(&remote.url)?
         .ok_or_else(|| Error::failure(format!("no active user for {}", remote.url)))?;
     store.remove(&remote.url, &account.label, |cred| {
+        let api = Api::new(&remote.api);
         let revoked = cred
-            .and_then(|cred| usable(remote, cred))
-            .and_then(|cred| Api::new(&remote.api).revoke(&cred.access_token));
+            .and_then(|cred| usable(&api, cred))
+            .and_then(|cred| api.revoke(&cred.access_token));
         if let Err(e) = revoked {
             term::warn(&format!("could not revoke the session on the server: {e}"));
         }

@@ -60,22 +60,22 @@ fn is_expired(cred: &OAuthCredential) -> bool {
 
 /// `cred`, or a refreshed pair when it has expired (not saved: for a credential that is
 /// about to be discarded).
-fn usable(remote: &Remote, cred: OAuthCredential) -> Result<OAuthCredential> {
+fn usable(api: &Api, cred: OAuthCredential) -> Result<OAuthCredential> {
     if !is_expired(&cred) {
         return Ok(cred);
     }
-    refresh_with(remote, &cred)
+    refresh_with(api, &cred)
 }
 
 /// Trades `cred`'s refresh token for a new pair.
-fn refresh_with(remote: &Remote, cred: &OAuthCredential) -> Result<OAuthCredential> {
+fn refresh_with(api: &Api, cred: &OAuthCredential) -> Result<OAuthCredential> {
     if cred.refresh_token.is_empty() {
         return Err(Error::Auth(
             "the access token expired and there is no refresh token; run `baseten auth login` again"
                 .into(),
         ));
     }
-    let token = Api::new(&remote.api).refresh(&cred.refresh_token)?;
+    let token = api.refresh(&cred.refresh_token)?;
     Ok(credential_from(token, Some(&cred.refresh_token)))
 }
 
@@ -93,6 +93,6 @@ fn fresh(
         if !is_expired(current) {
             return Ok(None); // another run refreshed it while we waited for the lock
         }
-        refresh_with(remote, current).map(Some)
+        refresh_with(&Api::new(&remote.api), current).map(Some)
     })
 }

@@ -68,11 +68,13 @@ impl Storage {
     }
 }
 
-/// A stored account as `auth.json` describes it; the secret is read separately.
+/// A stored account as `auth.json` describes it; the secret is read separately, from
+/// the entry kept here when it holds a plain-text copy, else from the keyring.
 pub struct Account {
     pub label: String,
     pub auth_type: AuthType,
     pub storage: Storage,
+    entry: UserEntry,
 }
 
 /// The credential store of this machine.
@@ -102,28 +104,24 @@ impl Store {
 
     /// The active account of `remote`, if there is one. Reads only `auth.json`.
     pub fn active(&self, remote: &str) -> Result<Option<Account>> {
-        let file = self.file.load()?;
-        let host = file.hosts.get(remote);
-        Ok(host.and_then(|h| {
-            let label = h.active()?;
-            let entry = &h.users[label];
-            Some(Account {
-                label: label.to_owned(),
-                auth_type: entry.auth_type,
-                storage: storage_of(entry),
-            })
+        let mut file = self.file.load()?;
+        let Some(mut host) = file.hosts.swap_remove(remote) else {
+            return Ok(None);
+        };
+        let Some(label) = host.active().map(str::to_owned) else {
+            return Ok(None);
+        };
+        Ok(host.users.swap_remove(&label).map(|entry| Account {
+            auth_type: entry.auth_type,
+            storage: storage_of(&entry),
+            label,
+            entry,
         }))
     }
 
     /// The account's secret: the plain-text copy when the entry has one, else the keyring.
     pub fn secret(&self, remote: &str, account: &Account) -> Result<Secret> {
-        let file = self.file.load()?;
-        let entry = file
-            .hosts
-            .get(remote)
-            .and_then(|h| h.users.get(&account.label))
-            .ok_or_else(|| Error::failure(format!("account {:?} was removed", account.label)))?;
-        self.read_secret(remote, &account.label, entry)
+        self.read_secret(remote, &account.label, &account.entry)
     }
 
     /// Reads the secret and marks it as one, so no stderr line can show it.
