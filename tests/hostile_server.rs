@@ -33,14 +33,7 @@ const NEW_REFRESH: &str = "rt-secret-new-refresh-6666";
 
 /// `login --with-api-key --insecure-storage --label k <extra>` with [`KEY`] on stdin.
 fn login_key(env: &Env, url: &str, extra: &[&str]) -> Outcome {
-    let mut args = vec![
-        "auth",
-        "login",
-        "--with-api-key",
-        "--insecure-storage",
-        "--label",
-        "k",
-    ];
+    let mut args = common::api_key_login_args("k").to_vec();
     args.extend_from_slice(extra);
     common::run_with_stdin(&mut env.cmd_at(url, &args), &format!("{KEY}\n"))
 }
@@ -749,17 +742,7 @@ fn run_measured(cmd: &mut Command, stdin: &str) -> (Outcome, i64) {
 fn a_200_mib_body_stops_at_the_cap_with_small_memory() {
     // Once as the who-am-I answer of a login, once as the answer to a token refresh.
     for (path, args) in [
-        (
-            ME,
-            &[
-                "auth",
-                "login",
-                "--with-api-key",
-                "--insecure-storage",
-                "--label",
-                "k",
-            ][..],
-        ),
+        (ME, &common::api_key_login_args("k")[..]),
         (TOKEN, &["auth", "token"]),
     ] {
         let env = Env::new();
