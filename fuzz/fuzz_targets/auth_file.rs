@@ -2,7 +2,7 @@
 //! read back in to the same file (unknown keys included), and nothing may panic.
 #![no_main]
 
-use baseten::store::file::AuthFile;
+use baseten::store::layout::AuthFile;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

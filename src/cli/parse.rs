@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::jq;
 use crate::output::{Format, OutputOptions};
 use crate::remote::{self, Remote};
+use crate::store;
 use crate::term;
 
 /// Arguments exactly as given on the command line, before any resolution.
@@ -69,9 +70,6 @@ pub enum Action {
     /// Run a command.
     Run(Args),
 }
-
-/// Longest account label accepted.
-const MAX_LABEL: usize = 256;
 
 /// Parses the process arguments.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
@@ -268,10 +266,7 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                 }
             };
             if let Some(label) = &low.label {
-                check_label(label)?;
-                if method == Some(LoginMethod::Web) {
-                    return Err("--label applies only to --with-api-key".into());
-                }
+                store::check_name(label)?;
             } else if method == Some(LoginMethod::ApiKey) && !interactive {
                 return Err("--label is required with --with-api-key when not interactive".into());
             }
@@ -284,7 +279,7 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
         "logout" => Command::Logout,
         "switch" => {
             if let Some(user) = &low.user {
-                check_label(user)?;
+                store::check_name(user)?;
             } else if !interactive {
                 return Err("--user is required when not interactive".into());
             }
@@ -345,22 +340,6 @@ fn resolve_remote(flag: Option<String>) -> Result<Remote, String> {
 /// An environment variable's value; unset, empty and non-UTF-8 all count as absent.
 pub fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// Account labels: non-empty, at most 256 characters, no control characters.
-pub fn check_label(label: &str) -> Result<(), String> {
-    if label.trim().is_empty() {
-        return Err("account label must not be empty".into());
-    }
-    if label.chars().count() > MAX_LABEL {
-        return Err(format!(
-            "account label is longer than {MAX_LABEL} characters"
-        ));
-    }
-    if label.chars().any(char::is_control) {
-        return Err("account label must not contain control characters".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

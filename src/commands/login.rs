@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{API_KEY_ENV, credential_from};
+use super::oauth::credential_from;
+use super::{API_KEY_ENV, warn_if_fell_back};
 use crate::api::{Api, Me};
 use crate::cli::parse::LoginMethod;
 use crate::device_flow::{self, SystemClock};
@@ -14,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::http::Auth;
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{Secret, Store};
+use crate::store::{self, Secret, Store};
 use crate::term;
 
 /// Longest API key accepted, in bytes.
@@ -54,7 +55,7 @@ pub struct LoginArgs {
 
 /// Runs `login` against `remote`; `env_key` is `BASETEN_API_KEY` when set.
 pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<LoginReport> {
-    let store = Store::open()?;
+    let store = Store::open(&remote.url)?;
     let method = match args.method {
         Some(m) => m,
         None => {
@@ -70,36 +71,39 @@ pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<Lo
             "{API_KEY_ENV} is set and will keep taking precedence over the stored credentials"
         ));
     }
+    let label = match (method, args.label) {
+        (_, Some(label)) => Some(label),
+        (LoginMethod::ApiKey, None) => Some(ask_label()?),
+        (LoginMethod::Web, None) => None,
+    };
+    // A name held by another remote is refused before the server is asked anything.
+    if let Some(name) = &label {
+        check_free(&store, name, &remote.url)?;
+    }
     let api = Api::new(&remote.api);
-    let (label, me, secret) = match method {
+    let (name, me, secret) = match method {
         LoginMethod::Web => {
             let (me, secret) = device_login(&api)?;
-            let email = me.email.clone().filter(|e| !e.trim().is_empty());
-            let label = email.ok_or_else(|| {
-                Error::failure("the server did not say which email this account has")
-            })?;
-            (term::clean(&label).into_owned(), me, secret)
+            let email = server_email(&me)?;
+            let name = label.unwrap_or_else(|| store::oauth_profile_name(&email, &remote.url));
+            (name, me, secret)
         }
         LoginMethod::ApiKey => {
-            let label = match args.label {
-                Some(l) => l,
-                None => ask_label()?,
-            };
             let key = read_api_key()?;
             let me = api.me(Auth::ApiKey(&key)).map_err(|e| match e {
                 Error::Auth(_) => Error::Auth("the API key was rejected by the server".into()),
                 e => e,
             })?;
-            (label, me, Secret::ApiKey(key))
+            (label.unwrap_or_default(), me, Secret::ApiKey(key))
         }
     };
-    store.save(&remote.url, &label, &secret, args.insecure_storage)?;
+    warn_if_fell_back(store.save(&remote.url, &name, &secret, args.insecure_storage, true)?);
     Ok(LoginReport {
         user_id: me.user_id.unwrap_or_default(),
         email: me.email.unwrap_or_default(),
         name: me.name.unwrap_or_default(),
         workspace_name: me.workspace_name.unwrap_or_default(),
-        user: label,
+        user: name,
         auth_type: secret.auth_type().as_str(),
     })
 }
@@ -140,8 +144,33 @@ fn device_login(api: &Api) -> Result<(Me, Secret)> {
 /// Asks for the account label on the terminal.
 fn ask_label() -> Result<String> {
     let label = term::prompt("Label for this API key: ")?;
-    crate::cli::parse::check_label(&label).map_err(Error::usage)?;
+    store::check_name(&label).map_err(Error::usage)?;
     Ok(label)
+}
+
+/// Fails when `name` belongs to an account of another remote (SPEC §7).
+fn check_free(store: &Store, name: &str, remote: &str) -> Result<()> {
+    match store.read()?.get(name) {
+        Some(other) if other.remote != remote => Err(Error::failure(format!(
+            "the name {name:?} is already used by an account of {}; choose another with --label",
+            other.remote
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The email the server gave for a browser login, which names the account: it must
+/// pass the rules of any account name (SPEC §9).
+fn server_email(me: &Me) -> Result<String> {
+    let email = me.email.as_deref().map(str::trim).unwrap_or_default();
+    if email.is_empty() {
+        return Err(Error::failure(
+            "the server did not say which email this account has",
+        ));
+    }
+    store::check_name(email)
+        .map_err(|e| Error::failure(format!("the server sent an unusable email: {e}")))?;
+    Ok(email.to_owned())
 }
 
 /// The API key: the first line of stdin, or a no-echo prompt on a terminal.

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::usable;
+use super::oauth::usable_without_saving;
 use crate::api::Api;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::Store;
+use crate::store::{AuthType, Secret, Store};
 use crate::term;
 
 /// The result of `logout`.
@@ -25,22 +25,26 @@ impl Report for LogoutReport {
 
 /// Runs `logout` for the active account of `remote`. An OAuth session is revoked with
 /// the stored token (never `BASETEN_API_KEY`), refreshed first if it has expired; a
-/// failed revocation is a warning, and the account is removed all the same.
+/// failed revocation is a warning, and the account is removed all the same. The server
+/// is called before the store is locked, and only once the store is known to be
+/// writable, so the session is revoked exactly when the account can really go.
 pub fn run(remote: &Remote) -> Result<LogoutReport> {
-    let store = Store::open()?;
+    let store = Store::open(&remote.url)?;
     let account = store
-        .active(&remote.url)?
+        .read()?
+        .active(&remote.url)
         .ok_or_else(|| Error::failure(format!("no active user for {}", remote.url)))?;
-    store.remove(&remote.url, &account.label, |cred| {
+    if account.auth_type == AuthType::OAuth {
+        store.check_writable()?;
         let api = Api::new(&remote.api);
-        let revoked = cred
-            .and_then(|cred| usable(&api, cred))
-            .and_then(|cred| api.revoke(&cred.access_token));
+        let revoked = store.secret(&account).and_then(|secret| match secret {
+            Secret::OAuth(cred) => api.revoke(&usable_without_saving(&api, cred)?.access_token),
+            Secret::ApiKey(_) => Ok(()),
+        });
         if let Err(e) = revoked {
             term::warn(&format!("could not revoke the session on the server: {e}"));
         }
-    })?;
-    Ok(LogoutReport {
-        user: account.label,
-    })
+    }
+    store.remove(&account.name)?;
+    Ok(LogoutReport { user: account.name })
 }

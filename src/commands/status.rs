@@ -61,9 +61,9 @@ pub fn run(remote: &Remote, env_key: Option<&str>) -> Result<StatusReport> {
     if env_key.is_some() {
         // The store is consulted only to mention what the variable shadows; a missing or
         // unreadable store must not stop the variable from working.
-        let stored = Store::open()
-            .and_then(|s| s.accounts(&remote.url))
-            .map(|(_, active)| active)
+        let stored = Store::open(&remote.url)
+            .and_then(|s| s.read())
+            .map(|snapshot| snapshot.active(&remote.url).map(|a| a.name))
             .unwrap_or_else(|e| {
                 debug!("store not read: {e}");
                 None
@@ -71,22 +71,23 @@ pub fn run(remote: &Remote, env_key: Option<&str>) -> Result<StatusReport> {
         return Ok(StatusReport {
             host: remote.url.clone(),
             user: None,
-            auth_type: "api_key",
+            auth_type: AuthType::ApiKey.as_str(),
             storage: None,
             source: Source::Env,
             expires_at: None,
             stored_user: Some(stored),
         });
     }
-    let store = Store::open()?;
+    let store = Store::open(&remote.url)?;
     let account = store
-        .active(&remote.url)?
+        .read()?
+        .active(&remote.url)
         .ok_or_else(|| not_logged_in(remote))?;
     // Only OAuth accounts have an expiry, and reading it may mean asking the keyring;
     // status still answers when that fails.
     let expires_at = match account.auth_type {
-        AuthType::OAuth => match store.secret(&remote.url, &account) {
-            Ok(Secret::OAuth(cred)) => cred.expiry.0.map(timestamp::format),
+        AuthType::OAuth => match store.secret(&account) {
+            Ok(Secret::OAuth(cred)) => cred.expiry.at.map(timestamp::format),
             Ok(Secret::ApiKey(_)) => None,
             Err(e) => {
                 debug!("expiry unknown: {e}");
@@ -98,7 +99,7 @@ pub fn run(remote: &Remote, env_key: Option<&str>) -> Result<StatusReport> {
     Ok(StatusReport {
         host: remote.url.clone(),
         auth_type: account.auth_type.as_str(),
-        user: Some(account.label),
+        user: Some(account.name),
         storage: Some(account.storage),
         source: Source::Store,
         expires_at,

@@ -22,23 +22,23 @@ impl Report for SwitchReport {
 
 /// Runs `switch`; `user` is `None` only on a terminal, where the user picks one.
 pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
-    let store = Store::open()?;
+    let store = Store::open(&remote.url)?;
     let user = match user {
         Some(user) => user,
         None => {
-            let (labels, active) = store.accounts(&remote.url)?;
-            if labels.is_empty() {
+            let accounts = store.read()?.accounts(&remote.url);
+            if accounts.is_empty() {
                 return Err(super::not_logged_in(remote));
             }
-            let shown: Vec<String> = labels
+            let shown: Vec<String> = accounts
                 .iter()
-                .map(|l| match &active {
-                    Some(a) if a == l => format!("{l} (active)"),
-                    _ => l.clone(),
+                .map(|a| match a.active {
+                    true => format!("{} (active)", a.name),
+                    false => a.name.clone(),
                 })
                 .collect();
             let question = format!("Which account of {} should be active?", remote.url);
-            labels[term::choose(&question, &shown)?].clone()
+            accounts[term::choose(&question, &shown)?].name.clone()
         }
     };
     store.switch(&remote.url, &user)?;

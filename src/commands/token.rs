@@ -2,11 +2,13 @@
 
 use serde::Serialize;
 
-use super::{fresh, require_active};
+use super::oauth::usable_saving_refresh;
+use super::require_active;
+use crate::api::Api;
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{Secret, Store};
+use crate::store::{AuthType, Secret, Store};
 
 /// The result of `token`. Its text is the secret alone.
 #[derive(Serialize)]
@@ -27,19 +29,21 @@ pub fn run(remote: &Remote, env_key: Option<String>) -> Result<TokenReport> {
     if let Some(key) = env_key {
         return Ok(TokenReport {
             user: None,
-            auth_type: "api_key",
+            auth_type: AuthType::ApiKey.as_str(),
             token: key,
         });
     }
-    let store = Store::open()?;
-    let account = require_active(&store, remote)?;
+    let store = Store::open(&remote.url)?;
+    let account = require_active(&store.read()?, remote)?;
     let auth_type = account.auth_type.as_str();
-    let token = match store.secret(&remote.url, &account)? {
+    let token = match store.secret(&account)? {
         Secret::ApiKey(key) => key,
-        Secret::OAuth(cred) => fresh(&store, remote, &account.label, cred)?.access_token,
+        Secret::OAuth(cred) => {
+            usable_saving_refresh(&store, &Api::new(&remote.api), &account, cred)?.access_token
+        }
     };
     Ok(TokenReport {
-        user: Some(account.label),
+        user: Some(account.name),
         auth_type,
         token,
     })

@@ -28,10 +28,9 @@ static STORE: OnceLock<Arc<CredentialStore>> = OnceLock::new();
 #[derive(Debug)]
 pub struct Unavailable(pub String);
 
-/// The keyring service name for a remote: `baseten:<remote>`.
-pub fn service(remote: &str) -> String {
-    format!("baseten:{remote}")
-}
+/// The keyring service of every profile, shared with Baseten's official CLI; the
+/// account is the profile name.
+pub const SERVICE: &str = "baseten-profile";
 
 /// Reads the secret stored for `user` under `service`; `None` when there is no item.
 pub fn get(service: &str, user: &str) -> Result<Option<String>, Unavailable> {

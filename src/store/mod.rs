@@ -1,21 +1,28 @@
-//! The credential store: which accounts exist per remote, which one is active, and where
-//! each secret lives. `file` owns `auth.json`, `keyring` the system keyring; this module
-//! owns the rules that combine them (SPEC §7): the keyring first unless told otherwise,
-//! a plain-text fallback with a warning, and exactly one current copy of every secret.
+//! The credential store, shared with Baseten's official CLI: which accounts (profiles)
+//! exist, which one each remote has active, and where each secret lives. `layout` owns
+//! the contents of `auth.json`, `file` the file on disk, `keyring` the system keyring;
+//! this module owns the rules that combine them (SPEC §7):
+//! - the keyring first unless told otherwise, a plain-text fallback the caller is told
+//!   about, and exactly one current copy of every secret;
+//! - a change is all or nothing across the file and the keyring: keyring writes made for
+//!   a change that cannot be committed are undone, and deletions wait for the commit;
+//! - secrets of the legacy layout are moved to their new keyring items on a write (the
+//!   old item is deleted only after the new one is written and the file is committed).
 
 pub mod file;
 pub mod keyring;
+pub mod layout;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::term::{self, debug};
-pub use file::{AuthType, Expiry, OAuthCredential};
-use file::{FileStore, UserEntry};
+use file::{FileStore, Transaction};
+use layout::{AuthFile, LegacyItem, Profile};
+pub use layout::{AuthType, Expiry, OAuthCredential};
 
-/// The warning printed when a secret has to go to the file instead of the keyring.
-const FALLBACK_WARNING: &str =
-    "could not store credentials in system keyring, storing in plain text";
+/// Longest profile name accepted, in characters.
+const MAX_NAME: usize = 256;
 
 /// A stored secret.
 pub enum Secret {
@@ -38,14 +45,25 @@ impl Secret {
     fn encode(&self) -> String {
         match self {
             Secret::ApiKey(key) => key.clone(),
-            Secret::OAuth(cred) => serde_json::to_string(cred).unwrap_or_default(),
+            Secret::OAuth(cred) => cred.encode(),
         }
     }
 
-    fn decode(auth_type: AuthType, text: String) -> Option<Secret> {
+    fn decode(auth_type: AuthType, text: String) -> Result<Secret, String> {
         match auth_type {
-            AuthType::ApiKey => Some(Secret::ApiKey(text)),
-            AuthType::OAuth => serde_json::from_str(&text).ok().map(Secret::OAuth),
+            AuthType::ApiKey => Ok(Secret::ApiKey(text)),
+            AuthType::OAuth => OAuthCredential::parse(&text).map(Secret::OAuth),
+        }
+    }
+
+    /// Marks the secret's parts as secrets, so no stderr line can show them.
+    fn redact(&self) {
+        match self {
+            Secret::ApiKey(key) => term::secret(key),
+            Secret::OAuth(cred) => {
+                term::secret(&cred.access_token);
+                term::secret(&cred.refresh_token);
+            }
         }
     }
 }
@@ -68,255 +86,386 @@ impl Storage {
     }
 }
 
-/// A stored account as `auth.json` describes it; the secret is read separately, from
-/// the entry kept here when it holds a plain-text copy, else from the keyring.
+/// What a write of a secret did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Saved {
+    pub storage: Storage,
+    /// The keyring was wanted but could not take the secret: it went to the file.
+    pub fell_back: bool,
+}
+
+/// A stored account as `auth.json` describes it. Its secret is read on demand with
+/// [`Store::secret`].
+#[derive(Clone)]
 pub struct Account {
-    pub label: String,
+    /// The profile name (the account's label).
+    pub name: String,
+    /// The account's remote, normalized.
+    pub remote: String,
     pub auth_type: AuthType,
     pub storage: Storage,
-    entry: UserEntry,
+    /// Whether it is its remote's active account.
+    pub active: bool,
+    profile: Profile,
+}
+
+/// One read of the store: every account, and each remote's active one.
+pub struct Snapshot {
+    file: AuthFile,
+}
+
+impl Snapshot {
+    fn account(&self, name: &str, profile: &Profile) -> Account {
+        let remote = profile.remote();
+        Account {
+            active: self.file.active(&remote) == Some(name),
+            name: name.to_owned(),
+            remote,
+            auth_type: profile.auth_type,
+            storage: storage_of(profile),
+            profile: profile.clone(),
+        }
+    }
+
+    /// The active account of `remote` (normalized), if there is one.
+    pub fn active(&self, remote: &str) -> Option<Account> {
+        let name = self.file.active(remote)?;
+        self.get(name)
+    }
+
+    /// The account named `name`, on whatever remote.
+    pub fn get(&self, name: &str) -> Option<Account> {
+        self.file.profiles.get(name).map(|p| self.account(name, p))
+    }
+
+    /// The accounts of `remote`, in file order.
+    pub fn accounts(&self, remote: &str) -> Vec<Account> {
+        self.all()
+            .into_iter()
+            .filter(|a| a.remote == remote)
+            .collect()
+    }
+
+    /// Every account, in file order.
+    pub fn all(&self) -> Vec<Account> {
+        self.file
+            .profiles
+            .iter()
+            .map(|(n, p)| self.account(n, p))
+            .collect()
+    }
+}
+
+/// Checks a profile name (a `--label`, a `--user`, or an email from a server): not
+/// empty, at most 256 characters, no control or format characters. Callers trim first.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("account name must not be empty".into());
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(format!("account name is longer than {MAX_NAME} characters"));
+    }
+    if term::clean(name) != name {
+        return Err("account name must not contain control or format characters".into());
+    }
+    Ok(())
+}
+
+/// The profile name of a browser login of `email` on `remote` (the official CLI's rule).
+pub fn oauth_profile_name(email: &str, remote: &str) -> String {
+    layout::oauth_profile_name(email, remote)
 }
 
 /// The credential store of this machine.
 pub struct Store {
     file: FileStore,
+    /// The remote the command works on; decides `current` when a legacy file is read.
+    working: String,
+}
+
+/// Keyring effects of a change in progress: writes to undo if the change is not
+/// committed, deletions to do once it is.
+#[derive(Default)]
+struct Effects {
+    /// `(profile name, previous secret)` of every keyring item written.
+    written: Vec<(String, Option<String>)>,
+    /// `(service, account)` of every keyring item to delete after the commit.
+    delete: Vec<(String, String)>,
 }
 
 impl Store {
-    /// Locates the store; creates nothing.
-    pub fn open() -> Result<Store> {
+    /// Locates the store for a command working on `remote` (normalized); creates nothing.
+    pub fn open(remote: &str) -> Result<Store> {
         Ok(Store {
             file: FileStore::locate()?,
+            working: remote.to_owned(),
         })
     }
 
-    /// The labels stored for `remote`, in file order, and the active one.
-    pub fn accounts(&self, remote: &str) -> Result<(Vec<String>, Option<String>)> {
-        let file = self.file.load()?;
-        Ok(match file.hosts.get(remote) {
-            Some(h) => (
-                h.users.keys().cloned().collect(),
-                h.active().map(str::to_owned),
-            ),
-            None => (Vec::new(), None),
+    /// Reads `auth.json` once.
+    pub fn read(&self) -> Result<Snapshot> {
+        Ok(Snapshot {
+            file: self.file.load(&self.working)?,
         })
     }
 
-    /// The active account of `remote`, if there is one. Reads only `auth.json`.
-    pub fn active(&self, remote: &str) -> Result<Option<Account>> {
-        let mut file = self.file.load()?;
-        let Some(mut host) = file.hosts.swap_remove(remote) else {
-            return Ok(None);
-        };
-        let Some(label) = host.active().map(str::to_owned) else {
-            return Ok(None);
-        };
-        Ok(host.users.swap_remove(&label).map(|entry| Account {
-            auth_type: entry.auth_type,
-            storage: storage_of(&entry),
-            label,
-            entry,
-        }))
-    }
-
-    /// The account's secret: the plain-text copy when the entry has one, else the keyring.
-    pub fn secret(&self, remote: &str, account: &Account) -> Result<Secret> {
-        self.read_secret(remote, &account.label, &account.entry)
-    }
-
-    /// Reads the secret and marks it as one, so no stderr line can show it.
-    fn read_secret(&self, remote: &str, label: &str, entry: &UserEntry) -> Result<Secret> {
-        let secret = self.find_secret(remote, label, entry)?;
-        match &secret {
-            Secret::ApiKey(key) => term::secret(key),
-            Secret::OAuth(cred) => {
-                term::secret(&cred.access_token);
-                term::secret(&cred.refresh_token);
-            }
-        }
+    /// The account's secret: the plain-text copy when the profile has one, else its
+    /// keyring item, else (not yet moved) its legacy keyring item.
+    pub fn secret(&self, account: &Account) -> Result<Secret> {
+        let secret = self.find_secret(&account.name, &account.profile)?;
+        secret.redact();
         Ok(secret)
     }
 
-    fn find_secret(&self, remote: &str, label: &str, entry: &UserEntry) -> Result<Secret> {
-        match (entry.auth_type, &entry.api_key, &entry.oauth_credential) {
+    fn find_secret(&self, name: &str, profile: &Profile) -> Result<Secret> {
+        match (
+            profile.auth_type,
+            &profile.api_key,
+            &profile.oauth_credential,
+        ) {
             (AuthType::ApiKey, Some(key), _) => return Ok(Secret::ApiKey(key.clone())),
             (AuthType::OAuth, _, Some(cred)) => return Ok(Secret::OAuth(cred.clone())),
             _ => {}
         }
-        let text = keyring::get(&keyring::service(remote), label).map_err(|e| {
+        let unreadable = |e: keyring::Unavailable| {
             Error::failure(format!(
-                "cannot read the credentials of {label:?} from the system keyring: {}",
+                "cannot read the credentials of {name:?} from the system keyring: {}",
                 e.0
             ))
-        })?;
+        };
+        let mut text = keyring::get(keyring::SERVICE, name).map_err(unreadable)?;
+        if text.is_none()
+            && let Some(item) = &profile.legacy_item
+        {
+            text = keyring::get(&item.service, &item.account).map_err(unreadable)?;
+        }
         let text = text.ok_or_else(|| {
             Error::failure(format!(
-                "no credentials for {label:?} in the system keyring; run `baseten auth login` again"
+                "no credentials for {name:?} in the system keyring; run `baseten auth login` again"
             ))
         })?;
-        Secret::decode(entry.auth_type, text).ok_or_else(|| {
+        Secret::decode(profile.auth_type, text).map_err(|e| {
             Error::failure(format!(
-                "the keyring item of {label:?} is not a valid OAuth credential"
+                "the keyring item of {name:?} is not a valid OAuth credential: {e}"
             ))
         })
     }
 
-    /// Stores `secret` under `label` for `remote` and makes it the active account,
-    /// replacing any earlier credential of that label. Returns where the secret landed.
+    /// Stores `secret` as profile `name` of `remote`, replacing any earlier credential
+    /// of that profile, and makes it the remote's active account when `activate`. A name
+    /// that belongs to another remote is refused and nothing changes.
     pub fn save(
         &self,
         remote: &str,
-        label: &str,
+        name: &str,
         secret: &Secret,
         insecure: bool,
-    ) -> Result<Storage> {
-        let storage = if insecure {
-            Storage::File
-        } else {
-            self.write_keyring(remote, label, secret)
-        };
-        self.file.update(|file| {
-            let host = file.hosts.entry(remote.to_owned()).or_default();
-            let entry = host
-                .users
-                .entry(label.to_owned())
-                .or_insert_with(|| UserEntry {
-                    auth_type: secret.auth_type(),
-                    api_key: None,
-                    oauth_credential: None,
-                    extra: Default::default(),
-                });
-            put(entry, secret, storage);
-            host.active_user = Some(label.to_owned());
-            Ok(())
-        })?;
-        if insecure {
-            self.forget_keyring_item(remote, label);
-        }
-        Ok(storage)
-    }
-
-    /// Replaces an OAuth account's token pair with the result of `refresh`, under the
-    /// store lock so that two runs never both spend the same single-use refresh token:
-    /// `refresh` sees the current pair and returns `None` when it is still good. The new
-    /// pair goes where the old one was.
-    pub fn refresh(
-        &self,
-        remote: &str,
-        label: &str,
-        refresh: impl FnOnce(&OAuthCredential) -> Result<Option<OAuthCredential>>,
-    ) -> Result<OAuthCredential> {
-        self.file.update(|file| {
-            let entry = file
-                .hosts
-                .get_mut(remote)
-                .and_then(|h| h.users.get_mut(label))
-                .ok_or_else(|| Error::failure(format!("account {label:?} was removed")))?;
-            let Secret::OAuth(current) = self.read_secret(remote, label, entry)? else {
+        activate: bool,
+    ) -> Result<Saved> {
+        self.change(|file, fx| {
+            if let Some(other) = file.profiles.get(name).filter(|p| !p.is_of(remote)) {
                 return Err(Error::failure(format!(
-                    "account {label:?} is not an OAuth account"
+                    "the name {name:?} is already used by an account of {}; choose another \
+                     with --label",
+                    other.remote()
                 )));
+            }
+            let saved = if insecure {
+                Saved {
+                    storage: Storage::File,
+                    fell_back: false,
+                }
+            } else {
+                self.write_keyring(fx, name, secret)
             };
-            let Some(new) = refresh(&current)? else {
-                return Ok(current);
-            };
-            let secret = Secret::OAuth(new.clone());
-            let storage = match storage_of(entry) {
-                Storage::Keyring => self.write_keyring(remote, label, &secret),
-                Storage::File => Storage::File,
-            };
-            put(entry, &secret, storage);
-            Ok(new)
+            let profile = file
+                .profiles
+                .entry(name.to_owned())
+                .or_insert_with(|| Profile::new(remote, secret.auth_type()));
+            put(fx, name, profile, secret, saved.storage);
+            if activate {
+                file.make_active(remote, name);
+            }
+            Ok(saved)
         })
     }
 
-    /// Makes `label` the active account of `remote`.
-    pub fn switch(&self, remote: &str, label: &str) -> Result<()> {
-        self.file.update(|file| {
-            let host = file
-                .hosts
-                .get_mut(remote)
-                .filter(|h| h.users.contains_key(label))
-                .ok_or_else(|| {
-                    Error::failure(format!("account {label:?} not found for {remote}"))
-                })?;
-            host.active_user = Some(label.to_owned());
+    /// Replaces an OAuth account's token pair after a refresh, where the old pair was
+    /// (keyring or file). The account must still exist.
+    pub fn replace_oauth(&self, name: &str, cred: OAuthCredential) -> Result<Saved> {
+        let secret = Secret::OAuth(cred);
+        secret.redact();
+        self.change(|file, fx| {
+            let profile = file
+                .profiles
+                .get_mut(name)
+                .filter(|p| p.auth_type == AuthType::OAuth)
+                .ok_or_else(|| Error::failure(format!("account {name:?} was removed")))?;
+            let saved = match storage_of(profile) {
+                Storage::Keyring => self.write_keyring(fx, name, &secret),
+                Storage::File => Saved {
+                    storage: Storage::File,
+                    fell_back: false,
+                },
+            };
+            put(fx, name, profile, &secret, saved.storage);
+            Ok(saved)
+        })
+    }
+
+    /// Makes `name` the active account of `remote`.
+    pub fn switch(&self, remote: &str, name: &str) -> Result<()> {
+        self.change(|file, _| {
+            if !file.profiles.get(name).is_some_and(|p| p.is_of(remote)) {
+                return Err(Error::failure(format!(
+                    "account {name:?} not found for {remote}"
+                )));
+            }
+            file.make_active(remote, name);
             Ok(())
         })
     }
 
-    /// Deletes `label`'s credentials for `remote` (keyring item and file entry); the
-    /// remote is left with no active account. For an OAuth account, `last_use` first gets
-    /// its token pair (or why it could not be read), under the lock and only once the
-    /// store is known to be writable, so the session can be revoked exactly when the
-    /// account really goes.
-    pub fn remove(
-        &self,
-        remote: &str,
-        label: &str,
-        last_use: impl FnOnce(Result<OAuthCredential>),
-    ) -> Result<()> {
-        self.file.update(|file| {
-            if let Some(host) = file.hosts.get_mut(remote) {
-                if let Some(entry) = host.users.get(label)
-                    && entry.auth_type == AuthType::OAuth
-                {
-                    last_use(
-                        self.read_secret(remote, label, entry)
-                            .and_then(|s| match s {
-                                Secret::OAuth(cred) => Ok(cred),
-                                Secret::ApiKey(_) => Err(Error::failure("not an OAuth account")),
-                            }),
-                    );
+    /// Deletes the account `name`: its profile, every pointer to it, and (after the
+    /// file is committed) its keyring items.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        self.change(|file, fx| {
+            if let Some(profile) = file.remove(name) {
+                fx.delete.push((keyring::SERVICE.into(), name.to_owned()));
+                if let Some(item) = profile.legacy_item {
+                    fx.delete.push((item.service, item.account));
                 }
-                host.users.shift_remove(label);
-                host.active_user = None;
             }
             Ok(())
-        })?;
-        self.forget_keyring_item(remote, label);
-        Ok(())
+        })
     }
 
-    /// Tries the keyring; on failure warns and says the file must hold the secret.
-    fn write_keyring(&self, remote: &str, label: &str, secret: &Secret) -> Storage {
-        match keyring::set(&keyring::service(remote), label, &secret.encode()) {
-            Ok(()) => Storage::Keyring,
-            Err(_) => {
-                term::warn(FALLBACK_WARNING);
-                Storage::File
+    /// Fails unless the store could be written now; see [`FileStore::check_writable`].
+    pub fn check_writable(&self) -> Result<()> {
+        self.file.check_writable()
+    }
+
+    /// Serializes refreshes of one account across processes; see
+    /// [`FileStore::lock_account`].
+    pub fn lock_account(&self, name: &str) -> Result<std::fs::File> {
+        self.file.lock_account(name)
+    }
+
+    /// Runs `edit` on the file under the lock, moves legacy keyring secrets, commits,
+    /// and only then deletes keyring items; if anything fails before the commit, the
+    /// keyring items written are put back as they were.
+    fn change<T>(&self, edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>) -> Result<T> {
+        let mut tx: Transaction<'_> = self.file.begin(&self.working)?;
+        let mut fx = Effects::default();
+        let out = edit(&mut tx.file, &mut fx).and_then(|out| {
+            move_legacy_items(&mut tx.file, &mut fx);
+            tx.commit().map(|()| out)
+        });
+        match out {
+            Ok(out) => {
+                for (service, account) in fx.delete {
+                    if let Err(e) = keyring::delete(&service, &account) {
+                        debug!("keyring item {service}/{account} not removed: {}", e.0);
+                    }
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                undo(fx.written);
+                Err(e)
             }
         }
     }
 
-    /// Best-effort removal of a keyring item that is no longer the current copy.
-    fn forget_keyring_item(&self, remote: &str, label: &str) {
-        if let Err(e) = keyring::delete(&keyring::service(remote), label) {
-            debug!("keyring item of {label:?} not removed: {}", e.0);
+    /// Writes `secret` to profile `name`'s keyring item, remembering what was there for
+    /// an undo; says where the secret must go when the keyring cannot take it.
+    fn write_keyring(&self, fx: &mut Effects, name: &str, secret: &Secret) -> Saved {
+        let written = keyring::get(keyring::SERVICE, name).and_then(|previous| {
+            keyring::set(keyring::SERVICE, name, &secret.encode())?;
+            fx.written.push((name.to_owned(), previous));
+            Ok(())
+        });
+        match written {
+            Ok(()) => Saved {
+                storage: Storage::Keyring,
+                fell_back: false,
+            },
+            Err(_) => Saved {
+                storage: Storage::File,
+                fell_back: true,
+            },
         }
     }
 }
 
-/// Where an entry's secret is: a plain-text copy wins over the keyring.
-fn storage_of(entry: &UserEntry) -> Storage {
-    if entry.api_key.is_some() || entry.oauth_credential.is_some() {
+/// Records `secret` in the profile (one current copy): in plain text for
+/// [`Storage::File`], whose keyring items then go after the commit; for
+/// [`Storage::Keyring`] the profile keeps only the auth type. A legacy item, if the
+/// profile still had one, is no longer current either way.
+fn put(fx: &mut Effects, name: &str, profile: &mut Profile, secret: &Secret, storage: Storage) {
+    profile.auth_type = secret.auth_type();
+    profile.api_key = None;
+    profile.oauth_credential = None;
+    if let Some(LegacyItem { service, account }) = profile.legacy_item.take() {
+        fx.delete.push((service, account));
+    }
+    if storage == Storage::File {
+        match secret {
+            Secret::ApiKey(key) => profile.api_key = Some(key.clone()),
+            Secret::OAuth(cred) => profile.oauth_credential = Some(cred.clone()),
+        }
+        fx.delete.push((keyring::SERVICE.into(), name.to_owned()));
+    }
+}
+
+/// Moves the secret of every profile still in a legacy keyring item to the profile's
+/// own item. The legacy item is deleted after the commit; a profile whose move fails
+/// (keyring locked or absent) keeps pointing at its legacy item for a later write.
+fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
+    for (name, profile) in file.profiles.iter_mut() {
+        let Some(item) = profile.legacy_item.clone() else {
+            continue;
+        };
+        let moved = keyring::get(keyring::SERVICE, name).and_then(|current| {
+            if current.is_none()
+                && let Some(secret) = keyring::get(&item.service, &item.account)?
+            {
+                keyring::set(keyring::SERVICE, name, &secret)?;
+                fx.written.push((name.clone(), None));
+            }
+            Ok(())
+        });
+        match moved {
+            Ok(()) => {
+                profile.legacy_item = None;
+                fx.delete.push((item.service, item.account));
+            }
+            Err(e) => {
+                debug!("keyring item of {name:?} not moved yet: {}", e.0);
+                return; // the keyring is unavailable: the other moves would fail too
+            }
+        }
+    }
+}
+
+/// Puts keyring items back as they were before a change that was not committed.
+fn undo(written: Vec<(String, Option<String>)>) {
+    for (name, previous) in written.into_iter().rev() {
+        let restored = match &previous {
+            Some(text) => keyring::set(keyring::SERVICE, &name, text),
+            None => keyring::delete(keyring::SERVICE, &name),
+        };
+        if let Err(e) = restored {
+            debug!("keyring item of {name:?} not restored: {}", e.0);
+        }
+    }
+}
+
+/// Where a profile's secret is: a plain-text copy wins over the keyring.
+fn storage_of(profile: &Profile) -> Storage {
+    if profile.has_plain_secret() {
         Storage::File
     } else {
         Storage::Keyring
-    }
-}
-
-/// Records `secret` in the entry: in plain text for [`Storage::File`]; for
-/// [`Storage::Keyring`] the entry keeps only the auth type, so the keyring holds the one
-/// current copy.
-fn put(entry: &mut UserEntry, secret: &Secret, storage: Storage) {
-    entry.auth_type = secret.auth_type();
-    entry.api_key = None;
-    entry.oauth_credential = None;
-    if storage == Storage::File {
-        match secret {
-            Secret::ApiKey(key) => entry.api_key = Some(key.clone()),
-            Secret::OAuth(cred) => entry.oauth_credential = Some(cred.clone()),
-        }
     }
 }

@@ -1,0 +1,90 @@
+//! The life of an OAuth token pair: made from a token response, counted as expired a
+//! little before its expiry, and refreshed. Two ways to get a usable pair, named for
+//! whether the refresh is saved: [`usable_saving_refresh`] for accounts that stay
+//! ([`token`](super::token)), [`usable_without_saving`] for one about to be removed
+//! ([`logout`](super::logout)).
+//!
+//! No refresh happens under the `auth.json` lock (a slow server must not block commands
+//! on other accounts); runs refreshing the same account take a per-account lock instead,
+//! and the one that waited uses the pair the other saved, so a single-use refresh token
+//! is traded once.
+
+use crate::api::{Api, TokenResponse};
+use crate::error::{Error, Result};
+use crate::store::{Account, Expiry, OAuthCredential, Secret, Store};
+use crate::timestamp;
+
+/// Seconds before the recorded expiry at which an access token counts as expired.
+const EXPIRY_MARGIN: i64 = 10;
+
+/// A stored credential from a token response; a refresh that returns no new refresh
+/// token keeps the `previous` one.
+pub fn credential_from(token: TokenResponse, previous: Option<&str>) -> OAuthCredential {
+    let expiry = token
+        .expires_in
+        .map(|s| timestamp::now().saturating_add(i64::try_from(s).unwrap_or(i64::MAX)));
+    OAuthCredential::new(
+        token.access_token,
+        token
+            .refresh_token
+            .or_else(|| previous.map(str::to_owned))
+            .unwrap_or_default(),
+        Expiry::new(expiry),
+    )
+}
+
+/// Whether the access token has expired (or is about to).
+pub fn is_expired(cred: &OAuthCredential) -> bool {
+    cred.expiry
+        .at
+        .is_some_and(|t| timestamp::now() >= t.saturating_sub(EXPIRY_MARGIN))
+}
+
+/// `cred`, or a refreshed pair when it has expired, not saved: for a credential that is
+/// about to be discarded.
+pub fn usable_without_saving(api: &Api, cred: OAuthCredential) -> Result<OAuthCredential> {
+    if !is_expired(&cred) {
+        return Ok(cred);
+    }
+    refresh_with(api, &cred)
+}
+
+/// `cred` (the account's current pair), or when it has expired a refreshed pair, saved
+/// where the old one was before it is returned. Fails before spending the refresh token
+/// when the store could not save its replacement.
+pub fn usable_saving_refresh(
+    store: &Store,
+    api: &Api,
+    account: &Account,
+    cred: OAuthCredential,
+) -> Result<OAuthCredential> {
+    if !is_expired(&cred) {
+        return Ok(cred);
+    }
+    store.check_writable()?;
+    let _refreshing = store.lock_account(&account.name)?;
+    // Another run may have refreshed it while this one waited for the lock.
+    let removed = || Error::failure(format!("account {:?} was removed", account.name));
+    let current = store.read()?.get(&account.name).ok_or_else(removed)?;
+    let Secret::OAuth(cred) = store.secret(&current)? else {
+        return Err(removed());
+    };
+    if !is_expired(&cred) {
+        return Ok(cred);
+    }
+    let new = refresh_with(api, &cred)?;
+    super::warn_if_fell_back(store.replace_oauth(&account.name, new.clone())?);
+    Ok(new)
+}
+
+/// Trades `cred`'s refresh token for a new pair.
+fn refresh_with(api: &Api, cred: &OAuthCredential) -> Result<OAuthCredential> {
+    if cred.refresh_token.is_empty() {
+        return Err(Error::Auth(
+            "the access token expired and there is no refresh token; run `baseten auth login` again"
+                .into(),
+        ));
+    }
+    let token = api.refresh(&cred.refresh_token)?;
+    Ok(credential_from(token, Some(&cred.refresh_token)))
+}

@@ -1,0 +1,644 @@
+//! The contents of `auth.json` (SPEC §7), in the layout Baseten's official CLI (v0.2 and
+//! later) reads and writes: named `profiles`, a `current` profile, and this program's own
+//! `active_by_remote` pointers. The earlier `hosts` layout (the official CLI before v0.2,
+//! and earlier versions of this program) is read and converted to profiles.
+//!
+//! Nothing is lost on a rewrite: every value under a key this program does not know is
+//! kept as the exact text it was read as (numbers included), and so is every expiry.
+
+use indexmap::IndexMap;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::remote;
+use crate::timestamp;
+
+/// The keys of an object this program does not know, with their values' exact text.
+type Extra = IndexMap<String, Box<RawValue>>;
+
+/// The whole file.
+#[derive(Default)]
+pub struct AuthFile {
+    /// The profile used when none is selected (the official CLI's notion).
+    pub current: Option<String>,
+    /// Every account, by profile name.
+    pub profiles: IndexMap<String, Profile>,
+    /// This program's record of each remote's active profile; the official CLI drops
+    /// it when it writes, and [`AuthFile::active`] answers sensibly without it.
+    pub active_by_remote: IndexMap<String, String>,
+    /// The legacy `hosts` layout, until [`AuthFile::convert_legacy`] folds it in.
+    hosts: Option<IndexMap<String, LegacyHost>>,
+    /// Every other top-level key (`version` among them), verbatim.
+    extra: Extra,
+}
+
+/// One account.
+#[derive(Clone)]
+pub struct Profile {
+    /// The remote the account belongs to, as written (compare with [`Profile::remote`]).
+    pub remote_url: String,
+    pub auth_type: AuthType,
+    /// The API key, only when stored in plain text.
+    pub api_key: Option<String>,
+    /// The OAuth token pair, only when stored in plain text.
+    pub oauth_credential: Option<OAuthCredential>,
+    /// The keyring item of the legacy layout still holding the secret: a move that
+    /// could not be done yet (keyring locked or absent when the file was converted).
+    pub legacy_item: Option<LegacyItem>,
+    extra: Extra,
+}
+
+/// A keyring item of the legacy layout: service `baseten:<remote>`, account = label.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+pub struct LegacyItem {
+    pub service: String,
+    pub account: String,
+}
+
+/// Whether an account holds an OAuth credential or an API key.
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AuthType {
+    #[serde(rename = "oauth")]
+    OAuth,
+    #[serde(rename = "api_key")]
+    ApiKey,
+}
+
+impl AuthType {
+    /// The wire and display name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::OAuth => "oauth",
+            AuthType::ApiKey => "api_key",
+        }
+    }
+}
+
+/// An OAuth token pair; also the keyring secret of OAuth accounts, as compact JSON.
+#[derive(Clone)]
+pub struct OAuthCredential {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expiry: Expiry,
+    extra: Extra,
+}
+
+/// When an access token expires. Keeps the text it was read as, so an expiry nobody
+/// changed is written back byte for byte (precision and offset included).
+#[derive(Clone, Debug)]
+pub struct Expiry {
+    /// Unix seconds; `None` when unknown (missing, null or Go's zero time).
+    pub at: Option<i64>,
+    /// The JSON value as read, or as made by [`Expiry::new`]; `None` when missing.
+    raw: Option<Box<RawValue>>,
+}
+
+impl Expiry {
+    /// An expiry at `at` (Unix seconds), or unknown, written as the official CLI writes
+    /// it (Go's zero time for unknown).
+    pub fn new(at: Option<i64>) -> Expiry {
+        let text = at.map_or_else(|| timestamp::ZERO.to_owned(), timestamp::format);
+        Expiry {
+            at,
+            raw: RawValue::from_string(format!("\"{text}\"")).ok(),
+        }
+    }
+
+    fn read(raw: Option<Box<RawValue>>) -> Result<Expiry, String> {
+        let text: Option<String> = match &raw {
+            Some(r) => serde_json::from_str(r.get()).map_err(|e| format!("expiry: {e}"))?,
+            None => None,
+        };
+        let at = match text.as_deref() {
+            None | Some("") => None,
+            Some(s) => {
+                let t = timestamp::parse(s)
+                    .ok_or_else(|| format!("expiry {s:?} is not an RFC 3339 time"))?;
+                // Go's zero time means "unknown"; every other instant is real, before
+                // 1970 included.
+                (Some(t) != timestamp::parse(timestamp::ZERO)).then_some(t)
+            }
+        };
+        Ok(Expiry { at, raw })
+    }
+}
+
+impl OAuthCredential {
+    /// A new token pair from a server response.
+    pub fn new(access_token: String, refresh_token: String, expiry: Expiry) -> Self {
+        OAuthCredential {
+            access_token,
+            refresh_token,
+            expiry,
+            extra: Extra::new(),
+        }
+    }
+
+    /// Reads the keyring form (compact JSON).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The keyring form: compact JSON `{"access_token","refresh_token","expiry"}`.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One remote of the legacy layout.
+struct LegacyHost {
+    active_user: Option<String>,
+    users: IndexMap<String, LegacyUser>,
+    extra: Extra,
+}
+
+/// One account of the legacy layout.
+struct LegacyUser {
+    auth_type: AuthType,
+    api_key: Option<String>,
+    oauth_credential: Option<OAuthCredential>,
+    extra: Extra,
+}
+
+/// The keyring service of the legacy layout for the remote `key` (as written there).
+pub fn legacy_service(key: &str) -> String {
+    format!("baseten:{key}")
+}
+
+/// A remote URL in the form remotes are compared in (SPEC §3); text that is not a
+/// valid remote is compared as it is, lower-cased.
+pub fn remote_key(url: &str) -> String {
+    remote::normalize(url).unwrap_or_else(|_| url.to_ascii_lowercase())
+}
+
+/// The profile name of a browser login (the official CLI's rule): the email on the
+/// default remote, `<email>:<host without a leading "app." and the port>` elsewhere.
+pub fn oauth_profile_name(email: &str, remote: &str) -> String {
+    if remote_key(remote) == remote::DEFAULT_REMOTE {
+        return email.to_owned();
+    }
+    format!("{email}:{}", host_label(remote))
+}
+
+/// `https://app.staging.baseten.co:8443` → `staging.baseten.co`.
+fn host_label(remote: &str) -> String {
+    let authority = remote.split_once("://").map_or(remote, |(_, a)| a);
+    let authority = authority.trim_end_matches('/');
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let host = host.to_ascii_lowercase();
+    match host.strip_prefix("app.") {
+        Some(rest) if !rest.is_empty() => rest.to_owned(),
+        _ => host,
+    }
+}
+
+impl Profile {
+    /// A new profile of `remote` holding no secret yet.
+    pub fn new(remote: &str, auth_type: AuthType) -> Profile {
+        Profile {
+            remote_url: remote.to_owned(),
+            auth_type,
+            api_key: None,
+            oauth_credential: None,
+            legacy_item: None,
+            extra: Extra::new(),
+        }
+    }
+
+    /// The remote, normalized for comparison.
+    pub fn remote(&self) -> String {
+        remote_key(&self.remote_url)
+    }
+
+    /// Whether the profile belongs to `remote` (a normalized URL).
+    pub fn is_of(&self, remote: &str) -> bool {
+        self.remote() == remote
+    }
+
+    /// Whether the secret is kept in plain text here.
+    pub fn has_plain_secret(&self) -> bool {
+        match self.auth_type {
+            AuthType::ApiKey => self.api_key.is_some(),
+            AuthType::OAuth => self.oauth_credential.is_some(),
+        }
+    }
+}
+
+impl AuthFile {
+    /// The active profile of `remote` (SPEC §7): `current` when it is one of the
+    /// remote's, else `active_by_remote`'s pointer when it is, else the remote's only
+    /// profile.
+    pub fn active(&self, remote: &str) -> Option<&str> {
+        let of_remote = |name: &&String| self.profiles.get(*name).is_some_and(|p| p.is_of(remote));
+        if let Some(current) = self.current.as_ref().filter(of_remote) {
+            return Some(current);
+        }
+        let pointer = self
+            .active_by_remote
+            .iter()
+            .find(|(r, _)| remote_key(r) == remote)
+            .map(|(_, n)| n);
+        if let Some(name) = pointer.filter(of_remote) {
+            return Some(name);
+        }
+        let mut names = self
+            .profiles
+            .iter()
+            .filter(|(_, p)| p.is_of(remote))
+            .map(|(n, _)| n.as_str());
+        match (names.next(), names.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// Makes `name` the active profile of `remote`: `current` and the remote's pointer.
+    pub fn make_active(&mut self, remote: &str, name: &str) {
+        self.current = Some(name.to_owned());
+        self.active_by_remote.retain(|r, _| remote_key(r) != remote);
+        self.active_by_remote
+            .insert(remote.to_owned(), name.to_owned());
+    }
+
+    /// Removes a profile and every pointer that named it.
+    pub fn remove(&mut self, name: &str) -> Option<Profile> {
+        if self.current.as_deref() == Some(name) {
+            self.current = None;
+        }
+        self.active_by_remote.retain(|_, n| n != name);
+        self.profiles.shift_remove(name)
+    }
+
+    /// Folds the legacy `hosts` layout into profiles (SPEC §7): label L of remote R
+    /// becomes profile L, or `L:<host label>` when another remote holds L; `active_user`
+    /// becomes the remote's pointer; `current`, when unset, becomes the active profile
+    /// of the default remote, else of `working` (the remote the command works on). A
+    /// profile whose secret is in the legacy keyring item remembers that item.
+    pub fn convert_legacy(&mut self, working: &str) {
+        let Some(hosts) = self.hosts.take() else {
+            return;
+        };
+        // The default remote goes first, so its accounts keep their bare names.
+        let mut hosts: Vec<(String, LegacyHost)> = hosts.into_iter().collect();
+        hosts.sort_by_key(|(r, _)| remote_key(r) != remote::DEFAULT_REMOTE);
+        for (key, host) in hosts {
+            let remote = remote_key(&key);
+            let stored_url = remote::normalize(&key).unwrap_or_else(|_| key.clone());
+            let mut active = None;
+            for (label, user) in host.users {
+                let name = self.free_name(&label, &remote, &key);
+                if host.active_user.as_deref() == Some(label.as_str()) {
+                    active = Some(name.clone());
+                }
+                if self.profiles.contains_key(&name) {
+                    continue; // the same account, already in the profiles layout
+                }
+                let mut profile = Profile {
+                    remote_url: stored_url.clone(),
+                    auth_type: user.auth_type,
+                    api_key: user.api_key,
+                    oauth_credential: user.oauth_credential,
+                    legacy_item: None,
+                    extra: user.extra,
+                };
+                if !profile.has_plain_secret() {
+                    profile.legacy_item = Some(LegacyItem {
+                        service: legacy_service(&key),
+                        account: label,
+                    });
+                }
+                self.profiles.insert(name, profile);
+            }
+            let _ = host.extra; // per-remote keys have no place in the profiles layout
+            if let Some(name) = active
+                && !self
+                    .active_by_remote
+                    .keys()
+                    .any(|r| remote_key(r) == remote)
+            {
+                self.active_by_remote.insert(remote, name);
+            }
+        }
+        if self.current.is_none() {
+            self.current = self
+                .active(remote::DEFAULT_REMOTE)
+                .or_else(|| self.active(working))
+                .map(str::to_owned);
+        }
+    }
+
+    /// The profile name for legacy label `label` of `remote`: the label itself unless a
+    /// profile of another remote has it, else `label:<host label>` (numbered if needed).
+    fn free_name(&self, label: &str, remote: &str, key: &str) -> String {
+        let free = |n: &str| self.profiles.get(n).is_none_or(|p| p.is_of(remote));
+        if free(label) {
+            return label.to_owned();
+        }
+        let base = format!("{label}:{}", host_label(key));
+        let mut name = base.clone();
+        let mut n = 2;
+        while !free(&name) {
+            name = format!("{base}:{n}");
+            n += 1;
+        }
+        name
+    }
+}
+
+// ---- reading ------------------------------------------------------------------------
+
+/// Takes `key` out of `obj` and decodes it; a missing key and `null` are both `None`.
+fn take<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<Option<T>, String> {
+    match obj.shift_remove(key) {
+        None => Ok(None),
+        Some(raw) => {
+            serde_json::from_str::<Option<T>>(raw.get()).map_err(|e| format!("{key}: {e}"))
+        }
+    }
+}
+
+/// Like [`take`], for a key that must be there.
+fn require<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<T, String> {
+    take(obj, key)?.ok_or_else(|| format!("missing {key}"))
+}
+
+/// An empty string means "none", as the official CLI writes it.
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+/// Decodes an object field by field: `build` takes the known keys out and keeps the rest.
+fn object<'de, D, T>(d: D, build: impl FnOnce(Extra) -> Result<T, String>) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    build(Extra::deserialize(d)?).map_err(D::Error::custom)
+}
+
+impl<'de> Deserialize<'de> for AuthFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d, |mut o| {
+            Ok(AuthFile {
+                current: non_empty(take(&mut o, "current")?),
+                profiles: take(&mut o, "profiles")?.unwrap_or_default(),
+                active_by_remote: take(&mut o, "active_by_remote")?.unwrap_or_default(),
+                hosts: take(&mut o, "hosts")?,
+                extra: o,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Profile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d, |mut o| {
+            Ok(Profile {
+                remote_url: require(&mut o, "remote_url")?,
+                auth_type: require(&mut o, "auth_type")?,
+                api_key: take(&mut o, "api_key")?,
+                oauth_credential: take(&mut o, "oauth_credential")?,
+                legacy_item: take(&mut o, "legacy_keyring")?,
+                extra: o,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for OAuthCredential {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d, |mut o| {
+            Ok(OAuthCredential {
+                access_token: require(&mut o, "access_token")?,
+                refresh_token: take(&mut o, "refresh_token")?.unwrap_or_default(),
+                expiry: Expiry::read(o.shift_remove("expiry"))?,
+                extra: o,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for LegacyHost {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d, |mut o| {
+            Ok(LegacyHost {
+                active_user: non_empty(take(&mut o, "active_user")?),
+                users: take(&mut o, "users")?.unwrap_or_default(),
+                extra: o,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for LegacyUser {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d, |mut o| {
+            Ok(LegacyUser {
+                auth_type: require(&mut o, "auth_type")?,
+                api_key: take(&mut o, "api_key")?,
+                oauth_credential: take(&mut o, "oauth_credential")?,
+                extra: o,
+            })
+        })
+    }
+}
+
+// ---- writing ------------------------------------------------------------------------
+
+/// Writes the known keys first (in the official CLI's order), then the unknown ones.
+fn write_extra<M: SerializeMap>(m: &mut M, extra: &Extra) -> Result<(), M::Error> {
+    for (k, v) in extra {
+        m.serialize_entry(k, v)?;
+    }
+    Ok(())
+}
+
+impl Serialize for AuthFile {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        match self.extra.get("version") {
+            Some(v) => m.serialize_entry("version", v)?,
+            None => m.serialize_entry("version", &1)?,
+        }
+        if let Some(current) = &self.current {
+            m.serialize_entry("current", current)?;
+        }
+        m.serialize_entry("profiles", &self.profiles)?;
+        if !self.active_by_remote.is_empty() {
+            m.serialize_entry("active_by_remote", &self.active_by_remote)?;
+        }
+        if let Some(hosts) = &self.hosts {
+            m.serialize_entry("hosts", hosts)?;
+        }
+        for (k, v) in self.extra.iter().filter(|(k, _)| *k != "version") {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Profile {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("remote_url", &self.remote_url)?;
+        m.serialize_entry("auth_type", &self.auth_type)?;
+        if let Some(key) = &self.api_key {
+            m.serialize_entry("api_key", key)?;
+        }
+        if let Some(cred) = &self.oauth_credential {
+            m.serialize_entry("oauth_credential", cred)?;
+        }
+        if let Some(item) = &self.legacy_item {
+            m.serialize_entry("legacy_keyring", item)?;
+        }
+        write_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+impl Serialize for OAuthCredential {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("access_token", &self.access_token)?;
+        m.serialize_entry("refresh_token", &self.refresh_token)?;
+        if let Some(raw) = &self.expiry.raw {
+            m.serialize_entry("expiry", raw)?;
+        }
+        write_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+impl Serialize for LegacyHost {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if let Some(active) = &self.active_user {
+            m.serialize_entry("active_user", active)?;
+        }
+        m.serialize_entry("users", &self.users)?;
+        write_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+impl Serialize for LegacyUser {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("auth_type", &self.auth_type)?;
+        if let Some(key) = &self.api_key {
+            m.serialize_entry("api_key", key)?;
+        }
+        if let Some(cred) = &self.oauth_credential {
+            m.serialize_entry("oauth_credential", cred)?;
+        }
+        write_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(text: &str) -> String {
+        let file: AuthFile = serde_json::from_str(text).unwrap();
+        serde_json::to_string_pretty(&file).unwrap()
+    }
+
+    /// Unknown values keep their exact text, numbers included.
+    #[test]
+    fn unknown_values_keep_their_text() {
+        let input = r#"{"version":1,"big":123456789012345678901234567890,"f":1.10,"e":1E+2,
+            "profiles":{"p":{"remote_url":"https://app.baseten.co","auth_type":"api_key",
+            "x":[1.0,-0,{"n":1e-7}]}}}"#;
+        let out = rewrite(input);
+        for kept in [
+            "123456789012345678901234567890",
+            "1.10",
+            "1E+2",
+            "[1.0,-0,{\"n\":1e-7}]",
+        ] {
+            assert!(out.contains(kept), "{kept} lost: {out}");
+        }
+        assert_eq!(rewrite(&out), out);
+    }
+
+    /// Found by fuzzing an earlier reader: long numbers changed on every rewrite.
+    #[test]
+    fn unknown_numbers_survive_rewrites() {
+        let input = format!("{{\"\": {}0 }}", "1".repeat(87));
+        let once = rewrite(&input);
+        assert_eq!(rewrite(&once), once);
+        assert!(once.contains(&format!("{}0", "1".repeat(87))));
+    }
+
+    /// An expiry is written back as it was read, whatever its precision and offset.
+    #[test]
+    fn expiry_text_is_kept() {
+        for (text, at) in [
+            ("2031-05-06T07:08:09.987654321+02:00", Some(1_935_810_489)),
+            ("0001-01-01T00:00:00Z", None),
+            ("1969-12-31T23:59:59Z", Some(-1)),
+        ] {
+            let c = OAuthCredential::parse(&format!(
+                r#"{{"access_token":"a","refresh_token":"r","expiry":"{text}"}}"#
+            ))
+            .unwrap();
+            assert_eq!(c.expiry.at, at, "{text}");
+            assert!(c.encode().contains(text), "{}", c.encode());
+        }
+        let c = OAuthCredential::parse(r#"{"access_token":"a","expiry":null}"#).unwrap();
+        assert_eq!(c.expiry.at, None);
+        assert_eq!(
+            c.encode(),
+            r#"{"access_token":"a","refresh_token":"","expiry":null}"#
+        );
+    }
+
+    #[test]
+    fn profile_names_follow_the_official_rule() {
+        assert_eq!(
+            oauth_profile_name("me@x.com", "https://app.baseten.co"),
+            "me@x.com"
+        );
+        assert_eq!(
+            oauth_profile_name("me@x.com", "https://app.staging.baseten.co"),
+            "me@x.com:staging.baseten.co"
+        );
+        assert_eq!(
+            oauth_profile_name("me@x.com", "http://127.0.0.1:8080"),
+            "me@x.com:127.0.0.1"
+        );
+        assert_eq!(
+            oauth_profile_name("me@x.com", "http://[::1]:80"),
+            "me@x.com:::1"
+        );
+    }
+
+    #[test]
+    fn active_follows_current_then_pointer_then_only_profile() {
+        let mut f: AuthFile = serde_json::from_str(
+            r#"{"profiles":{
+              "a":{"remote_url":"https://app.baseten.co","auth_type":"api_key"},
+              "b":{"remote_url":"https://app.baseten.co","auth_type":"api_key"},
+              "c":{"remote_url":"https://x.example.com/","auth_type":"api_key"}}}"#,
+        )
+        .unwrap();
+        let default = remote::DEFAULT_REMOTE;
+        assert_eq!(f.active(default), None);
+        assert_eq!(f.active("https://x.example.com"), Some("c"));
+        f.active_by_remote.insert(default.into(), "b".into());
+        assert_eq!(f.active(default), Some("b"));
+        f.current = Some("c".into());
+        assert_eq!(f.active(default), Some("b"));
+        f.current = Some("a".into());
+        assert_eq!(f.active(default), Some("a"));
+        f.remove("a");
+        assert_eq!(f.current, None);
+        assert_eq!(f.active(default), Some("b"));
+    }
+}
