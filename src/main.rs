@@ -2,9 +2,10 @@
 //! Data flows one way: parse arguments → run the command → render the result or the
 //! error → exit code.
 
-use baseten::cli::parse::{self, Action, Args, Command};
+use baseten::cli::args::{Args, Command};
+use baseten::cli::parse::{self, Action};
 use baseten::error::{Error, Result};
-use baseten::output::{self, render};
+use baseten::output::{self, render, render_list};
 use baseten::{commands, term};
 
 fn main() {
@@ -13,9 +14,15 @@ fn main() {
             Ok(()) => 0,
             Err(e) => report(&e),
         },
+        Ok(Action::ListAccounts) => {
+            // For completion scripts: names or nothing, never an error message.
+            let names = commands::account_names().unwrap_or_default();
+            let _ = output::write_stdout(&names);
+            0
+        }
         Ok(Action::Run(args)) => {
             let def = args.def;
-            match run(args) {
+            match run(*args) {
                 Ok(()) => 0,
                 Err(e) => report(&e.with_usage(|| def.usage())),
             }
@@ -29,21 +36,21 @@ fn main() {
 fn run(args: Args) -> Result<()> {
     term::set_verbose(args.verbose);
     term::exit_on_interrupt();
-    let env_key = parse::env_nonempty(commands::API_KEY_ENV);
-    if let Some(key) = &env_key {
-        term::secret(key);
-    }
     let remote = &args.remote;
     let out = &args.output;
     match args.command {
-        Command::Login(login) => render(
-            &commands::login::run(remote, login, env_key.as_deref())?,
-            out,
-        ),
-        Command::Logout => render(&commands::logout::run(remote)?, out),
+        Command::Login(login) => render(&commands::login::run(remote, login)?, out),
+        Command::Logout(selection) => render(&commands::logout::run(remote, selection)?, out),
         Command::Switch { user } => render(&commands::switch::run(remote, user)?, out),
-        Command::Status => render(&commands::status::run(remote, env_key.as_deref())?, out),
-        Command::Token => render(&commands::token::run(remote, env_key)?, out),
+        Command::Status {
+            selection: _,
+            all: true,
+        } => render_list(&commands::status::run_all(remote)?, out),
+        Command::Status {
+            selection,
+            all: false,
+        } => render(&commands::status::run(remote, selection)?, out),
+        Command::Token(selection) => render(&commands::token::run(remote, selection)?, out),
     }
 }
 

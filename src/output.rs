@@ -18,6 +18,26 @@ pub enum Format {
     None,
 }
 
+impl Format {
+    /// Every format, in the order help lists them.
+    pub const ALL: [Format; 4] = [Format::Text, Format::Json, Format::Jsonl, Format::None];
+
+    /// The name `--output` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::None => "none",
+        }
+    }
+
+    /// The format `--output NAME` selects.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// The resolved output settings of a run.
 pub struct OutputOptions {
     pub format: Format,
@@ -32,36 +52,77 @@ pub trait Report: Serialize {
     fn lines(&self) -> Vec<String>;
 }
 
+/// A streamed result (SPEC §6a): a list whose items are printed one by one under
+/// `jsonl` and `--jq`, and as one JSON array under plain `json`.
+pub trait ListReport {
+    type Item: Serialize;
+    /// The items, in output order.
+    fn items(&self) -> &[Self::Item];
+    /// The text-mode lines, cleaned like [`Report::lines`].
+    fn lines(&self) -> Vec<String>;
+}
+
 /// Prints `report` as the options say.
 pub fn render<R: Report>(report: &R, opts: &OutputOptions) -> Result<()> {
-    let out = match opts.format {
-        Format::None => return Ok(()),
-        Format::Text => {
-            let mut s = String::new();
-            for line in report.lines() {
-                s.push_str(&term::clean(&line));
-                s.push('\n');
-            }
-            s
+    match opts.format {
+        Format::None => Ok(()),
+        Format::Text => write_stdout(&text(report.lines())),
+        Format::Json | Format::Jsonl => write_stdout(&json_values(&encode(report)?, opts)?),
+    }
+}
+
+/// Prints a streamed `report` as the options say.
+pub fn render_list<R: ListReport>(report: &R, opts: &OutputOptions) -> Result<()> {
+    match (opts.format, &opts.jq) {
+        (Format::None, _) => Ok(()),
+        (Format::Text, _) => write_stdout(&text(report.lines())),
+        (Format::Json, None) => {
+            let all = report
+                .items()
+                .iter()
+                .map(encode)
+                .collect::<Result<Vec<_>>>()?;
+            write_stdout(&(to_json(&serde_json::Value::Array(all), true) + "\n"))
         }
-        Format::Json | Format::Jsonl => {
-            let value = serde_json::to_value(report)
-                .map_err(|e| Error::failure(format!("cannot encode result: {e}")))?;
-            let values = match &opts.jq {
-                Some(filter) => filter
-                    .run(value)
-                    .map_err(|e| Error::failure(format!("jq error: {}", term::clean(&e))))?,
-                None => vec![value],
-            };
-            let mut s = String::new();
-            for v in &values {
-                s.push_str(&to_json(v, opts.format == Format::Json));
-                s.push('\n');
+        (Format::Json | Format::Jsonl, _) => {
+            let mut out = String::new();
+            for item in report.items() {
+                out.push_str(&json_values(&encode(item)?, opts)?);
             }
-            s
+            write_stdout(&out)
         }
+    }
+}
+
+/// Text lines, each cleaned of control characters so no line can forge another.
+fn text(lines: Vec<String>) -> String {
+    let mut s = String::new();
+    for line in lines {
+        s.push_str(&term::clean(&line));
+        s.push('\n');
+    }
+    s
+}
+
+fn encode(value: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| Error::failure(format!("cannot encode result: {e}")))
+}
+
+/// `value` through the `--jq` filter when there is one, each output on its own line
+/// (pretty under `json`, compact under `jsonl`).
+fn json_values(value: &serde_json::Value, opts: &OutputOptions) -> Result<String> {
+    let values = match &opts.jq {
+        Some(filter) => filter
+            .run(value.clone())
+            .map_err(|e| Error::failure(format!("jq error: {}", term::clean(&e))))?,
+        None => vec![value.clone()],
     };
-    write_stdout(&out)
+    let mut s = String::new();
+    for v in &values {
+        s.push_str(&to_json(v, opts.format == Format::Json));
+        s.push('\n');
+    }
+    Ok(s)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth reporting.

@@ -11,14 +11,32 @@ pub struct Remote {
     pub url: String,
     /// Management API base, e.g. `https://api.baseten.co`.
     pub api: String,
+    /// Whether the user named it (`--remote-url` or `BASETEN_REMOTE_URL`) rather than
+    /// it being the default: an account chosen by name must then belong to it.
+    pub explicit: bool,
+    /// `BASETEN_MANAGEMENT_API_URL_OVERRIDE`, which applies to every remote.
+    api_override: Option<String>,
 }
 
 impl Remote {
     /// Builds a remote from a [`normalize`]d URL and an optional, also normalized,
     /// management-base override.
-    pub fn new(url: String, api_override: Option<String>) -> Remote {
-        let api = api_override.unwrap_or_else(|| management_base(&url));
-        Remote { url, api }
+    pub fn new(url: String, api_override: Option<String>, explicit: bool) -> Remote {
+        let api = api_override
+            .clone()
+            .unwrap_or_else(|| management_base(&url));
+        Remote {
+            url,
+            api,
+            explicit,
+            api_override,
+        }
+    }
+
+    /// The remote of an account stored under `url` (normalized), with the same
+    /// management-base override.
+    pub fn of_account(&self, url: &str) -> Remote {
+        Remote::new(url.to_owned(), self.api_override.clone(), self.explicit)
     }
 }
 
@@ -109,7 +127,7 @@ mod tests {
 
     #[test]
     fn derives_management_base() {
-        let api = |u: &str| Remote::new(normalize(u).unwrap(), None).api;
+        let api = |u: &str| Remote::new(normalize(u).unwrap(), None, false).api;
         assert_eq!(api("https://app.baseten.co"), "https://api.baseten.co");
         assert_eq!(
             api("https://app.staging.baseten.co/"),
@@ -126,6 +144,7 @@ mod tests {
         let r = Remote::new(
             "https://app.baseten.co".into(),
             Some("http://127.0.0.1:9".into()),
+            true,
         );
         assert_eq!(r.url, "https://app.baseten.co");
         assert_eq!(r.api, "http://127.0.0.1:9");

@@ -39,6 +39,11 @@ pub fn warn(message: &str) {
     eprintln!("warning: {}", for_stderr(message));
 }
 
+/// Prints an informational line to stderr.
+pub fn note(message: &str) {
+    eprintln!("{}", for_stderr(message));
+}
+
 /// Prints an `error:` line to stderr.
 pub fn error(message: &str) {
     eprintln!("error: {}", for_stderr(message));

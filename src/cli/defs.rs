@@ -2,6 +2,8 @@
 //! completions are all generated from it, so none of them can drift from the others.
 
 use super::parse::LowArgs;
+#[cfg(doc)]
+use crate::output::Format;
 
 /// A flag's value as the parser hands it to the flag's `apply` function.
 pub enum FlagValue {
@@ -12,6 +14,7 @@ pub enum FlagValue {
 }
 
 /// One flag: its names, docs, and the function that records it.
+#[derive(Clone, Copy)]
 pub struct FlagDef {
     /// Long name without the leading `--`.
     pub long: &'static str,
@@ -21,14 +24,28 @@ pub struct FlagDef {
     pub value_name: Option<&'static str>,
     /// The values it accepts, when it is a fixed set (used for errors and completions).
     pub choices: &'static [&'static str],
+    /// Whether shells complete its value with the names of the stored accounts.
+    pub complete_accounts: bool,
     /// One-line help.
     pub help: &'static str,
     /// Stores the value in the raw arguments.
-    pub apply: fn(&mut LowArgs, FlagValue),
+    pub apply: fn(&mut LowArgs, FlagValue) -> Result<(), String>,
+}
+
+/// Which leaf command a table entry is; matched without wildcards, so a new command is
+/// a compile error wherever it must be handled.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CommandKind {
+    Login,
+    Logout,
+    Switch,
+    Status,
+    Token,
 }
 
 /// One leaf command of `baseten auth`.
 pub struct CommandDef {
+    pub kind: CommandKind,
     /// Subcommand name, e.g. `login`.
     pub name: &'static str,
     /// One-line summary.
@@ -45,18 +62,45 @@ pub struct CommandDef {
     pub output: &'static str,
 }
 
-fn text(v: FlagValue) -> Option<String> {
+/// The value of a flag that takes one.
+fn text(v: FlagValue) -> Result<Option<String>, String> {
     match v {
-        FlagValue::Text(s) => Some(s),
-        FlagValue::Bool(_) => None,
+        FlagValue::Text(s) => Ok(Some(s)),
+        FlagValue::Bool(_) => Err("expected a value".into()),
     }
 }
 
-fn on(v: FlagValue) -> bool {
-    matches!(v, FlagValue::Bool(true))
+/// The value of a boolean flag.
+fn on(v: FlagValue) -> Result<bool, String> {
+    match v {
+        FlagValue::Bool(b) => Ok(b),
+        FlagValue::Text(_) => Err("expected true or false".into()),
+    }
 }
 
-/// Output formats accepted by `--output`.
+/// `--user NAME`: an account for this call only.
+const USER: FlagDef = FlagDef {
+    long: "user",
+    short: None,
+    value_name: Some("NAME"),
+    choices: &[],
+    complete_accounts: true,
+    help: "The stored account to use (default: the remote's active account)",
+    apply: |a, v| text(v).map(|x| a.user = x),
+};
+
+/// `--profile NAME`: the official CLI's spelling of `--user`.
+const PROFILE: FlagDef = FlagDef {
+    long: "profile",
+    short: None,
+    value_name: Some("NAME"),
+    choices: &[],
+    complete_accounts: true,
+    help: "Same as --user (the official CLI's name for it)",
+    apply: |a, v| text(v).map(|x| a.user = x),
+};
+
+/// Output formats accepted by `--output`, as [`Format::name`] spells them.
 pub const OUTPUT_FORMATS: &[&str] = &["text", "json", "jsonl", "none"];
 
 /// Flags every leaf command accepts.
@@ -66,87 +110,109 @@ pub const COMMON: &[FlagDef] = &[
         short: Some('o'),
         value_name: Some("FORMAT"),
         choices: OUTPUT_FORMATS,
+        complete_accounts: false,
         help: "Output format: text, json, jsonl or none (default text)",
-        apply: |a, v| a.output = text(v),
+        apply: |a, v| text(v).map(|x| a.output = x),
     },
     FlagDef {
         long: "jq",
         short: Some('q'),
         value_name: Some("EXPR"),
         choices: &[],
+        complete_accounts: false,
         help: "Filter the JSON result with a jq expression; implies --output json",
-        apply: |a, v| a.jq = text(v),
+        apply: |a, v| text(v).map(|x| a.jq = x),
     },
     FlagDef {
         long: "remote-url",
         short: None,
         value_name: Some("URL"),
         choices: &[],
+        complete_accounts: false,
         help: "Baseten remote URL; overrides BASETEN_REMOTE_URL (default https://app.baseten.co)",
-        apply: |a, v| a.remote_url = text(v),
+        apply: |a, v| text(v).map(|x| a.remote_url = x),
     },
     FlagDef {
         long: "verbose",
         short: Some('v'),
         value_name: None,
         choices: &[],
+        complete_accounts: false,
         help: "Log diagnostics to stderr (never secrets)",
-        apply: |a, v| a.verbose = on(v),
+        apply: |a, v| on(v).map(|x| a.verbose = x),
     },
     FlagDef {
         long: "help",
         short: Some('h'),
         value_name: None,
         choices: &[],
+        complete_accounts: false,
         help: "Show help for this command",
-        apply: |a, v| a.help = on(v),
+        apply: |a, v| on(v).map(|x| a.help = x),
     },
 ];
 
 /// Every leaf command of `baseten auth`, in help order.
 pub const COMMANDS: &[CommandDef] = &[
     CommandDef {
+        kind: CommandKind::Login,
         name: "login",
         about: "Log in to Baseten with a browser (OAuth device flow) or an API key",
         description: "Log in to Baseten with a browser (OAuth device flow) or an API key. \
             On a terminal without flags it asks which method to use. --web goes straight to \
             the browser flow without prompts; --with-api-key reads the key from standard \
-            input (or prompts for it, without echo, on a terminal). The account becomes the \
-            active one for the remote. Credentials go to the system keyring, or to auth.json \
-            in plain text when no keyring is available or --insecure-storage is given.",
-        synopsis: "[--web | --with-api-key] [--label TEXT] [--insecure-storage]",
+            input (or prompts for it, without echo, on a terminal). The account is stored \
+            under its label: --label, or for a browser login the email (on remotes other \
+            than https://app.baseten.co, email:host). It becomes the active account of the \
+            remote unless --no-switch is given. Credentials go to the system keyring, or to \
+            auth.json in plain text when no keyring is available or --insecure-storage is \
+            given.",
+        synopsis: "[--web | --with-api-key] [--label TEXT] [--insecure-storage] [--no-switch]",
         flags: &[
             FlagDef {
                 long: "web",
                 short: None,
                 value_name: None,
                 choices: &[],
+                complete_accounts: false,
                 help: "Log in with a browser, without interactive prompts",
-                apply: |a, v| a.web = on(v),
+                apply: |a, v| on(v).map(|x| a.web = x),
             },
             FlagDef {
                 long: "with-api-key",
                 short: None,
                 value_name: None,
                 choices: &[],
+                complete_accounts: false,
                 help: "Read an API key from standard input",
-                apply: |a, v| a.with_api_key = on(v),
+                apply: |a, v| on(v).map(|x| a.with_api_key = x),
             },
             FlagDef {
                 long: "label",
                 short: None,
                 value_name: Some("TEXT"),
                 choices: &[],
-                help: "Account label for the API key (required when not on a terminal)",
-                apply: |a, v| a.label = text(v),
+                complete_accounts: false,
+                help: "Account label (required for an API key when not on a terminal)",
+                apply: |a, v| text(v).map(|x| a.label = x),
             },
             FlagDef {
                 long: "insecure-storage",
                 short: None,
                 value_name: None,
                 choices: &[],
+                complete_accounts: false,
                 help: "Store credentials in plain text instead of the system keyring",
-                apply: |a, v| a.insecure_storage = on(v),
+                apply: |a, v| on(v).map(|x| a.insecure_storage = x),
+            },
+            FlagDef {
+                long: "no-switch",
+                short: None,
+                value_name: None,
+                choices: &[],
+                complete_accounts: false,
+                help: "Store the account without making it the active one",
+                apply: |a, v| on(v).map(|x| a.no_switch = x),
             },
         ],
         examples: &[
@@ -159,6 +225,10 @@ pub const COMMANDS: &[CommandDef] = &[
                 "echo \"$API_KEY\" | baseten auth login --with-api-key --label ci-bot",
             ),
             (
+                "Add an account without making it active",
+                "baseten auth login --with-api-key --label ci-bot --no-switch < key.txt",
+            ),
+            (
                 "Print just the logged-in user's email",
                 "baseten auth login --web --jq .email",
             ),
@@ -167,15 +237,18 @@ pub const COMMANDS: &[CommandDef] = &[
             JSON: user_id, email, name, workspace_name, user, auth_type.",
     },
     CommandDef {
+        kind: CommandKind::Logout,
         name: "logout",
-        about: "Remove the active account's credentials; revokes OAuth sessions",
-        description: "Remove the stored credentials of the active account for the remote. \
-            For OAuth accounts the session is first revoked on the server; if that fails a \
-            warning is printed and the local credentials are removed anyway.",
-        synopsis: "",
-        flags: &[],
+        about: "Remove an account's credentials; revokes OAuth sessions",
+        description: "Remove the stored credentials of an account: the one named by --user \
+            (or BASETEN_PROFILE), else the active account of the remote. For OAuth accounts \
+            the session is first revoked on the server; if that fails a warning is printed \
+            and the local credentials are removed anyway.",
+        synopsis: "[--user NAME]",
+        flags: &[USER, PROFILE],
         examples: &[
             ("Log out the active account", "baseten auth logout"),
+            ("Log out one account", "baseten auth logout --user ci-bot"),
             (
                 "Print just the logged-out account",
                 "baseten auth logout --jq .user",
@@ -184,19 +257,19 @@ pub const COMMANDS: &[CommandDef] = &[
         output: "Text: \"Logged out <user>\". JSON: user.",
     },
     CommandDef {
+        kind: CommandKind::Switch,
         name: "switch",
         about: "Switch the active account for the remote",
         description: "Make another stored account of the remote the active one. Without \
             --user on a terminal, offers the stored accounts to choose from.",
-        synopsis: "[--user TEXT]",
-        flags: &[FlagDef {
-            long: "user",
-            short: None,
-            value_name: Some("TEXT"),
-            choices: &[],
-            help: "Account to switch to",
-            apply: |a, v| a.user = text(v),
-        }],
+        synopsis: "[--user NAME]",
+        flags: &[
+            FlagDef {
+                help: "Account to switch to",
+                ..USER
+            },
+            PROFILE,
+        ],
         examples: &[
             (
                 "Switch to a specific account",
@@ -210,36 +283,65 @@ pub const COMMANDS: &[CommandDef] = &[
         output: "Text: \"Switched to <user>\". JSON: user.",
     },
     CommandDef {
+        kind: CommandKind::Status,
         name: "status",
         about: "Show the active account, its auth type and where its secret is stored",
-        description: "Show the authentication state for the remote: the active account, \
-            its auth type, where the secret is stored (keyring or file) and, for OAuth, when \
-            the access token expires. Works offline. When BASETEN_API_KEY is set, says so: \
-            the variable takes precedence over stored credentials.",
-        synopsis: "",
-        flags: &[],
+        description: "Show the authentication state: the account in use (the one named by \
+            --user, else BASETEN_API_KEY when set, else the one named by BASETEN_PROFILE, \
+            else the remote's active account), its auth type, where the secret is stored \
+            (keyring or file) and, for OAuth, when the access token expires. With --all, \
+            every stored account of every remote, the active ones marked. Works offline.",
+        synopsis: "[--user NAME | --all]",
+        flags: &[
+            USER,
+            PROFILE,
+            FlagDef {
+                long: "all",
+                short: None,
+                value_name: None,
+                choices: &[],
+                complete_accounts: false,
+                help: "Every stored account of every remote (one JSON object each)",
+                apply: |a, v| on(v).map(|x| a.all = x),
+            },
+        ],
         examples: &[
             ("Show the current auth status", "baseten auth status"),
             (
                 "Print just the auth type",
                 "baseten auth status --jq .auth_type",
             ),
+            (
+                "List the names of every stored OAuth account",
+                "baseten auth status --all --jq 'select(.auth_type == \"oauth\") | .user'",
+            ),
         ],
         output: "Text: the host, then indented \"Logged in as <user>\" and \"Auth type: \
             <type>\" lines, then details. JSON: host, user, auth_type, storage, source, \
-            expires_at.",
+            expires_at, profile, remote_url. With --all: text grouped by remote, one line \
+            per account; JSON an array of objects host, user, auth_type, storage, \
+            expires_at, active (one object per line under jsonl and --jq).",
     },
     CommandDef {
+        kind: CommandKind::Token,
         name: "token",
         about: "Print the active credential's secret, for scripts",
-        description: "Print the active account's API key or OAuth access token, refreshing \
-            an expired access token first. With BASETEN_API_KEY set, prints that.",
-        synopsis: "",
-        flags: &[],
-        examples: &[(
-            "Call the API with the active credential",
-            "curl -H \"Authorization: Bearer $(baseten auth token)\" https://api.baseten.co/v1/users/me",
-        )],
+        description: "Print an account's API key or OAuth access token, refreshing an \
+            expired access token first: the account named by --user, else BASETEN_API_KEY \
+            when set (printed as it is), else the account named by BASETEN_PROFILE, else the \
+            remote's active account.",
+        synopsis: "[--user NAME]",
+        flags: &[USER, PROFILE],
+        examples: &[
+            (
+                "Call the API with the active credential",
+                "curl -H \"Authorization: Bearer $(baseten auth token)\" https://api.baseten.co/v1/users/me",
+            ),
+            (
+                "Print the secret of one account",
+                "baseten auth token --user ci-bot",
+            ),
+        ],
         output: "Text: the secret alone. JSON: user, auth_type, token.",
     },
 ];
@@ -267,6 +369,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "BASETEN_API_KEY",
         "An API key that overrides stored credentials.",
+    ),
+    (
+        "BASETEN_PROFILE",
+        "A stored account for status, token and logout; --user overrides it, and so does BASETEN_API_KEY.",
     ),
     (
         "BASETEN_REMOTE_URL",

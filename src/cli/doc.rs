@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::defs::{COMMANDS, CommandDef, ENVIRONMENT, EXIT_CODES, FlagDef, SHELLS, TOP_COMMANDS};
+use super::parse::LIST_ACCOUNTS;
 
 /// Usage line of the top-level command.
 pub const TOP_USAGE: &str = "Usage: baseten <command> [OPTIONS]";
@@ -143,7 +144,8 @@ pub fn man_page() -> String {
          $XDG_CONFIG_HOME/baseten or ~/.config/baseten (macOS: ~/Library/Application \
          Support/baseten; Windows: %AppData%\\ebaseten). Mode 0600 in a 0700 directory.\n\
          .TP\n.I auth.json.lock\nLock file held while auth.json is changed.\n.TP\n\
-         .B keyring\nItems with service baseten:<remote> and account <label>.\n.SH EXIT STATUS\n",
+         .B keyring\nItems with service baseten\\-profile and account <name>, shared with \
+         Baseten's official CLI.\n.SH EXIT STATUS\n",
     );
     for (code, meaning) in EXIT_CODES {
         let _ = writeln!(s, ".TP\n.B {code}\n{}", roff(meaning));
@@ -236,7 +238,12 @@ fn bash() -> String {
             if valued.contains(&pat) {
                 continue;
             }
-            let action = if f.choices.is_empty() {
+            let action = if f.complete_accounts {
+                // One name per line; names may hold spaces.
+                format!(
+                    "local IFS=$'\\n'; COMPREPLY=($(compgen -W \"$(\"${{COMP_WORDS[0]}}\" {LIST_ACCOUNTS} 2>/dev/null)\" -- \"$cur\")); return"
+                )
+            } else if f.choices.is_empty() {
                 "return".to_owned()
             } else {
                 format!(
@@ -267,7 +274,12 @@ fn zsh_text(text: &str) -> String {
 }
 
 fn zsh() -> String {
-    let mut s = String::from("#compdef baseten\n# zsh completion for baseten\n_baseten() {\n");
+    let mut s = String::from("#compdef baseten\n# zsh completion for baseten\n");
+    let _ = writeln!(
+        s,
+        "_baseten_accounts() {{\n    local -a names\n    names=(${{(f)\"$(baseten {LIST_ACCOUNTS} 2>/dev/null)\"}})\n    compadd -a names\n}}"
+    );
+    s.push_str("_baseten() {\n");
     s.push_str("    if (( CURRENT == 2 )); then\n        local -a cmds\n        cmds=(\n");
     for (name, _, about) in TOP_COMMANDS {
         let _ = writeln!(s, "            '{name}:{}'", zsh_text(about));
@@ -292,6 +304,7 @@ fn zsh() -> String {
             let help = zsh_text(f.help);
             let value = match (f.value_name, f.choices) {
                 (None, _) => String::new(),
+                (Some(v), _) if f.complete_accounts => format!(":{v}:_baseten_accounts"),
                 (Some(v), []) => format!(":{v}: "),
                 (Some(v), choices) => format!(":{v}:({})", choices.join(" ")),
             };
@@ -354,7 +367,9 @@ fn fish() -> String {
             if f.value_name.is_some() {
                 line.push_str(" -x");
             }
-            if !f.choices.is_empty() {
+            if f.complete_accounts {
+                let _ = write!(line, " -a '(baseten {LIST_ACCOUNTS} 2>/dev/null)'");
+            } else if !f.choices.is_empty() {
                 let _ = write!(line, " -a '{}'", f.choices.join(" "));
             }
             let _ = writeln!(s, "{line} -d '{}'", fish_text(f.help));

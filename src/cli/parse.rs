@@ -5,9 +5,9 @@
 
 use std::ffi::OsString;
 
-use super::defs::{self, CommandDef, FlagDef, FlagValue, SHELLS};
+use super::args::{API_KEY_ENV, Args, Command, LoginArgs, LoginMethod, PROFILE_ENV, Selection};
+use super::defs::{self, CommandDef, CommandKind, FlagDef, FlagValue, SHELLS};
 use super::doc;
-use crate::commands::login::LoginArgs;
 use crate::error::{Error, Result};
 use crate::jq;
 use crate::output::{Format, OutputOptions};
@@ -27,49 +27,23 @@ pub struct LowArgs {
     pub with_api_key: bool,
     pub label: Option<String>,
     pub insecure_storage: bool,
+    pub no_switch: bool,
     pub user: Option<String>,
-}
-
-/// How `login` obtains a credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginMethod {
-    /// OAuth device flow in a browser.
-    Web,
-    /// An API key from stdin or a prompt.
-    ApiKey,
-}
-
-/// A leaf command with its resolved, validated options.
-pub enum Command {
-    /// `auth login`.
-    Login(LoginArgs),
-    /// `auth logout`.
-    Logout,
-    /// `auth switch`; `user` is `None` when the user is to be asked (terminal only).
-    Switch { user: Option<String> },
-    /// `auth status`.
-    Status,
-    /// `auth token`.
-    Token,
-}
-
-/// Everything a command run needs from the command line and environment.
-pub struct Args {
-    /// The table entry of the command, for its usage line.
-    pub def: &'static CommandDef,
-    pub command: Command,
-    pub output: OutputOptions,
-    pub remote: Remote,
-    pub verbose: bool,
+    pub all: bool,
 }
 
 /// What the program was asked to do.
 pub enum Action {
     /// Print this text (help) to stdout and exit 0.
     Print(String),
+    /// Print the names of the stored accounts, one per line (for shell completions).
+    ListAccounts,
     /// Run a command.
-    Run(Args),
+    Run(Box<Args>),
 }
+
+/// The hidden top-level word the completion scripts call to list the stored accounts.
+pub const LIST_ACCOUNTS: &str = "__accounts";
 
 /// Parses the process arguments.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
@@ -89,6 +63,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
             )));
         }
         Some(lexopt::Arg::Value(v)) if v == "auth" => {}
+        Some(lexopt::Arg::Value(v)) if v == LIST_ACCOUNTS => {
+            return only_positionals(&mut p, 0)
+                .map(|_| Action::ListAccounts)
+                .map_err(top);
+        }
         Some(lexopt::Arg::Value(v)) if v == "man" => {
             return only_positionals(&mut p, 0)
                 .map(|_| Action::Print(doc::man_page()))
@@ -137,7 +116,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
     if low.help {
         return Ok(Action::Print(doc::command_help(def)));
     }
-    resolve(def, low).map(Action::Run).map_err(usage)
+    resolve(def, low)
+        .map(|args| Action::Run(Box::new(args)))
+        .map_err(usage)
 }
 
 /// The remaining arguments, which must be at most `max` plain words.
@@ -183,7 +164,7 @@ fn parse_leaf(p: &mut lexopt::Parser, def: &CommandDef) -> Result<LowArgs, Strin
             return Err(unknown_flag(def, &shown));
         };
         let value = read_value(p, flag, &shown)?;
-        (flag.apply)(&mut low, value);
+        (flag.apply)(&mut low, value).map_err(|e| format!("invalid {shown}: {e}"))?;
     }
     Ok(low)
 }
@@ -249,11 +230,22 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Second stage: environment, defaults and cross-flag rules.
 fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
-    let output = resolve_output(low.output.as_deref(), low.jq.as_deref())?;
+    let streamed = def.kind == CommandKind::Status && low.all;
+    let output = resolve_output(low.output.as_deref(), low.jq.as_deref(), streamed)?;
     let remote = resolve_remote(low.remote_url)?;
     let interactive = term::stdin_is_terminal();
-    let command = match def.name {
-        "login" => {
+    let user = low.user.as_deref().map(name).transpose()?;
+    let env_key = env_nonempty(API_KEY_ENV);
+    if let Some(key) = &env_key {
+        term::secret(key);
+    }
+    let selection = || Selection {
+        user: user.clone(),
+        env_key: env_key.clone(),
+        profile_env: env_nonempty(PROFILE_ENV),
+    };
+    let command = match def.kind {
+        CommandKind::Login => {
             let method = match (low.web, low.with_api_key) {
                 (true, true) => {
                     return Err("--web and --with-api-key are mutually exclusive".into());
@@ -265,28 +257,35 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                     return Err("must specify --web or --with-api-key when not interactive".into());
                 }
             };
-            if let Some(label) = &low.label {
-                store::check_name(label)?;
-            } else if method == Some(LoginMethod::ApiKey) && !interactive {
+            let label = low.label.as_deref().map(name).transpose()?;
+            if label.is_none() && method == Some(LoginMethod::ApiKey) && !interactive {
                 return Err("--label is required with --with-api-key when not interactive".into());
             }
             Command::Login(LoginArgs {
                 method,
-                label: low.label,
+                label,
                 insecure_storage: low.insecure_storage,
+                no_switch: low.no_switch,
+                env_key_set: env_key.is_some(),
             })
         }
-        "logout" => Command::Logout,
-        "switch" => {
-            if let Some(user) = &low.user {
-                store::check_name(user)?;
-            } else if !interactive {
+        CommandKind::Logout => Command::Logout(selection()),
+        CommandKind::Switch => {
+            if user.is_none() && !interactive {
                 return Err("--user is required when not interactive".into());
             }
-            Command::Switch { user: low.user }
+            Command::Switch { user: user.clone() }
         }
-        "status" => Command::Status,
-        _ => Command::Token,
+        CommandKind::Status => {
+            if low.all && user.is_some() {
+                return Err("--all and --user cannot be used together".into());
+            }
+            Command::Status {
+                selection: selection(),
+                all: low.all,
+            }
+        }
+        CommandKind::Token => Command::Token(selection()),
     };
     Ok(Args {
         def,
@@ -297,17 +296,31 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     })
 }
 
-/// Applies the `--output`/`--jq` rules of SPEC §2 and compiles the filter.
-fn resolve_output(output: Option<&str>, jq: Option<&str>) -> Result<OutputOptions, String> {
+/// An account name from the command line, without surrounding whitespace.
+fn name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    store::check_name(name)?;
+    Ok(name.to_owned())
+}
+
+/// Applies the `--output`/`--jq` rules of SPEC §2 and compiles the filter. For a
+/// `streamed` command (one result per item), `--jq` implies `jsonl`.
+fn resolve_output(
+    output: Option<&str>,
+    jq: Option<&str>,
+    streamed: bool,
+) -> Result<OutputOptions, String> {
     let format = match output {
+        None if jq.is_some() && streamed => Format::Jsonl,
         None if jq.is_some() => Format::Json,
-        None | Some("text") => Format::Text,
-        Some("json") => Format::Json,
-        Some("jsonl") => Format::Jsonl,
-        Some(_) => Format::None,
+        None => Format::Text,
+        Some(name) => Format::from_name(name).ok_or_else(|| format!("unknown format {name:?}"))?,
     };
-    if let (Some(_), Some(o @ ("text" | "none"))) = (jq, output) {
-        return Err(format!("--jq cannot be used with --output {o}"));
+    if let (Some(_), Format::Text | Format::None) = (jq, format) {
+        return Err(format!(
+            "--jq cannot be used with --output {}",
+            format.name()
+        ));
     }
     let jq = match jq {
         Some(expr) => {
@@ -334,7 +347,7 @@ fn resolve_remote(flag: Option<String>) -> Result<Remote, String> {
                 .map_err(|e| format!("invalid BASETEN_MANAGEMENT_API_URL_OVERRIDE: {e}"))
         })
         .transpose()?;
-    Ok(Remote::new(url, api))
+    Ok(Remote::new(url, api, source != "default"))
 }
 
 /// An environment variable's value; unset, empty and non-UTF-8 all count as absent.

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::oauth::credential_from;
-use super::{API_KEY_ENV, warn_if_fell_back};
+use super::warn_if_fell_back;
 use crate::api::{Api, Me};
-use crate::cli::parse::LoginMethod;
+use crate::cli::args::{API_KEY_ENV, LoginArgs, LoginMethod};
 use crate::device_flow::{self, SystemClock};
 use crate::error::{Error, Result};
 use crate::http::Auth;
@@ -44,17 +44,8 @@ impl Report for LoginReport {
     }
 }
 
-/// What the user asked `login` to do.
-pub struct LoginArgs {
-    /// `None`: ask on the terminal.
-    pub method: Option<LoginMethod>,
-    /// Label for an API key; `None`: ask on the terminal.
-    pub label: Option<String>,
-    pub insecure_storage: bool,
-}
-
-/// Runs `login` against `remote`; `env_key` is `BASETEN_API_KEY` when set.
-pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<LoginReport> {
+/// Runs `login` against `remote`.
+pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
     let store = Store::open(&remote.url)?;
     let method = match args.method {
         Some(m) => m,
@@ -66,7 +57,7 @@ pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<Lo
             }
         }
     };
-    if env_key.is_some() {
+    if args.env_key_set {
         term::warn(&format!(
             "{API_KEY_ENV} is set and will keep taking precedence over the stored credentials"
         ));
@@ -97,7 +88,13 @@ pub fn run(remote: &Remote, args: LoginArgs, env_key: Option<&str>) -> Result<Lo
             (label.unwrap_or_default(), me, Secret::ApiKey(key))
         }
     };
-    warn_if_fell_back(store.save(&remote.url, &name, &secret, args.insecure_storage, true)?);
+    warn_if_fell_back(store.save(
+        &remote.url,
+        &name,
+        &secret,
+        args.insecure_storage,
+        !args.no_switch,
+    )?);
     Ok(LoginReport {
         user_id: me.user_id.unwrap_or_default(),
         email: me.email.unwrap_or_default(),

@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
+use super::choose_account;
 use super::oauth::usable_without_saving;
 use crate::api::Api;
+use crate::cli::args::Selection;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use crate::remote::Remote;
@@ -23,17 +25,20 @@ impl Report for LogoutReport {
     }
 }
 
-/// Runs `logout` for the active account of `remote`. An OAuth session is revoked with
+/// Runs `logout` for the account named by `--user` or `BASETEN_PROFILE`, else the
+/// active account of `remote` (`BASETEN_API_KEY` has nothing to log out). An OAuth session is revoked with
 /// the stored token (never `BASETEN_API_KEY`), refreshed first if it has expired; a
 /// failed revocation is a warning, and the account is removed all the same. The server
 /// is called before the store is locked, and only once the store is known to be
 /// writable, so the session is revoked exactly when the account can really go.
-pub fn run(remote: &Remote) -> Result<LogoutReport> {
+pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
     let store = Store::open(&remote.url)?;
-    let account = store
-        .read()?
-        .active(&remote.url)
-        .ok_or_else(|| Error::failure(format!("no active user for {}", remote.url)))?;
+    let snapshot = store.read()?;
+    let (user, profile) = (selection.user.as_deref(), selection.profile_env.as_deref());
+    if user.is_none() && profile.is_none() && snapshot.active(&remote.url).is_none() {
+        return Err(Error::failure(format!("no active user for {}", remote.url)));
+    }
+    let (account, remote, _) = choose_account(&snapshot, remote, user, profile)?;
     if account.auth_type == AuthType::OAuth {
         store.check_writable()?;
         let api = Api::new(&remote.api);

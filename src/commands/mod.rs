@@ -8,24 +8,62 @@ pub mod status;
 pub mod switch;
 pub mod token;
 
+use serde::Serialize;
+
+use crate::cli::args::{API_KEY_ENV, PROFILE_ENV};
 use crate::error::{Error, Result};
 use crate::remote::Remote;
 use crate::store::{Account, Snapshot};
 use crate::term;
 
-/// Name of the environment variable that overrides stored credentials.
-pub const API_KEY_ENV: &str = "BASETEN_API_KEY";
+/// Where the credential a command used came from (status JSON `source`).
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A stored account: the active one, or one named by `--user`.
+    Store,
+    /// `BASETEN_API_KEY`.
+    Env,
+    /// A stored account named by `BASETEN_PROFILE`.
+    ProfileEnv,
+}
+
+/// The stored account a command acts on (SPEC §6a), with the remote to talk to about
+/// it: `user` (`--user`), else `profile_env` (`BASETEN_PROFILE`), else the active account
+/// of `remote`. A named account brings its own remote unless one was given explicitly,
+/// and then it must belong to that one.
+fn choose_account(
+    snapshot: &Snapshot,
+    remote: &Remote,
+    user: Option<&str>,
+    profile_env: Option<&str>,
+) -> Result<(Account, Remote, Source)> {
+    let (name, source, from) = match (user, profile_env) {
+        (Some(name), _) => (name, Source::Store, "--user"),
+        (None, Some(name)) => (name, Source::ProfileEnv, PROFILE_ENV),
+        (None, None) => {
+            let account = snapshot
+                .active(&remote.url)
+                .ok_or_else(|| not_logged_in(remote))?;
+            return Ok((account, remote.clone(), Source::Store));
+        }
+    };
+    let account = snapshot
+        .get(name)
+        .ok_or_else(|| Error::failure(format!("account {name:?} (from {from}) not found")))?;
+    if remote.explicit && account.remote != remote.url {
+        return Err(Error::failure(format!(
+            "account {name:?} belongs to {}, not to {}",
+            account.remote, remote.url
+        )));
+    }
+    let remote = remote.of_account(&account.remote);
+    Ok((account, remote, source))
+}
 
 /// The warning for a secret that had to go to the file instead of the keyring.
 const FALLBACK_WARNING: &str =
     "could not store credentials in system keyring, storing in plain text";
-
-/// The active account of the remote, or the "not logged in" error.
-fn require_active(snapshot: &Snapshot, remote: &Remote) -> Result<Account> {
-    snapshot
-        .active(&remote.url)
-        .ok_or_else(|| not_logged_in(remote))
-}
 
 /// The error for a remote without an active account (SPEC §6).
 fn not_logged_in(remote: &Remote) -> Error {
@@ -33,6 +71,18 @@ fn not_logged_in(remote: &Remote) -> Error {
         "not logged in to {}; run `baseten auth login` or set {API_KEY_ENV}",
         remote.url
     ))
+}
+
+/// The names of the stored accounts, one per line, for shell completions: read from
+/// `auth.json` alone (no keyring, no network, no secret).
+pub fn account_names() -> Result<String> {
+    let store = crate::store::Store::open(crate::remote::DEFAULT_REMOTE)?;
+    Ok(store
+        .read()?
+        .all()
+        .into_iter()
+        .map(|a| a.name + "\n")
+        .collect())
 }
 
 /// Says so when a secret went to the file because the keyring could not take it.

@@ -1,23 +1,16 @@
 //! `baseten auth status`: offline; what the store (or `BASETEN_API_KEY`) says about the
-//! remote.
+//! account in use, or with `--all` about every stored account.
 
 use serde::Serialize;
 
-use super::{API_KEY_ENV, not_logged_in};
+use super::{Source, choose_account};
+use crate::cli::args::{API_KEY_ENV, Selection};
 use crate::error::Result;
-use crate::output::Report;
+use crate::output::{ListReport, Report};
 use crate::remote::Remote;
-use crate::store::{AuthType, Secret, Storage, Store};
-use crate::term::debug;
+use crate::store::{Account, AuthType, Secret, Storage, Store};
+use crate::term::{self, debug};
 use crate::timestamp;
-
-/// Where the credential in use comes from.
-#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    Store,
-    Env,
-}
 
 /// The result of `status`.
 #[derive(Serialize)]
@@ -28,6 +21,10 @@ pub struct StatusReport {
     pub storage: Option<Storage>,
     pub source: Source,
     pub expires_at: Option<String>,
+    /// The official CLI's name for `user`.
+    pub profile: Option<String>,
+    /// The official CLI's name for `host`.
+    pub remote_url: String,
     /// Only with `BASETEN_API_KEY`: the stored active account it shadows (or null).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stored_user: Option<Option<String>>,
@@ -56,9 +53,61 @@ impl Report for StatusReport {
     }
 }
 
-/// Runs `status` for `remote`; `env_key` is `BASETEN_API_KEY` when set.
-pub fn run(remote: &Remote, env_key: Option<&str>) -> Result<StatusReport> {
-    if env_key.is_some() {
+/// One account of `status --all`.
+#[derive(Serialize)]
+pub struct AccountStatus {
+    pub host: String,
+    pub user: String,
+    pub auth_type: &'static str,
+    pub storage: Storage,
+    pub expires_at: Option<String>,
+    /// Whether it is its remote's active account.
+    pub active: bool,
+}
+
+/// The result of `status --all`: every stored account, grouped by remote.
+pub struct StatusList {
+    pub accounts: Vec<AccountStatus>,
+}
+
+impl ListReport for StatusList {
+    type Item = AccountStatus;
+
+    fn items(&self) -> &[AccountStatus] {
+        &self.accounts
+    }
+
+    /// `gh auth status` style: each remote, then one line per account, the active one
+    /// marked with `*`.
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (i, a) in self.accounts.iter().enumerate() {
+            if i == 0 || self.accounts[i - 1].host != a.host {
+                lines.push(a.host.clone());
+            }
+            let mark = if a.active { '*' } else { ' ' };
+            let mut line = format!(
+                "  {mark} {} ({}, {}",
+                a.user,
+                a.auth_type,
+                a.storage.as_str()
+            );
+            if let Some(at) = &a.expires_at {
+                line.push_str(&format!(", expires {at}"));
+            }
+            line.push(')');
+            if a.active {
+                line.push_str(" active");
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// Runs `status` for the account `selection` picks (SPEC §6, §6a).
+pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
+    if let (None, Some(_)) = (&selection.user, &selection.env_key) {
         // The store is consulted only to mention what the variable shadows; a missing or
         // unreadable store must not stop the variable from working.
         let stored = Store::open(&remote.url)
@@ -75,34 +124,72 @@ pub fn run(remote: &Remote, env_key: Option<&str>) -> Result<StatusReport> {
             storage: None,
             source: Source::Env,
             expires_at: None,
+            profile: None,
+            remote_url: remote.url.clone(),
             stored_user: Some(stored),
         });
     }
     let store = Store::open(&remote.url)?;
-    let account = store
-        .read()?
-        .active(&remote.url)
-        .ok_or_else(|| not_logged_in(remote))?;
-    // Only OAuth accounts have an expiry, and reading it may mean asking the keyring;
-    // status still answers when that fails.
-    let expires_at = match account.auth_type {
-        AuthType::OAuth => match store.secret(&account) {
+    let (account, remote, source) = choose_account(
+        &store.read()?,
+        remote,
+        selection.user.as_deref(),
+        selection.profile_env.as_deref(),
+    )?;
+    Ok(StatusReport {
+        host: remote.url.clone(),
+        auth_type: account.auth_type.as_str(),
+        expires_at: expiry(&store, &account),
+        user: Some(account.name.clone()),
+        storage: Some(account.storage),
+        source,
+        profile: Some(account.name),
+        remote_url: remote.url,
+        stored_user: None,
+    })
+}
+
+/// Runs `status --all`: every stored account of every remote, grouped by remote in the
+/// order remotes first appear. An empty store is a success, said on stderr.
+pub fn run_all(remote: &Remote) -> Result<StatusList> {
+    let store = Store::open(&remote.url)?;
+    let mut all = store.read()?.all();
+    if all.is_empty() {
+        term::note("no accounts are stored; run `baseten auth login` to add one");
+    }
+    let mut order: Vec<String> = Vec::new();
+    for a in &all {
+        if !order.contains(&a.remote) {
+            order.push(a.remote.clone());
+        }
+    }
+    all.sort_by_key(|a| order.iter().position(|r| *r == a.remote));
+    let accounts = all
+        .into_iter()
+        .map(|a| AccountStatus {
+            expires_at: expiry(&store, &a),
+            host: a.remote,
+            user: a.name,
+            auth_type: a.auth_type.as_str(),
+            storage: a.storage,
+            active: a.active,
+        })
+        .collect();
+    Ok(StatusList { accounts })
+}
+
+/// An OAuth account's access-token expiry, RFC 3339; reading it may mean asking the
+/// keyring, and status still answers when that fails.
+fn expiry(store: &Store, account: &Account) -> Option<String> {
+    match account.auth_type {
+        AuthType::OAuth => match store.secret(account) {
             Ok(Secret::OAuth(cred)) => cred.expiry.at.map(timestamp::format),
             Ok(Secret::ApiKey(_)) => None,
             Err(e) => {
-                debug!("expiry unknown: {e}");
+                debug!("expiry of {:?} unknown: {e}", account.name);
                 None
             }
         },
         AuthType::ApiKey => None,
-    };
-    Ok(StatusReport {
-        host: remote.url.clone(),
-        auth_type: account.auth_type.as_str(),
-        user: Some(account.name),
-        storage: Some(account.storage),
-        source: Source::Store,
-        expires_at,
-        stored_user: None,
-    })
+    }
 }

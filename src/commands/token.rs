@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
+use super::choose_account;
 use super::oauth::usable_saving_refresh;
-use super::require_active;
 use crate::api::Api;
+use crate::cli::args::Selection;
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
@@ -24,9 +25,10 @@ impl Report for TokenReport {
     }
 }
 
-/// Runs `token`; `env_key` is `BASETEN_API_KEY` when set, and wins.
-pub fn run(remote: &Remote, env_key: Option<String>) -> Result<TokenReport> {
-    if let Some(key) = env_key {
+/// Runs `token` for the account `selection` picks; `BASETEN_API_KEY` wins over all but
+/// `--user`.
+pub fn run(remote: &Remote, selection: Selection) -> Result<TokenReport> {
+    if let (None, Some(key)) = (&selection.user, selection.env_key) {
         return Ok(TokenReport {
             user: None,
             auth_type: AuthType::ApiKey.as_str(),
@@ -34,7 +36,12 @@ pub fn run(remote: &Remote, env_key: Option<String>) -> Result<TokenReport> {
         });
     }
     let store = Store::open(&remote.url)?;
-    let account = require_active(&store.read()?, remote)?;
+    let (account, remote, _) = choose_account(
+        &store.read()?,
+        remote,
+        selection.user.as_deref(),
+        selection.profile_env.as_deref(),
+    )?;
     let auth_type = account.auth_type.as_str();
     let token = match store.secret(&account)? {
         Secret::ApiKey(key) => key,

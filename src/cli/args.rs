@@ -1,0 +1,71 @@
+//! The resolved arguments: everything a command run needs from the command line and the
+//! environment, validated. [`super::parse`] builds them; commands only ever see these.
+
+use crate::output::OutputOptions;
+use crate::remote::Remote;
+
+/// The variable whose API key overrides stored credentials.
+pub const API_KEY_ENV: &str = "BASETEN_API_KEY";
+/// The variable that selects a stored account by name (the official CLI's).
+pub const PROFILE_ENV: &str = "BASETEN_PROFILE";
+
+/// How `login` obtains a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginMethod {
+    /// OAuth device flow in a browser.
+    Web,
+    /// An API key from stdin or a prompt.
+    ApiKey,
+}
+
+/// What the user asked `login` to do.
+#[derive(Debug)]
+pub struct LoginArgs {
+    /// `None`: ask on the terminal.
+    pub method: Option<LoginMethod>,
+    /// The profile name; `None`: the email for a browser login, asked on the terminal
+    /// for an API key.
+    pub label: Option<String>,
+    pub insecure_storage: bool,
+    /// Store the account without making it active.
+    pub no_switch: bool,
+    /// `BASETEN_API_KEY` is set (and will keep taking precedence: login warns).
+    pub env_key_set: bool,
+}
+
+/// Which credential a command uses (SPEC §6a): `--user` > `BASETEN_API_KEY` >
+/// `BASETEN_PROFILE` > the remote's active account.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// `--user` / `--profile`.
+    pub user: Option<String>,
+    /// `BASETEN_API_KEY`.
+    pub env_key: Option<String>,
+    /// `BASETEN_PROFILE`.
+    pub profile_env: Option<String>,
+}
+
+/// A leaf command with its resolved, validated options.
+#[derive(Debug)]
+pub enum Command {
+    /// `auth login`.
+    Login(LoginArgs),
+    /// `auth logout`.
+    Logout(Selection),
+    /// `auth switch`; `user` is `None` when the user is to be asked (terminal only).
+    Switch { user: Option<String> },
+    /// `auth status`, for one account or (`all`) every stored one.
+    Status { selection: Selection, all: bool },
+    /// `auth token`.
+    Token(Selection),
+}
+
+/// Everything a command run needs.
+pub struct Args {
+    /// The table entry of the command, for its usage line.
+    pub def: &'static super::defs::CommandDef,
+    pub command: Command,
+    pub output: OutputOptions,
+    pub remote: Remote,
+    pub verbose: bool,
+}
