@@ -86,10 +86,13 @@ fn each_pair_of_the_precedence_user_env_key_profile_active() {
     );
 }
 
+/// Flags, environment, expected `source` and expected `user` of one status call.
+type SourceCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str, Value);
+
 #[test]
 fn status_says_which_source_it_used() {
     let env = store();
-    let cases: [(&[&str], &[(&str, &str)], &str, Value); 5] = [
+    let cases: [SourceCase; 5] = [
         (&[], &[], "store", json!("ci-bot")),
         (&["--user", "alt"], &[ENV_KEY], "store", json!("alt")),
         (&[], &[PROFILE_ALT], "profile_env", json!("alt")),
