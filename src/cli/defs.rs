@@ -346,23 +346,77 @@ pub const COMMANDS: &[CommandDef] = &[
     },
 ];
 
-/// Top-level commands besides `auth`'s leaves: `(name, synopsis, summary)`.
-pub const TOP_COMMANDS: &[(&str, &str, &str)] = &[
-    (
-        "auth",
-        "<command> [OPTIONS]",
-        "Log in to Baseten and manage credentials",
-    ),
-    (
-        "completion",
-        "bash|zsh|fish",
-        "Print a shell completion script",
-    ),
-    ("man", "", "Print the man page (roff)"),
+/// Which top-level command a [`TopDef`] is; matched without wildcards.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TopKind {
+    Auth,
+    Completion,
+    Man,
+}
+
+/// A top-level command: `auth` and its leaves, or one of the generators.
+pub struct TopDef {
+    pub kind: TopKind,
+    pub name: &'static str,
+    /// Its arguments in synopsis form.
+    pub synopsis: &'static str,
+    /// One-line summary.
+    pub about: &'static str,
+}
+
+/// Every top-level command, in help order (`auth` first).
+pub const TOP_COMMANDS: &[TopDef] = &[
+    TopDef {
+        kind: TopKind::Auth,
+        name: "auth",
+        synopsis: "<command> [OPTIONS]",
+        about: "Log in to Baseten and manage credentials",
+    },
+    TopDef {
+        kind: TopKind::Completion,
+        name: "completion",
+        synopsis: "bash|zsh|fish",
+        about: "Print a shell completion script",
+    },
+    TopDef {
+        kind: TopKind::Man,
+        name: "man",
+        synopsis: "",
+        about: "Print the man page (roff)",
+    },
 ];
 
-/// Shells `baseten completion` writes scripts for.
-pub const SHELLS: &[&str] = &["bash", "zsh", "fish"];
+/// The shells `baseten completion` writes scripts for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Shell {
+    /// Every shell, in help order.
+    pub const ALL: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+
+    /// The name `baseten completion` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shell::Bash => "bash",
+            Shell::Zsh => "zsh",
+            Shell::Fish => "fish",
+        }
+    }
+
+    /// The shell named `name`.
+    pub fn from_name(name: &str) -> Option<Shell> {
+        Shell::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// `bash, zsh, fish` (with `sep` between).
+    pub fn names(sep: &str) -> String {
+        Shell::ALL.map(Shell::name).join(sep)
+    }
+}
 
 /// Environment variables the program reads: `(name, meaning)`.
 pub const ENVIRONMENT: &[(&str, &str)] = &[
@@ -423,6 +477,11 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ("130", "interrupted (Ctrl-C)"),
 ];
 
+/// Looks a top-level command up by name.
+pub fn top_command(name: &str) -> Option<&'static TopDef> {
+    TOP_COMMANDS.iter().find(|c| c.name == name)
+}
+
 /// Looks a leaf command up by name.
 pub fn command(name: &str) -> Option<&'static CommandDef> {
     COMMANDS.iter().find(|c| c.name == name)
@@ -441,5 +500,92 @@ impl CommandDef {
             "Usage: baseten auth {}{sep}{} [OPTIONS]",
             self.name, self.synopsis
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Format;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_everywhere() {
+        let mut commands = HashSet::new();
+        for c in COMMANDS {
+            assert!(commands.insert(c.name), "command {} twice", c.name);
+            let (mut longs, mut shorts) = (HashSet::new(), HashSet::new());
+            for f in c.all_flags() {
+                assert!(longs.insert(f.long), "{}: --{} twice", c.name, f.long);
+                if let Some(s) = f.short {
+                    assert!(shorts.insert(s), "{}: -{s} twice", c.name);
+                }
+            }
+        }
+        let tops: HashSet<_> = TOP_COMMANDS.iter().map(|t| t.name).collect();
+        assert_eq!(tops.len(), TOP_COMMANDS.len());
+    }
+
+    #[test]
+    fn every_kind_has_exactly_one_entry() {
+        for kind in [
+            CommandKind::Login,
+            CommandKind::Logout,
+            CommandKind::Switch,
+            CommandKind::Status,
+            CommandKind::Token,
+        ] {
+            assert_eq!(
+                COMMANDS.iter().filter(|c| c.kind == kind).count(),
+                1,
+                "{kind:?}"
+            );
+        }
+        for kind in [TopKind::Auth, TopKind::Completion, TopKind::Man] {
+            let n = TOP_COMMANDS.iter().filter(|t| t.kind == kind).count();
+            assert_eq!(n, 1, "{kind:?}");
+        }
+        assert_eq!(
+            TOP_COMMANDS[0].kind,
+            TopKind::Auth,
+            "help and man list auth first"
+        );
+    }
+
+    #[test]
+    fn every_command_is_documented() {
+        for c in COMMANDS {
+            assert!(
+                !c.about.is_empty() && !c.description.is_empty(),
+                "{}",
+                c.name
+            );
+            assert!(!c.output.is_empty() && !c.examples.is_empty(), "{}", c.name);
+            for f in c.flags.iter().filter(|f| f.long != "profile") {
+                assert!(
+                    c.synopsis.contains(&format!("--{}", f.long)),
+                    "{}: --{}",
+                    c.name,
+                    f.long
+                );
+            }
+            for f in c.all_flags() {
+                assert!(!f.help.is_empty(), "{}: --{}", c.name, f.long);
+                assert!(
+                    f.value_name.is_some() || (f.choices.is_empty() && !f.complete_accounts),
+                    "{}: --{} completes values but takes none",
+                    c.name,
+                    f.long
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn output_choices_are_the_formats() {
+        let names: Vec<_> = Format::ALL.into_iter().map(Format::name).collect();
+        assert_eq!(OUTPUT_FORMATS, names.as_slice());
+        let output = COMMON.iter().find(|f| f.long == "output").unwrap();
+        assert_eq!(output.choices, OUTPUT_FORMATS);
     }
 }

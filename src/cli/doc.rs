@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::defs::{COMMANDS, CommandDef, ENVIRONMENT, EXIT_CODES, FlagDef, SHELLS, TOP_COMMANDS};
+use super::defs::{
+    COMMANDS, CommandDef, ENVIRONMENT, EXIT_CODES, FlagDef, Shell, TOP_COMMANDS, TopDef,
+};
 use super::parse::LIST_ACCOUNTS;
 
 /// Usage line of the top-level command.
@@ -18,7 +20,7 @@ const AUTH_ABOUT: &str = "Log in, log out and manage Baseten credentials. Creden
 /// `baseten --help`.
 pub fn top_help() -> String {
     let mut s = format!("baseten: the Baseten command line\n\n{TOP_USAGE}\n\nCommands:\n");
-    for (name, _, about) in TOP_COMMANDS {
+    for TopDef { name, about, .. } in TOP_COMMANDS {
         let _ = writeln!(s, "  {name:<12}{about}");
     }
     s.push_str("\nOptions:\n  -h, --help      Show help\n      --version   Show the version\n");
@@ -101,7 +103,7 @@ pub fn man_page() -> String {
         let args = format!("{} [OPTIONS]", c.synopsis);
         let _ = writeln!(s, ".B baseten auth {}\n{}\n.br", c.name, roff(args.trim()));
     }
-    for (name, synopsis, _) in &TOP_COMMANDS[1..] {
+    for TopDef { name, synopsis, .. } in &TOP_COMMANDS[1..] {
         let _ = writeln!(s, ".B baseten {name} {}\n.br", roff(synopsis));
     }
     s.push_str(".B baseten\n\\-\\-help | \\-\\-version\n");
@@ -122,7 +124,13 @@ pub fn man_page() -> String {
         }
         let _ = writeln!(s, ".PP\nOutput: {}", roff(c.output));
     }
-    for (name, synopsis, about) in &TOP_COMMANDS[1..] {
+    for TopDef {
+        name,
+        synopsis,
+        about,
+        ..
+    } in &TOP_COMMANDS[1..]
+    {
         let _ = writeln!(
             s,
             ".SS \"baseten {name} {}\"\n{}.",
@@ -183,12 +191,12 @@ fn roff(text: &str) -> String {
     }
 }
 
-/// The completion script for `shell` (one of [`SHELLS`]).
-pub fn completion(shell: &str) -> String {
+/// The completion script for `shell`.
+pub fn completion(shell: Shell) -> String {
     match shell {
-        "bash" => bash(),
-        "zsh" => zsh(),
-        _ => fish(),
+        Shell::Bash => bash(),
+        Shell::Zsh => zsh(),
+        Shell::Fish => fish(),
     }
 }
 
@@ -214,12 +222,12 @@ fn bash() -> String {
     let _ = writeln!(
         s,
         "    if [[ $COMP_CWORD -eq 1 ]]; then\n        COMPREPLY=($(compgen -W \"{} --help --version\" -- \"$cur\"))\n        return\n    fi",
-        names(TOP_COMMANDS.iter().map(|t| t.0))
+        names(TOP_COMMANDS.iter().map(|t| t.name))
     );
     let _ = writeln!(
         s,
         "    case ${{COMP_WORDS[1]}} in\n        completion) [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n        auth) ;;\n        *) return ;;\n    esac",
-        SHELLS.join(" ")
+        Shell::names(" ")
     );
     let _ = writeln!(
         s,
@@ -281,14 +289,14 @@ fn zsh() -> String {
     );
     s.push_str("_baseten() {\n");
     s.push_str("    if (( CURRENT == 2 )); then\n        local -a cmds\n        cmds=(\n");
-    for (name, _, about) in TOP_COMMANDS {
+    for TopDef { name, about, .. } in TOP_COMMANDS {
         let _ = writeln!(s, "            '{name}:{}'", zsh_text(about));
     }
     s.push_str("        )\n        _describe 'command' cmds\n        return\n    fi\n");
     let _ = writeln!(
         s,
         "    case $words[2] in\n        completion) (( CURRENT == 3 )) && _values 'shell' {}; return ;;\n        auth) ;;\n        *) return ;;\n    esac",
-        SHELLS.join(" ")
+        Shell::names(" ")
     );
     s.push_str("    if (( CURRENT == 3 )); then\n        local -a subs\n        subs=(\n");
     for c in COMMANDS {
@@ -336,7 +344,7 @@ fn fish_text(text: &str) -> String {
 
 fn fish() -> String {
     let mut s = String::from("# fish completion for baseten\ncomplete -c baseten -f\n");
-    for (name, _, about) in TOP_COMMANDS {
+    for TopDef { name, about, .. } in TOP_COMMANDS {
         let _ = writeln!(
             s,
             "complete -c baseten -n __fish_use_subcommand -a {name} -d '{}'",
@@ -346,7 +354,7 @@ fn fish() -> String {
     let _ = writeln!(
         s,
         "complete -c baseten -n '__fish_seen_subcommand_from completion' -a '{}'",
-        SHELLS.join(" ")
+        Shell::names(" ")
     );
     let leaves = names(COMMANDS.iter().map(|c| c.name));
     for c in COMMANDS {

@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 
 use super::args::{API_KEY_ENV, Args, Command, LoginArgs, LoginMethod, PROFILE_ENV, Selection};
-use super::defs::{self, CommandDef, CommandKind, FlagDef, FlagValue, SHELLS};
+use super::defs::{self, CommandDef, CommandKind, FlagDef, FlagValue, Shell, TopKind};
 use super::doc;
 use crate::error::{Error, Result};
 use crate::jq;
@@ -62,31 +62,38 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
                 env!("CARGO_PKG_VERSION")
             )));
         }
-        Some(lexopt::Arg::Value(v)) if v == "auth" => {}
         Some(lexopt::Arg::Value(v)) if v == LIST_ACCOUNTS => {
             return only_positionals(&mut p, 0)
                 .map(|_| Action::ListAccounts)
                 .map_err(top);
         }
-        Some(lexopt::Arg::Value(v)) if v == "man" => {
-            return only_positionals(&mut p, 0)
-                .map(|_| Action::Print(doc::man_page()))
-                .map_err(top);
-        }
-        Some(lexopt::Arg::Value(v)) if v == "completion" => {
-            let shell = only_positionals(&mut p, 1).map_err(top)?;
-            return match shell.first().map(String::as_str) {
-                Some(sh) if SHELLS.contains(&sh) => Ok(Action::Print(doc::completion(sh))),
-                Some(sh) => Err(top(format!(
-                    "unknown shell {sh:?}: expected one of {}",
-                    SHELLS.join(", ")
-                ))),
-                None => Err(top(format!(
-                    "missing shell: expected one of {}",
-                    SHELLS.join(", ")
-                ))),
-            };
-        }
+        Some(lexopt::Arg::Value(v)) => match v.to_str().and_then(defs::top_command) {
+            Some(def) => match def.kind {
+                TopKind::Auth => {}
+                TopKind::Man => {
+                    return only_positionals(&mut p, 0)
+                        .map(|_| Action::Print(doc::man_page()))
+                        .map_err(top);
+                }
+                TopKind::Completion => {
+                    let shell = only_positionals(&mut p, 1).map_err(top)?;
+                    return match shell.first().map(String::as_str) {
+                        Some(name) => match Shell::from_name(name) {
+                            Some(sh) => Ok(Action::Print(doc::completion(sh))),
+                            None => Err(top(format!(
+                                "unknown shell {name:?}: expected one of {}",
+                                Shell::names(", ")
+                            ))),
+                        },
+                        None => Err(top(format!(
+                            "missing shell: expected one of {}",
+                            Shell::names(", ")
+                        ))),
+                    };
+                }
+            },
+            None => return Err(top(format!("unknown command {v:?}"))),
+        },
         Some(arg) => return Err(top(describe(arg, "command"))),
     }
     let auth = |message: String| Error::Usage {
@@ -365,5 +372,164 @@ mod tests {
         assert_eq!(edit_distance("web", "web"), 0);
         assert_eq!(edit_distance("label", "lable"), 2);
         assert_eq!(edit_distance("", "abc"), 3);
+    }
+}
+
+#[cfg(test)]
+mod parser_tests {
+    use super::*;
+
+    fn parse_words(words: &[&str]) -> Result<Action> {
+        parse(words.iter().map(OsString::from))
+    }
+
+    /// The resolved arguments of a leaf command line, which must parse.
+    fn args(words: &[&str]) -> Args {
+        match parse_words(words) {
+            Ok(Action::Run(args)) => *args,
+            Ok(_) => panic!("{words:?} did not parse to a command"),
+            Err(e) => panic!("{words:?}: {e}"),
+        }
+    }
+
+    /// The usage error of a command line.
+    fn usage_error(words: &[&str]) -> String {
+        match parse_words(words) {
+            Err(e @ Error::Usage { .. }) => {
+                assert!(e.usage_line().is_some(), "{words:?}: no usage line");
+                e.to_string()
+            }
+            Err(e) => panic!("{words:?}: not a usage error: {e}"),
+            Ok(_) => panic!("{words:?} parsed"),
+        }
+    }
+
+    const R: [&str; 2] = ["--remote-url", "https://app.example.com"];
+
+    #[test]
+    fn every_value_spelling_sets_the_format() {
+        for words in [
+            &["auth", "status", "--output", "json"][..],
+            &["auth", "status", "--output=json"],
+            &["auth", "status", "-o", "json"],
+            &["auth", "status", "-ojson"],
+        ] {
+            assert_eq!(args(words).output.format, Format::Json, "{words:?}");
+        }
+        assert_eq!(
+            args(&["auth", "status", "-q", ".user"]).output.format,
+            Format::Json
+        );
+        assert_eq!(
+            args(&["auth", "status", "--all", "-q", ".user"])
+                .output
+                .format,
+            Format::Jsonl,
+            "--jq on a streamed command implies jsonl"
+        );
+    }
+
+    #[test]
+    fn booleans_take_an_optional_attached_value() {
+        let login =
+            |extra: &str| match args(&["auth", "login", "--with-api-key", "--label", "ci", extra])
+                .command
+            {
+                Command::Login(l) => l,
+                other => panic!("{other:?}"),
+            };
+        assert!(login("--no-switch").no_switch);
+        assert!(login("--no-switch=true").no_switch);
+        assert!(!login("--no-switch=false").no_switch);
+        assert!(usage_error(&["auth", "status", "--all=yes"]).contains("true or false"));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_checked() {
+        match args(&["auth", "token", "--user", "  ci bot \t", R[0], R[1]]).command {
+            Command::Token(s) => assert_eq!(s.user.as_deref(), Some("ci bot")),
+            other => panic!("{other:?}"),
+        }
+        match args(&["auth", "status", "--profile", "p"]).command {
+            Command::Status { selection, all } => {
+                assert_eq!(selection.user.as_deref(), Some("p"));
+                assert!(!all);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(usage_error(&["auth", "switch", "--user", " "]).contains("empty"));
+        assert!(usage_error(&["auth", "switch", "--user", "a\u{202e}b"]).contains("format"));
+    }
+
+    #[test]
+    fn the_remote_is_explicit_only_when_given() {
+        let a = args(&["auth", "status", R[0], "https://APP.example.com/"]);
+        assert_eq!(a.remote.url, "https://app.example.com");
+        assert_eq!(a.remote.api, "https://api.example.com");
+        assert!(a.remote.explicit);
+    }
+
+    #[test]
+    fn usage_errors_name_the_offending_word() {
+        for (words, needle) in [
+            (
+                &["auth", "status", "--outptu", "json"][..],
+                "did you mean --output",
+            ),
+            (
+                &["auth", "status", "--output"],
+                "flag needs an argument: --output",
+            ),
+            (&["auth", "status", "-o", "yaml"], "\"yaml\""),
+            (
+                &["auth", "status", "extra"],
+                "unexpected argument \"extra\"",
+            ),
+            (&["auth", "nope"], "unknown command \"nope\""),
+            (&["nope"], "unknown command \"nope\""),
+            (
+                &["auth", "status", "--jq", ".a", "-o", "text"],
+                "--output text",
+            ),
+            (
+                &["auth", "status", "--jq", ".a |"],
+                "invalid --jq expression",
+            ),
+            (
+                &["auth", "login", "--web", "--with-api-key"],
+                "mutually exclusive",
+            ),
+            (
+                &["auth", "status", "--all", "--user", "x"],
+                "--all and --user",
+            ),
+            (&["completion", "tcsh"], "bash, zsh, fish"),
+            (
+                &["auth", "status", R[0], "http://example.com"],
+                "plain http",
+            ),
+        ] {
+            let e = usage_error(words);
+            assert!(e.contains(needle), "{words:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn special_modes_are_values() {
+        assert!(matches!(parse_words(&[]), Ok(Action::Print(_))));
+        assert!(
+            matches!(parse_words(&["--version"]), Ok(Action::Print(v)) if v.starts_with("baseten "))
+        );
+        assert!(
+            matches!(parse_words(&["auth", "token", "-h"]), Ok(Action::Print(h)) if h.contains("--user"))
+        );
+        assert!(matches!(
+            parse_words(&[LIST_ACCOUNTS]),
+            Ok(Action::ListAccounts)
+        ));
+        assert!(matches!(
+            parse_words(&["completion", "fish"]),
+            Ok(Action::Print(_))
+        ));
     }
 }
