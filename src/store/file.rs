@@ -16,18 +16,30 @@ use crate::term::debug;
 /// Largest `auth.json` read; a real one is a few KiB.
 const MAX_FILE: u64 = 16 << 20;
 
-/// How long a writer waits for another process's lock on `auth.json`. Nobody holds it
-/// across a network call, so it is only ever held for milliseconds.
-const LOCK_WAIT: Duration = Duration::from_secs(5);
+/// How long to wait for the locks of other processes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockWaits {
+    /// For the lock on `auth.json`.
+    pub file: Duration,
+    /// For the lock of one account's refresh.
+    pub refresh: Duration,
+}
 
-/// How long a refresh waits for another run refreshing the same account: that run is
-/// bounded by the whole-request timeout.
-const REFRESH_WAIT: Duration = Duration::from_secs(40);
+impl LockWaits {
+    /// The program's waits. Nobody holds the `auth.json` lock across a network call, so
+    /// it is only ever held for milliseconds; a refresh is bounded by the whole-request
+    /// timeout (30 s) of the run doing it.
+    pub const STANDARD: LockWaits = LockWaits {
+        file: Duration::from_secs(5),
+        refresh: Duration::from_secs(40),
+    };
+}
 
 /// The location of `auth.json` and its lock files.
 pub struct FileStore {
     dir: PathBuf,
     path: PathBuf,
+    waits: LockWaits,
 }
 
 /// A change of `auth.json` in progress: the lock is held, the temp file exists (so the
@@ -43,11 +55,16 @@ pub struct Transaction<'a> {
 impl FileStore {
     /// Finds the config directory (SPEC §7). Does not create it.
     pub fn locate() -> Result<FileStore> {
-        let dir = config_dir()?;
-        Ok(FileStore {
+        Ok(FileStore::at(config_dir()?, LockWaits::STANDARD))
+    }
+
+    /// The store in `dir`, waiting `waits` for other processes' locks.
+    pub fn at(dir: PathBuf, waits: LockWaits) -> FileStore {
+        FileStore {
             path: dir.join("auth.json"),
             dir,
-        })
+            waits,
+        }
     }
 
     /// Reads the file (a missing one is an empty store), converting the legacy layout
@@ -94,7 +111,7 @@ impl FileStore {
     /// before anything that cannot be taken back happens.
     pub fn begin(&self, working: &str) -> Result<Transaction<'_>> {
         self.prepare_dir()?;
-        let lock = self.lock(&self.dir.join("auth.json.lock"), LOCK_WAIT)?;
+        let lock = self.lock(&self.dir.join("auth.json.lock"), self.waits.file)?;
         let file = self.load(working)?;
         let tmp = self.create_temp(true)?;
         Ok(Transaction {
@@ -121,7 +138,7 @@ impl FileStore {
         let path = self
             .dir
             .join(format!("auth.json.{:016x}.refresh.lock", fnv1a(name)));
-        self.lock(&path, REFRESH_WAIT)
+        self.lock(&path, self.waits.refresh)
     }
 
     /// Creates the directory (0700) when missing, and refuses one that others could
@@ -377,4 +394,71 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path, wait_ms: u64) -> FileStore {
+        let wait = Duration::from_millis(wait_ms);
+        FileStore::at(
+            dir.to_path_buf(),
+            LockWaits {
+                file: wait,
+                refresh: wait,
+            },
+        )
+    }
+
+    #[test]
+    fn the_program_waits_as_the_spec_says() {
+        assert_eq!(LockWaits::STANDARD.file, Duration::from_secs(5));
+        assert_eq!(LockWaits::STANDARD.refresh, Duration::from_secs(40));
+    }
+
+    #[test]
+    fn a_held_lock_times_out_after_the_wait_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = store(dir.path(), 50);
+        let tx = held.begin("https://app.baseten.co").unwrap();
+        let other = store(dir.path(), 50);
+        let e = other
+            .begin("https://app.baseten.co")
+            .err()
+            .expect("lock was free");
+        assert!(e.to_string().contains("timed out"), "{e}");
+        assert!(e.to_string().contains("auth.json.lock"), "{e}");
+        drop(tx);
+        assert!(!dir.path().join("auth.json").exists());
+        other
+            .begin("https://app.baseten.co")
+            .unwrap()
+            .commit()
+            .unwrap();
+        assert!(dir.path().join("auth.json").exists());
+    }
+
+    #[test]
+    fn a_held_refresh_lock_blocks_only_that_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path(), 50);
+        let _a = s.lock_account("a").unwrap();
+        let e = s.lock_account("a").expect_err("lock was free");
+        assert!(e.to_string().contains("timed out"), "{e}");
+        s.lock_account("b").unwrap();
+        s.begin("https://app.baseten.co").unwrap().commit().unwrap();
+    }
+
+    #[test]
+    fn an_uncommitted_change_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path(), 50);
+        drop(s.begin("https://app.baseten.co").unwrap());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["auth.json.lock"]);
+    }
 }

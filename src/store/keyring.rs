@@ -112,7 +112,8 @@ fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
     Ok(windows_native_keyring_store::Store::new()?)
 }
 
-/// Runs `op` on a worker thread and waits for it at most the deadline.
+/// Runs `op` on a worker thread and waits for it at most the deadline; after one call
+/// has timed out, every later call fails at once.
 fn call<T: Send + 'static>(
     what: &str,
     op: impl FnOnce() -> keyring_core::Result<T> + Send + 'static,
@@ -121,19 +122,9 @@ fn call<T: Send + 'static>(
         return Err(Unavailable("the keyring did not answer earlier".into()));
     }
     let wait = deadline();
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("keyring".into())
-        .spawn(move || {
-            let _ = tx.send(op());
-        });
-    if let Err(e) = spawned {
-        return Err(Unavailable(format!("cannot start a keyring thread: {e}")));
-    }
-    let result = match rx.recv_timeout(wait) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Unavailable(describe(&e))),
-        Err(_) => {
+    let result = match call_within(wait, op)? {
+        Waited::Answered(r) => r.map_err(|e| Unavailable(describe(&e))),
+        Waited::TimedOut => {
             WEDGED.store(true, Ordering::Relaxed);
             Err(Unavailable(format!("no answer within {}s", wait.as_secs())))
         }
@@ -142,6 +133,31 @@ fn call<T: Send + 'static>(
         debug!("keyring {what} failed: {why}");
     }
     result
+}
+
+/// What waiting for a worker thread gave.
+enum Waited<T> {
+    Answered(T),
+    TimedOut,
+}
+
+/// Runs `op` on a worker thread and waits at most `wait` for its answer; a thread that
+/// does not answer is left behind (it ends with the process).
+fn call_within<T: Send + 'static>(
+    wait: Duration,
+    op: impl FnOnce() -> T + Send + 'static,
+) -> Result<Waited<T>, Unavailable> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            let _ = tx.send(op());
+        })
+        .map_err(|e| Unavailable(format!("cannot start a keyring thread: {e}")))?;
+    Ok(match rx.recv_timeout(wait) {
+        Ok(v) => Waited::Answered(v),
+        Err(_) => Waited::TimedOut,
+    })
 }
 
 /// Error text without the secret-bearing payloads some variants carry.
@@ -160,9 +176,39 @@ fn deadline() -> Duration {
         || ["DISPLAY", "WAYLAND_DISPLAY"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    if display && term::stdin_is_terminal() {
+    wait_for(display, term::stdin_is_terminal())
+}
+
+/// The wait for a keyring (SPEC §7): 3 s unless a person at a terminal with a display
+/// may be looking at an unlock prompt.
+fn wait_for(display: bool, terminal: bool) -> Duration {
+    if display && terminal {
         LONG_WAIT
     } else {
         SHORT_WAIT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_short_unless_someone_can_answer_a_prompt() {
+        assert_eq!(wait_for(false, false), Duration::from_secs(3));
+        assert_eq!(wait_for(true, false), Duration::from_secs(3));
+        assert_eq!(wait_for(false, true), Duration::from_secs(3));
+        assert_eq!(wait_for(true, true), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_call_that_never_answers_is_abandoned_at_the_deadline() {
+        let never = || loop {
+            std::thread::park();
+        };
+        let waited = call_within(Duration::from_millis(20), never).ok();
+        assert!(matches!(waited, Some(Waited::TimedOut)));
+        let waited = call_within(Duration::from_secs(60), || 7).ok();
+        assert!(matches!(waited, Some(Waited::Answered(7))));
     }
 }
