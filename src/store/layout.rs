@@ -38,7 +38,9 @@ pub struct AuthFile {
 #[derive(Clone)]
 pub struct Profile {
     /// The remote the account belongs to, as written (compare with [`Profile::remote`]).
-    pub remote_url: String,
+    remote_url: String,
+    /// `remote_url` normalized, for comparisons.
+    remote: String,
     pub auth_type: AuthType,
     /// The API key, only when stored in plain text.
     pub api_key: Option<String>,
@@ -202,6 +204,7 @@ impl Profile {
     pub fn new(remote: &str, auth_type: AuthType) -> Profile {
         Profile {
             remote_url: remote.to_owned(),
+            remote: remote_key(remote),
             auth_type,
             api_key: None,
             oauth_credential: None,
@@ -211,13 +214,13 @@ impl Profile {
     }
 
     /// The remote, normalized for comparison.
-    pub fn remote(&self) -> String {
-        remote_key(&self.remote_url)
+    pub fn remote(&self) -> &str {
+        &self.remote
     }
 
     /// Whether the profile belongs to `remote` (a normalized URL).
     pub fn is_of(&self, remote: &str) -> bool {
-        self.remote() == remote
+        self.remote == remote
     }
 
     /// Whether the secret is kept in plain text here.
@@ -299,6 +302,7 @@ impl AuthFile {
                     continue; // the same account, already in the profiles layout
                 }
                 let mut profile = Profile {
+                    remote: remote_key(&stored_url),
                     remote_url: stored_url.clone(),
                     auth_type: user.auth_type,
                     api_key: user.api_key,
@@ -397,8 +401,10 @@ impl<'de> Deserialize<'de> for AuthFile {
 impl<'de> Deserialize<'de> for Profile {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         object(d, |mut o| {
+            let remote_url: String = require(&mut o, "remote_url")?;
             Ok(Profile {
-                remote_url: require(&mut o, "remote_url")?,
+                remote: remote_key(&remote_url),
+                remote_url,
                 auth_type: require(&mut o, "auth_type")?,
                 api_key: take(&mut o, "api_key")?,
                 oauth_credential: take(&mut o, "oauth_credential")?,

@@ -115,12 +115,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    fn account(&self, name: &str, profile: &Profile) -> Account {
-        let remote = profile.remote();
+    /// The account for `profile`; `active` is its remote's active profile name.
+    fn account(name: &str, profile: &Profile, active: Option<&str>) -> Account {
         Account {
-            active: self.file.active(&remote) == Some(name),
+            active: active == Some(name),
             name: name.to_owned(),
-            remote,
+            remote: profile.remote().to_owned(),
             auth_type: profile.auth_type,
             storage: storage_of(profile),
             profile: profile.clone(),
@@ -135,7 +135,9 @@ impl Snapshot {
 
     /// The account named `name`, on whatever remote.
     pub fn get(&self, name: &str) -> Option<Account> {
-        self.file.profiles.get(name).map(|p| self.account(name, p))
+        let profile = self.file.profiles.get(name)?;
+        let active = self.file.active(profile.remote());
+        Some(Snapshot::account(name, profile, active))
     }
 
     /// The accounts of `remote`, in file order.
@@ -148,10 +150,17 @@ impl Snapshot {
 
     /// Every account, in file order.
     pub fn all(&self) -> Vec<Account> {
+        // Each remote's active account is worked out once, not once per account.
+        let mut active: std::collections::HashMap<&str, Option<&str>> = Default::default();
         self.file
             .profiles
             .iter()
-            .map(|(n, p)| self.account(n, p))
+            .map(|(n, p)| {
+                let a = *active
+                    .entry(p.remote())
+                    .or_insert_with(|| self.file.active(p.remote()));
+                Snapshot::account(n, p, a)
+            })
             .collect()
     }
 }
