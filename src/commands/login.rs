@@ -69,7 +69,7 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
     };
     // A name held by another remote is refused before the server is asked anything.
     if let Some(name) = &label {
-        check_free(&store, name, &remote.url)?;
+        store.read()?.check_free(name, &remote.url)?;
     }
     let api = Api::new(&remote.api);
     let (name, me, secret) = match method {
@@ -143,17 +143,6 @@ fn ask_label() -> Result<String> {
     let label = term::prompt("Label for this API key: ")?;
     store::check_name(&label).map_err(Error::usage)?;
     Ok(label)
-}
-
-/// Fails when `name` belongs to an account of another remote (SPEC §7).
-fn check_free(store: &Store, name: &str, remote: &str) -> Result<()> {
-    match store.read()?.get(name) {
-        Some(other) if other.remote != remote => Err(Error::failure(format!(
-            "the name {name:?} is already used by an account of {}; choose another with --label",
-            other.remote
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// The email the server gave for a browser login, which names the account: it must

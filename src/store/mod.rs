@@ -140,6 +140,11 @@ impl Snapshot {
         Some(Snapshot::account(name, profile, active))
     }
 
+    /// Fails when `name` belongs to an account of another remote than `remote`.
+    pub fn check_free(&self, name: &str, remote: &str) -> Result<()> {
+        check_free(&self.file, name, remote)
+    }
+
     /// The accounts of `remote`, in file order.
     pub fn accounts(&self, remote: &str) -> Vec<Account> {
         self.all()
@@ -272,13 +277,7 @@ impl Store {
         activate: bool,
     ) -> Result<Saved> {
         self.change(|file, fx| {
-            if let Some(other) = file.profiles.get(name).filter(|p| !p.is_of(remote)) {
-                return Err(Error::failure(format!(
-                    "the name {name:?} is already used by an account of {}; choose another \
-                     with --label",
-                    other.remote()
-                )));
-            }
+            check_free(file, name, remote)?;
             let saved = if insecure {
                 Saved {
                     storage: Storage::File,
@@ -454,6 +453,18 @@ fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
                 return; // the keyring is unavailable: the other moves would fail too
             }
         }
+    }
+}
+
+/// Fails when `name` belongs to an account of another remote than `remote`: names are
+/// unique across remotes (SPEC §7).
+fn check_free(file: &AuthFile, name: &str, remote: &str) -> Result<()> {
+    match file.profiles.get(name) {
+        Some(other) if !other.is_of(remote) => Err(Error::failure(format!(
+            "the name {name:?} is already used by an account of {}; choose another with --label",
+            other.remote()
+        ))),
+        _ => Ok(()),
     }
 }
 
