@@ -328,3 +328,30 @@ fn the_account_list_for_completions_is_every_name_and_nothing_else() {
         (0, "", "")
     );
 }
+
+#[test]
+fn switching_on_one_remote_keeps_the_others_active_account() {
+    let env = store();
+    // `me` lives on staging: the named account brings its remote.
+    let out = run(&env, &["auth", "switch", "--user", "me"], &[]);
+    assert_eq!(out.success(), "Switched to me\n");
+    let file = env.auth_json();
+    assert_eq!(file["current"], "me");
+    assert_eq!(file["active_by_remote"][STAGING], "me");
+    // The default remote's account, active through `current` until now, stays active.
+    assert_eq!(token(&env, &[], &[]), "KEY-ci");
+    assert_eq!(token(&env, &["--remote-url", STAGING], &[]), "ACCESS-me");
+    run(
+        &env,
+        &[
+            "auth",
+            "switch",
+            "--user",
+            "me",
+            "--remote-url",
+            DEFAULT_REMOTE,
+        ],
+        &[],
+    )
+    .failure(1, &["\"me\"", STAGING, DEFAULT_REMOTE]);
+}

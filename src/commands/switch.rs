@@ -20,13 +20,19 @@ impl Report for SwitchReport {
     }
 }
 
-/// Runs `switch`; `user` is `None` only on a terminal, where the user picks one.
+/// Runs `switch`; `user` is `None` only on a terminal, where the user picks one of the
+/// remote's accounts. A named account is made active on its own remote, which must be
+/// the one given when a remote is given (as for `--user` everywhere, SPEC §6a).
 pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
     let store = Store::open(&remote.url)?;
-    let user = match user {
-        Some(user) => user,
+    let snapshot = store.read()?;
+    let (user, remote) = match user {
+        Some(user) => {
+            let (account, remote, _) = super::choose_account(&snapshot, remote, Some(&user), None)?;
+            (account.name, remote)
+        }
         None => {
-            let accounts = store.read()?.accounts(&remote.url);
+            let accounts = snapshot.accounts(&remote.url);
             if accounts.is_empty() {
                 return Err(super::not_logged_in(remote));
             }
@@ -38,7 +44,8 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
                 })
                 .collect();
             let question = format!("Which account of {} should be active?", remote.url);
-            accounts[term::choose(&question, &shown)?].name.clone()
+            let chosen = accounts[term::choose(&question, &shown)?].name.clone();
+            (chosen, remote.clone())
         }
     };
     store.switch(&remote.url, &user)?;

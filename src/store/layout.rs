@@ -261,11 +261,23 @@ impl AuthFile {
     }
 
     /// Makes `name` the active profile of `remote`: `current` and the remote's pointer.
+    /// The profile `current` named until now was its own remote's active one and stays
+    /// so (through that remote's pointer), so no other remote loses its account.
     pub fn make_active(&mut self, remote: &str, name: &str) {
+        if let Some(previous) = self.current.take()
+            && let Some(other) = self.profiles.get(&previous).map(|p| p.remote().to_owned())
+            && other != remote
+        {
+            self.point(&other, previous);
+        }
         self.current = Some(name.to_owned());
+        self.point(remote, name.to_owned());
+    }
+
+    /// Sets `remote`'s pointer, replacing any spelling of it.
+    fn point(&mut self, remote: &str, name: String) {
         self.active_by_remote.retain(|r, _| remote_key(r) != remote);
-        self.active_by_remote
-            .insert(remote.to_owned(), name.to_owned());
+        self.active_by_remote.insert(remote.to_owned(), name);
     }
 
     /// Removes a profile and every pointer that named it.
@@ -643,6 +655,11 @@ mod tests {
         assert_eq!(f.active(default), Some("b"));
         f.current = Some("a".into());
         assert_eq!(f.active(default), Some("a"));
+        // Activating on another remote keeps this remote's account active.
+        f.make_active("https://x.example.com", "c");
+        assert_eq!(f.active(default), Some("a"));
+        assert_eq!(f.active("https://x.example.com"), Some("c"));
+        f.make_active(default, "a");
         f.remove("a");
         assert_eq!(f.current, None);
         assert_eq!(f.active(default), Some("b"));
