@@ -534,6 +534,14 @@ pub fn list_dir(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Whether `name` is a per-account refresh lock file of the store,
+/// `auth.json.<16 hex digits>.refresh.lock` (SPEC §7: one per account refreshed).
+pub fn is_refresh_lock(name: &str) -> bool {
+    name.strip_prefix("auth.json.")
+        .and_then(|rest| rest.strip_suffix(".refresh.lock"))
+        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Pretty JSON as the binary must print it under `--output json`: two-space indent and
 /// one trailing newline.
 pub fn pretty(value: &serde_json::Value) -> String {
