@@ -350,6 +350,58 @@ fn an_unwritable_config_dir_is_an_error_naming_it_and_the_file_is_untouched() {
     }
 }
 
+/// Asserts every writer fails naming `dir` and `chmod 700` (SPEC §7: a config directory
+/// others could change is refused for writes), that nothing was changed or asked of the
+/// server, and that the readers still work.
+#[track_caller]
+fn assert_writes_refused(env: &Env, server: &Server, dir: &Path) {
+    let before = common::list_dir(dir);
+    for args in &READERS[2..] {
+        let out = run(&mut cmd(env, server, args));
+        assert_path_error(&out, dir);
+        assert!(out.stderr.contains("chmod 700"), "{args:?}: {out:#?}");
+        assert_eq!(env.read_auth(), FIXTURE, "{args:?}");
+        assert_eq!(common::list_dir(dir), before, "{args:?}");
+    }
+    // No revocation at logout for an account that cannot be removed (login may have
+    // checked its key: that spends nothing).
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| r.path != LOGOUT), "{requests:#?}");
+    let out = run(&mut cmd(env, server, &["auth", "token"]));
+    assert_eq!(out.stdout, "access-abc\n", "{out:#?}");
+    out.assert_code(0);
+}
+
+#[test]
+fn a_config_dir_others_can_write_is_refused_for_writes() {
+    for mode in [0o777, 0o770, 0o720, 0o702, 0o1777] {
+        let server = me_server();
+        let env = Env::with_auth(FIXTURE);
+        common::set_mode(&env.config_dir(), mode);
+        assert_writes_refused(&env, &server, &env.config_dir());
+        common::set_mode(&env.config_dir(), 0o700);
+        // Once it is private again, writes work.
+        let out = run(&mut cmd(
+            &env,
+            &server,
+            &["auth", "switch", "--user", "ci-bot"],
+        ));
+        assert_eq!(out.success(), "Switched to ci-bot\n", "{mode:o}");
+    }
+}
+
+#[test]
+fn a_config_dir_owned_by_another_user_is_refused_for_writes() {
+    if !is_root() {
+        skip("not root: cannot make a config dir owned by another user");
+        return;
+    }
+    let server = me_server();
+    let env = Env::with_auth(FIXTURE);
+    chown(&env.config_dir());
+    assert_writes_refused(&env, &server, &env.config_dir());
+}
+
 #[test]
 fn baseten_api_key_works_without_config_dir_or_home() {
     let env = Env::new();

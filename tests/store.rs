@@ -199,6 +199,8 @@ fn xdg_config_home_is_used_without_baseten_config_dir() {
     let env = Env::new();
     let xdg = env.root().join("xdg");
     fs::create_dir_all(xdg.join("baseten")).unwrap();
+    #[cfg(unix)]
+    common::set_mode(&xdg.join("baseten"), 0o700);
     let file = xdg.join("baseten").join("auth.json");
     fs::write(&file, FIXTURE).unwrap();
     #[cfg(unix)]

@@ -240,13 +240,17 @@ impl Default for Env {
 }
 
 impl Env {
-    /// A fresh environment with an empty, existing config directory and no `auth.json`.
+    /// A fresh environment with an empty, existing config directory (mode 0700 whatever
+    /// the umask, as writes refuse one others can write to) and no `auth.json`.
     pub fn new() -> Env {
         let dir = tempfile::Builder::new()
             .prefix("baseten-test")
             .tempdir()
             .expect("create temp dir");
-        fs::create_dir(dir.path().join("config")).expect("create config dir");
+        let config = dir.path().join("config");
+        fs::create_dir(&config).expect("create config dir");
+        #[cfg(unix)]
+        set_mode(&config, 0o700);
         Env { dir }
     }
 
