@@ -240,8 +240,8 @@ fn logout_with_a_failing_revocation_warns_and_still_removes_the_account() {
 
 #[test]
 fn logout_with_an_unreachable_server_warns_and_still_removes_the_account() {
-    // The remote (the store key) is a live server that must see nothing; the API base
-    // is a closed port.
+    // The remote (the account's `remote_url`) is a live server that must see nothing;
+    // the API base is a closed port.
     let server = queue_server(&[]);
     let env = Env::with_auth(&oauth_store(&server.url(), FUTURE));
     let out = common::run(pointed(&env, &server, &["auth", "logout"]).env(

@@ -111,7 +111,7 @@ pub fn store_of(
 
 /// Whether two remote URLs name the same remote (as far as these tests need: case and a
 /// trailing slash do not matter).
-pub fn same_remote(a: &str, b: &str) -> bool {
+fn same_remote(a: &str, b: &str) -> bool {
     a.trim_end_matches('/')
         .eq_ignore_ascii_case(b.trim_end_matches('/'))
 }
@@ -557,21 +557,10 @@ pub fn compact(value: &serde_json::Value) -> String {
     serde_json::to_string(value).expect("encode") + "\n"
 }
 
-impl Env {
-    /// Like [`Env::cmd`], but the child keeps this test process's own
-    /// `DBUS_SESSION_BUS_ADDRESS` (or has none when the test process has none), so it
-    /// reaches the real Secret Service that `tests/with-secret-service.sh` started. For
-    /// the keyring tests only; everything else stays isolated.
-    pub fn cmd_with_session_bus(&self, args: &[&str]) -> Command {
-        let mut cmd = self.cmd(args);
-        with_session_bus(&mut cmd);
-        cmd
-    }
-}
-
 /// Gives `cmd` this test process's own `DBUS_SESSION_BUS_ADDRESS` (or none when the test
-/// process has none), undoing the detachment of [`isolate`]; see
-/// [`Env::cmd_with_session_bus`].
+/// process has none), undoing the detachment of [`isolate`], so the child reaches the
+/// real Secret Service that `tests/with-secret-service.sh` started. For the keyring
+/// tests only; everything else stays isolated.
 pub fn with_session_bus(cmd: &mut Command) -> &mut Command {
     match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
         Some(address) => cmd.env("DBUS_SESSION_BUS_ADDRESS", address),
