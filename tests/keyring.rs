@@ -820,3 +820,50 @@ fn legacy_items_are_read_and_moved_to_the_profile_service_on_the_first_write() {
         kr.server.requests()
     );
 }
+
+/// A legacy secret that cannot be moved when the file is converted (no keyring then)
+/// stays readable through its legacy item, and the next write with a keyring moves it.
+#[test]
+fn a_legacy_item_that_could_not_be_moved_is_read_there_and_moved_later() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    let bot = kr.name("legacy-bot");
+    let other = kr.name("plain-bot");
+    kr.store_legacy(&bot, "sk-legacy-2");
+    kr.write_legacy_users(
+        &bot,
+        json!({ &bot: { "auth_type": "api_key" },
+                &other: { "auth_type": "api_key", "api_key": "sk-plain-2" } }),
+    );
+
+    // A write without a session bus: the file is converted, the secret cannot move.
+    let out = common::run(
+        &mut kr
+            .env
+            .cmd_at(&kr.remote(), &["auth", "switch", "--user", &bot]),
+    );
+    out.assert_code(0);
+    assert_eq!(out.stdout, format!("Switched to {bot}\n"), "{out:#?}");
+    let file = kr.env.auth_json();
+    assert!(file.get("hosts").is_none(), "{file:#}");
+    assert_eq!(kr.entry(&other)["api_key"], "sk-plain-2");
+    assert_eq!(kr.lookup_legacy(&bot).as_deref(), Some("sk-legacy-2"));
+    assert_eq!(kr.lookup(&bot), None);
+
+    // With the keyring back, reads find it in the legacy item and move nothing.
+    assert_eq!(kr.token(), "sk-legacy-2");
+    assert_eq!(kr.status()["storage"], "keyring");
+    assert_eq!(kr.lookup_legacy(&bot).as_deref(), Some("sk-legacy-2"));
+
+    // The next write moves it.
+    let out = kr.run(&["auth", "switch", "--user", &other]);
+    assert_eq!(out.success(), format!("Switched to {other}\n"));
+    assert_eq!(kr.lookup(&bot).as_deref(), Some("sk-legacy-2"));
+    assert_eq!(kr.lookup_legacy(&bot), None);
+    assert_no_plain_copy(&kr.entry(&bot), "api_key");
+    let out = kr.run(&["auth", "switch", "--user", &bot]);
+    out.success();
+    assert_eq!(kr.token(), "sk-legacy-2");
+}
