@@ -867,3 +867,33 @@ fn a_legacy_item_that_could_not_be_moved_is_read_there_and_moved_later() {
     out.success();
     assert_eq!(kr.token(), "sk-legacy-2");
 }
+
+/// A change is all or nothing across file and keyring (SPEC §7): when `auth.json` cannot
+/// be written (here a config directory others can write to, which writes refuse), a
+/// login changes no secret and leaves no orphan item.
+#[test]
+fn a_login_that_cannot_write_the_file_leaves_the_keyring_as_it_was() {
+    if !secret_service() {
+        return;
+    }
+    let kr = Kr::new();
+    let ci = kr.name("ci");
+    let fresh = kr.name("fresh");
+    kr.login_key(&ci, "sk-kept", &[]);
+    let before = kr.env.read_auth();
+    common::set_mode(&kr.env.config_dir(), 0o777);
+
+    for (name, key) in [(&ci, "sk-replacement"), (&fresh, "sk-orphan")] {
+        let args = ["auth", "login", "--with-api-key", "--label", name.as_str()];
+        let out = common::run_with_stdin(&mut kr.cmd(&args), &format!("{key}\n"));
+        out.failure(1, &["chmod 700"]);
+        assert!(!out.stderr.contains(key), "{out:#?}");
+    }
+    assert_eq!(kr.lookup(&ci).as_deref(), Some("sk-kept"));
+    assert_eq!(kr.item_count(&ci), 1, "{}", kr.items(&ci));
+    assert_eq!(kr.lookup(&fresh), None, "orphan item left");
+    assert_eq!(kr.env.read_auth(), before);
+
+    common::set_mode(&kr.env.config_dir(), 0o700);
+    assert_eq!(kr.token(), "sk-kept");
+}

@@ -570,3 +570,32 @@ fn ctrl_c_while_polling_exits_130_and_stores_nothing() {
     assert_eq!(out.stdout, "");
     assert!(!env.auth_path().exists(), "auth.json written");
 }
+
+/// Names are unique across remotes (SPEC §7): a browser login whose profile name is held
+/// by another remote's account fails, names that remote, suggests `--label` and changes
+/// nothing; with `--label` it lands.
+#[test]
+fn a_browser_login_under_a_name_held_by_another_remote_is_refused() {
+    let other = "http://127.0.0.1:1";
+    let store = common::store_of(
+        other,
+        Some(PROFILE),
+        json!({ PROFILE: { "auth_type": "api_key", "api_key": "sk-other-remote" } }),
+    );
+    let env = Env::with_auth(&common::pretty(&store));
+    let before = env.read_auth();
+    let server = device_server(authorize_body(Some(COMPLETE), 60), |_| token_ok());
+    let out = common::run(&mut login_cmd(&env, &server, "true", &[]));
+    assert_failed(
+        &out,
+        1,
+        &["already used by an account of", other, "--label"],
+    );
+    assert_eq!(env.read_auth(), before);
+
+    let out = common::run(&mut login_cmd(&env, &server, "true", &["--label", "dev-2"]));
+    out.assert_code(0);
+    assert_eq!(env.active(&server.url()).as_deref(), Some("dev-2"));
+    assert_eq!(env.profile(PROFILE)["api_key"], "sk-other-remote");
+    assert_eq!(env.active(other).as_deref(), Some(PROFILE));
+}
