@@ -326,6 +326,12 @@ fn top_help_mentions_auth() {
 
 /// An auth.json holding one API-key account `k` (key `sk-k`), active, under `remote`.
 fn store_for(remote: &str) -> String {
+    let profiles = serde_json::json!({ "k": { "auth_type": "api_key", "api_key": "sk-k" } });
+    common::store_of(remote, Some("k"), profiles).to_string()
+}
+
+/// [`store_for`] in the legacy `hosts` layout, where the remote is a key.
+fn legacy_store_for(remote: &str) -> String {
     serde_json::json!({
         "version": 1,
         "hosts": { remote: {
@@ -376,7 +382,17 @@ fn remote_url_userinfo_is_rejected_without_echoing_the_password() {
 
 #[test]
 fn remote_url_is_normalized_to_the_store_key() {
-    let env = Env::with_auth(&store_for("https://app.example.com"));
+    for stored in [
+        store_for("https://app.example.com"),
+        store_for("https://App.Example.com/"),
+        legacy_store_for("https://app.example.com"),
+    ] {
+        remote_url_is_normalized_for(&stored);
+    }
+}
+
+fn remote_url_is_normalized_for(stored: &str) {
+    let env = Env::with_auth(stored);
     for given in [
         "https://App.Example.COM/",
         "https://app.example.com/",

@@ -9,38 +9,67 @@ use serde_json::{Value, json};
 const API_KEY_ENV: &str = "BASETEN_API_KEY";
 const ENV_KEY: &str = "sk-from-env-0123456789";
 
-/// A store with an API-key account active and an OAuth account with unknown expiry.
+/// A store with an API-key account active and an OAuth account with unknown expiry on
+/// the default remote, and an account of a second remote.
 const API_KEY_ACTIVE: &str = r#"{
   "version": 1,
-  "hosts": {
-    "https://app.baseten.co": {
-      "active_user": "ci-bot",
-      "users": {
-        "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" },
-        "laptop": {
-          "auth_type": "oauth",
-          "oauth_credential": {
-            "access_token": "access-laptop",
-            "refresh_token": "refresh-laptop",
-            "expiry": "0001-01-01T00:00:00Z"
-          }
-        }
+  "current": "ci-bot",
+  "profiles": {
+    "ci-bot": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-ci-123"
+    },
+    "laptop": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "oauth",
+      "oauth_credential": {
+        "access_token": "access-laptop",
+        "refresh_token": "refresh-laptop",
+        "expiry": "0001-01-01T00:00:00Z"
       }
     },
-    "https://app.staging.baseten.co": {
-      "active_user": "staging-bot",
-      "users": { "staging-bot": { "auth_type": "api_key", "api_key": "sk-staging" } }
+    "staging-bot": {
+      "remote_url": "https://app.staging.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-staging"
+    }
+  },
+  "active_by_remote": {
+    "https://app.baseten.co": "ci-bot",
+    "https://app.staging.baseten.co": "staging-bot"
+  }
+}
+"#;
+
+/// A store whose remote has accounts but none active (two of them, since a remote's
+/// only account is its active one).
+const NONE_ACTIVE: &str = r#"{
+  "version": 1,
+  "profiles": {
+    "ci-bot": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-ci-123"
+    },
+    "deploy-bot": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-deploy-456"
     }
   }
 }
 "#;
 
-/// A store whose remote has accounts but none active.
-const NONE_ACTIVE: &str = r#"{
+/// [`NONE_ACTIVE`] in the legacy `hosts` layout: no `active_user`.
+const LEGACY_NONE_ACTIVE: &str = r#"{
   "version": 1,
   "hosts": {
     "https://app.baseten.co": {
-      "users": { "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" } }
+      "users": {
+        "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" },
+        "deploy-bot": { "auth_type": "api_key", "api_key": "sk-deploy-456" }
+      }
     }
   }
 }
@@ -62,9 +91,9 @@ fn assert_not_logged_in(out: &Outcome) {
     out.failure(1, &["not logged in", "baseten auth login", API_KEY_ENV]);
 }
 
-/// The active user of the default remote in `auth.json`.
-fn active_user(env: &Env) -> Value {
-    env.host(DEFAULT_REMOTE)["active_user"].clone()
+/// The active account of the default remote in `auth.json` (SPEC §7's rule).
+fn active_user(env: &Env) -> Option<String> {
+    env.active(DEFAULT_REMOTE)
 }
 
 /// Runs `auth status` (text) and asserts it starts with the default remote,
@@ -211,9 +240,11 @@ fn status_not_logged_in() {
     assert_not_logged_in(&empty.run(&["auth", "status", "-o", "json"]));
     assert!(!empty.auth_path().exists());
 
-    let none = Env::with_auth(NONE_ACTIVE);
-    assert_not_logged_in(&none.run(&["auth", "status"]));
-    assert_eq!(none.read_auth(), NONE_ACTIVE);
+    for fixture in [NONE_ACTIVE, LEGACY_NONE_ACTIVE] {
+        let none = Env::with_auth(fixture);
+        assert_not_logged_in(&none.run(&["auth", "status"]));
+        assert_eq!(none.read_auth(), fixture);
+    }
 
     let missing = Env::new();
     let mut cmd = missing.cmd(&["auth", "status"]);
@@ -337,8 +368,10 @@ fn token_oauth_account() {
 fn token_not_logged_in() {
     let out = Env::new().run(&["auth", "token"]);
     out.failure(1, &["not logged in"]);
-    let out = Env::with_auth(NONE_ACTIVE).run(&["auth", "token"]);
-    out.failure(1, &["not logged in"]);
+    for fixture in [NONE_ACTIVE, LEGACY_NONE_ACTIVE] {
+        let out = Env::with_auth(fixture).run(&["auth", "token"]);
+        out.failure(1, &["not logged in"]);
+    }
 }
 
 // ---- switch ----
@@ -348,7 +381,7 @@ fn switch_changes_the_active_user() {
     let env = Env::with_auth(FIXTURE);
     let out = env.run(&["auth", "switch", "--user", "ci-bot"]);
     assert_eq!(out.success(), "Switched to ci-bot\n");
-    assert_eq!(active_user(&env), "ci-bot");
+    assert_eq!(active_user(&env).as_deref(), Some("ci-bot"));
     assert_eq!(env.run(&["auth", "token"]).success(), "sk-ci-123\n");
 
     let out = env.run(&["auth", "switch", "--user=me@example.com", "-o", "json"]);
@@ -356,10 +389,13 @@ fn switch_changes_the_active_user() {
         out.success(),
         common::pretty(&json!({ "user": "me@example.com" }))
     );
-    assert_eq!(active_user(&env), "me@example.com");
+    assert_eq!(active_user(&env).as_deref(), Some("me@example.com"));
 
     // Both accounts and their secrets are still there.
-    let users = env.auth_json()["hosts"]["https://app.baseten.co"]["users"].clone();
+    let file = env.auth_json();
+    assert_eq!(file["current"], "me@example.com");
+    assert_eq!(file["active_by_remote"][DEFAULT_REMOTE], "me@example.com");
+    let users = &file["profiles"];
     assert_eq!(users["ci-bot"]["api_key"], "sk-ci-123");
     assert_eq!(
         users["me@example.com"]["oauth_credential"]["access_token"],
@@ -404,22 +440,31 @@ fn logout_api_key_account() {
     assert_eq!(out.success(), "Logged out ci-bot\n");
 
     let file = env.auth_json();
-    let host = &file["hosts"]["https://app.baseten.co"];
-    assert!(host["users"].get("ci-bot").is_none(), "{file:#}");
+    assert!(file["profiles"].get("ci-bot").is_none(), "{file:#}");
+    // No pointer names the removed account any more.
     assert!(
-        matches!(&host["active_user"], Value::Null) || host["active_user"] == "",
+        file.get("current").is_none_or(|c| c != "ci-bot"),
         "{file:#}"
     );
-    assert!(host["users"].get("laptop").is_some(), "{file:#}");
+    assert!(
+        file["active_by_remote"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .all(|(_, n)| n != "ci-bot"),
+        "{file:#}"
+    );
+    assert!(file["profiles"].get("laptop").is_some(), "{file:#}");
     assert_eq!(
-        file["hosts"]["https://app.staging.baseten.co"]["active_user"],
-        "staging-bot"
+        common::active_of(&file, "https://app.staging.baseten.co").as_deref(),
+        Some("staging-bot")
     );
     assert!(!env.read_auth().contains("sk-ci-123"));
 
-    assert_not_logged_in(&env.run(&["auth", "status"]));
-    let out = env.run(&["auth", "logout"]);
-    out.failure(1, &["no active user", "https://app.baseten.co"]);
+    // The remote's only remaining account is now its active one (SPEC §7).
+    assert_eq!(active_user(&env).as_deref(), Some("laptop"));
+    let out = env.run(&["auth", "status", "-o", "json"]);
+    assert_fields(&out, stored_status("laptop", "oauth", Value::Null));
 }
 
 #[test]
@@ -431,10 +476,12 @@ fn logout_json() {
 
 #[test]
 fn logout_with_no_active_user_names_the_remote() {
-    let env = Env::with_auth(NONE_ACTIVE);
-    let out = env.run(&["auth", "logout"]);
-    out.failure(1, &["no active user", "https://app.baseten.co"]);
-    assert_eq!(env.read_auth(), NONE_ACTIVE);
+    for fixture in [NONE_ACTIVE, LEGACY_NONE_ACTIVE] {
+        let env = Env::with_auth(fixture);
+        let out = env.run(&["auth", "logout"]);
+        out.failure(1, &["no active user", "https://app.baseten.co"]);
+        assert_eq!(env.read_auth(), fixture);
+    }
 
     let env = Env::new();
     let remote = "https://app.example.com";
@@ -449,6 +496,6 @@ fn logout_only_touches_its_remote() {
     let remote = "https://app.staging.baseten.co";
     let out = env.run(&["auth", "logout", "--remote-url", remote]);
     assert_eq!(out.success(), "Logged out staging-bot\n");
-    assert_eq!(active_user(&env), "ci-bot");
+    assert_eq!(active_user(&env).as_deref(), Some("ci-bot"));
     assert_eq!(env.run(&["auth", "token"]).success(), "sk-ci-123\n");
 }

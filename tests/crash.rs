@@ -1,7 +1,8 @@
 //! Crashes and stale locks (SPEC §7, "Hardening" issue): a `login` SIGKILLed at any
 //! point never leaves a truncated `auth.json`, never loses an account and never leaves
-//! anything but `auth.json`, its lock file and `auth.json.*.tmp` leftovers, which the
-//! next write clears. A lock file left behind by a killed process never blocks anyone.
+//! anything but `auth.json`, its lock files and `auth.json.*.tmp` leftovers, which the
+//! next write clears. A lock file left behind by a killed process (the store's, or an
+//! account's refresh lock) never blocks anyone.
 
 #![cfg(unix)]
 
@@ -14,6 +15,7 @@ mod server;
 use std::collections::BTreeSet;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -62,26 +64,22 @@ fn me_server() -> Server {
     routes::me_server_with(ME_BODY)
 }
 
-/// A store with three plain-text accounts for `remote` and one for another remote.
+/// A store with three plain-text accounts for `remote` (`base-1` active) and one,
+/// `other`, for the default remote.
 fn base_store(remote: &str) -> String {
     json!({
         "version": 1,
-        "hosts": {
-            remote: {
-                "active_user": "base-1",
-                "users": {
-                    "base-1": {"auth_type": "api_key", "api_key": "sk-base-1"},
-                    "base-2": {"auth_type": "api_key", "api_key": "sk-base-2"},
-                    "base-3": {"auth_type": "oauth", "oauth_credential": {
-                        "access_token": "at-base-3", "refresh_token": "rt-base-3",
-                        "expiry": "2099-01-01T00:00:00Z"}}
-                }
-            },
-            "https://app.baseten.co": {
-                "active_user": "other",
-                "users": {"other": {"auth_type": "api_key", "api_key": "sk-other"}}
-            }
-        }
+        "current": "base-1",
+        "profiles": {
+            "base-1": {"remote_url": remote, "auth_type": "api_key", "api_key": "sk-base-1"},
+            "base-2": {"remote_url": remote, "auth_type": "api_key", "api_key": "sk-base-2"},
+            "base-3": {"remote_url": remote, "auth_type": "oauth", "oauth_credential": {
+                "access_token": "at-base-3", "refresh_token": "rt-base-3",
+                "expiry": "2099-01-01T00:00:00Z"}},
+            "other": {"remote_url": "https://app.baseten.co", "auth_type": "api_key",
+                      "api_key": "sk-other"}
+        },
+        "active_by_remote": { remote: "base-1", "https://app.baseten.co": "other" }
     })
     .to_string()
 }
@@ -113,10 +111,7 @@ fn spawn_login(env: &Env, server: &Server, label: &str) -> Child {
 
 /// The labels stored for `remote` in `store`.
 fn labels(store: &Value, remote: &str) -> BTreeSet<String> {
-    store["hosts"][remote]["users"]
-        .as_object()
-        .map(|users| users.keys().cloned().collect())
-        .unwrap_or_default()
+    common::profiles_of(store, remote).into_iter().collect()
 }
 
 /// Checks the invariants after a kill and returns the stored labels and the names of
@@ -140,6 +135,7 @@ fn check_store(env: &Env, remote: &str, known: &BTreeSet<String>, when: &str) ->
     for name in common::list_dir(&env.config_dir()) {
         match name.as_str() {
             "auth.json" | "auth.json.lock" => {}
+            n if common::is_refresh_lock(n) => {}
             n if n.starts_with("auth.json.") && n.ends_with(".tmp") => leftovers.push(name),
             _ => panic!("{when}: unexpected file {name:?} in the config dir"),
         }
@@ -228,7 +224,7 @@ fn sigkill_at_random_points_never_corrupts_or_loses_an_account() {
     assert_eq!(out.success(), "Switched to base-2\n");
     let leftovers = check_store(&env, &remote, &known, "after switch");
     assert_eq!(leftovers, Vec::<String>::new(), "leftovers not cleared");
-    assert_eq!(env.auth_json()["hosts"][&remote]["active_user"], "base-2");
+    assert_eq!(env.active(&remote).as_deref(), Some("base-2"));
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "too slow: {:?}",
@@ -236,17 +232,26 @@ fn sigkill_at_random_points_never_corrupts_or_loses_an_account() {
     );
 }
 
-/// Tries to take the lock on `auth.json.lock` from this process.
-fn lock_is_free(env: &Env) -> bool {
+/// Tries to take the lock on the lock file `path` from this process.
+fn lock_is_free(path: &Path) -> bool {
     let f = OpenOptions::new()
         .write(true)
-        .open(env.lock_path())
+        .open(path)
         .expect("open lock file");
     match f.try_lock() {
         Ok(()) => true,
         Err(fs::TryLockError::WouldBlock) => false,
         Err(fs::TryLockError::Error(e)) => panic!("try_lock: {e}"),
     }
+}
+
+/// The per-account refresh lock files in the config dir.
+fn refresh_locks(env: &Env) -> Vec<PathBuf> {
+    common::list_dir(&env.config_dir())
+        .into_iter()
+        .filter(|n| common::is_refresh_lock(n))
+        .map(|n| env.config_dir().join(n))
+        .collect()
 }
 
 /// Runs `switch --user <user>` for `remote` and returns the outcome and its duration.
@@ -261,16 +266,25 @@ fn timed_switch(env: &Env, remote: &str, user: &str) -> (Outcome, Duration) {
 
 #[test]
 fn a_lock_held_by_a_sigkilled_process_does_not_block_later_commands() {
-    // `token` on an expired credential refreshes under the store lock; the server never
-    // answers the refresh, so the process sits there holding the lock until killed.
+    // `token` on an expired credential refreshes under the account's refresh lock (not
+    // the store lock: no network call under it); the server never answers the first
+    // refresh, so the process sits there holding that lock until killed; it answers
+    // the second one.
     let queue = Queue::new();
-    queue.push("POST", TOKEN, Reply::hang());
+    queue.push("POST", TOKEN, Reply::hang()).push(
+        "POST",
+        TOKEN,
+        Reply::json(
+            200,
+            r#"{"access_token":"at-new","refresh_token":"rt-new","expires_in":3600,"token_type":"Bearer"}"#,
+        ),
+    );
     let server = Server::start(queue.handler());
     let remote = server.url();
     let mut store: Value = serde_json::from_str(&base_store(&remote)).expect("json");
-    store["hosts"][&remote]["active_user"] = "base-3".into();
-    store["hosts"][&remote]["users"]["base-3"]["oauth_credential"]["expiry"] =
-        "2001-01-01T00:00:00Z".into();
+    store["current"] = "base-3".into();
+    store["active_by_remote"][&remote] = "base-3".into();
+    store["profiles"]["base-3"]["oauth_credential"]["expiry"] = "2001-01-01T00:00:00Z".into();
     let text = serde_json::to_string_pretty(&store).expect("encode");
     let env = Env::with_auth(&text);
 
@@ -283,19 +297,39 @@ fn a_lock_held_by_a_sigkilled_process_does_not_block_later_commands() {
         server.wait_for_requests(1, Duration::from_secs(10)),
         "no refresh request"
     );
-    assert!(!lock_is_free(&env), "the refresh does not hold the lock");
+    let locks = refresh_locks(&env);
+    assert_eq!(locks.len(), 1, "{:?}", common::list_dir(&env.config_dir()));
+    assert!(
+        !lock_is_free(&locks[0]),
+        "the refresh does not hold its lock"
+    );
+    if env.lock_path().exists() {
+        assert!(
+            lock_is_free(&env.lock_path()),
+            "the store lock is held during a network call"
+        );
+    }
     child.kill().expect("SIGKILL");
     child.wait().expect("wait");
-    assert!(env.lock_path().exists(), "the lock file is left behind");
+    assert!(locks[0].exists(), "the refresh lock file is left behind");
 
     let (out, took) = timed_switch(&env, &remote, "base-1");
     assert_eq!(out.success(), "Switched to base-1\n");
     assert!(took < Duration::from_secs(2), "switch took {took:?}");
-    assert_eq!(env.auth_json()["hosts"][&remote]["active_user"], "base-1");
+    assert_eq!(env.active(&remote).as_deref(), Some("base-1"));
     // The killed refresh changed nothing.
+    assert_eq!(env.profile("base-3"), store["profiles"]["base-3"]);
+
+    // Nor does its refresh lock block the next refresh of the same account.
+    timed_switch(&env, &remote, "base-3").0.success();
+    let started = Instant::now();
+    let out = common::run(&mut env.cmd_at(&remote, &["auth", "token"]));
+    assert_eq!(out.success(), "at-new\n");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "token took {took:?}");
     assert_eq!(
-        env.auth_json()["hosts"][&remote]["users"]["base-3"],
-        store["hosts"][&remote]["users"]["base-3"]
+        env.profile("base-3")["oauth_credential"]["refresh_token"],
+        "rt-new"
     );
 }
 

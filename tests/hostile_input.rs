@@ -121,9 +121,10 @@ fn labels_at_the_limit_and_with_ordinary_unicode_are_accepted() {
     ] {
         let out = login(&env, &server, &label, format!("{KEY}\n").as_bytes());
         out.assert_code(0);
-        let host = &env.auth_json()["hosts"][server.url()];
-        assert_eq!(host["active_user"], label.as_str());
-        assert_eq!(host["users"][label.as_str()]["api_key"], KEY);
+        assert_eq!(env.active(&server.url()).as_deref(), Some(label.as_str()));
+        let profile = env.profile(&label);
+        assert_eq!(profile["remote_url"], server.url());
+        assert_eq!(profile["api_key"], KEY);
         let out = env.run_env(
             &["auth", "switch", "--user", &label],
             "BASETEN_REMOTE_URL",
@@ -184,7 +185,8 @@ fn a_key_of_exactly_4096_bytes_and_a_crlf_line_are_accepted() {
         .filter_map(|r| r.header("authorization").map(str::to_owned))
         .collect();
     assert_eq!(auths, [format!("Api-Key {key}"), format!("Api-Key {KEY}")]);
-    let users = env.auth_json()["hosts"][server.url()]["users"].clone();
+    assert_eq!(env.profile_names(&server.url()), ["big", "dos"]);
+    let users = env.auth_json()["profiles"].clone();
     assert_eq!(users["big"]["api_key"], key.as_str());
     assert_eq!(users["dos"]["api_key"], KEY);
 }

@@ -126,6 +126,7 @@ fn invalid_utf8_is_an_error_naming_the_path_and_the_file_is_untouched() {
     for bytes in [
         &b"\xff\xfe\x00garbage\x80"[..],
         b"{\"version\":1,\"hosts\":{\"\xc3\x28\":{}}}",
+        b"{\"version\":1,\"profiles\":{\"\xc3\x28\":{}}}",
     ] {
         assert_rejected_untouched(bytes);
     }
@@ -134,24 +135,49 @@ fn invalid_utf8_is_an_error_naming_the_path_and_the_file_is_untouched() {
 #[test]
 fn wrong_types_are_errors_naming_the_path_and_the_file_is_untouched() {
     let bad_entry = |entry: serde_json::Value| {
+        json!({"version": 1, "current": "ci-bot", "profiles": {"ci-bot": entry}}).to_string()
+    };
+    let api_key = |extra: serde_json::Value| {
+        let mut entry = json!({"remote_url": DEFAULT_REMOTE, "auth_type": "api_key"});
+        for (k, v) in extra.as_object().unwrap() {
+            entry[k] = v.clone();
+        }
+        bad_entry(entry)
+    };
+    let bad_legacy_entry = |entry: serde_json::Value| {
         json!({"version": 1, "hosts": {DEFAULT_REMOTE: {
             "active_user": "ci-bot", "users": {"ci-bot": entry}}}})
         .to_string()
     };
     for text in [
-        r#"{"version":1,"hosts":{"x":5}}"#.to_owned(),
-        r#"{"hosts":[]}"#.to_owned(),
-        r#"{"version":"1","hosts":{}}"#.to_owned(),
         "[]".to_owned(),
         "null".to_owned(),
         r#""auth""#.to_owned(),
+        // The profiles layout.
+        r#"{"version":1,"profiles":5}"#.to_owned(),
+        r#"{"version":1,"profiles":[]}"#.to_owned(),
+        r#"{"version":"1","profiles":[]}"#.to_owned(),
+        json!({"version": 1, "current": 7, "profiles": {}}).to_string(),
+        json!({"version": 1, "profiles": {}, "active_by_remote": []}).to_string(),
+        json!({"version": 1, "profiles": {}, "active_by_remote": {DEFAULT_REMOTE: 7}}).to_string(),
+        bad_entry(json!(5)),
+        bad_entry(json!({"auth_type": "api_key", "api_key": "sk-x"})),
+        bad_entry(json!({"remote_url": 7, "auth_type": "api_key"})),
+        api_key(json!({"auth_type": "bogus"})),
+        api_key(json!({"api_key": 12345})),
+        api_key(json!({"auth_type": "oauth",
+                       "oauth_credential": {"access_token": "a", "expiry": "tomorrow"}})),
+        api_key(json!({"auth_type": "oauth", "oauth_credential": "token"})),
+        // The legacy `hosts` layout.
+        r#"{"version":1,"hosts":{"x":5}}"#.to_owned(),
+        r#"{"hosts":[]}"#.to_owned(),
         json!({"version": 1, "hosts": {DEFAULT_REMOTE: {"users": []}}}).to_string(),
         json!({"version": 1, "hosts": {DEFAULT_REMOTE: {"active_user": 7, "users": {}}}})
             .to_string(),
-        bad_entry(json!({"auth_type": "bogus"})),
-        bad_entry(json!({"auth_type": "api_key", "api_key": 12345})),
-        bad_entry(json!(5)),
-        bad_entry(json!({"auth_type": "oauth",
+        bad_legacy_entry(json!({"auth_type": "bogus"})),
+        bad_legacy_entry(json!({"auth_type": "api_key", "api_key": 12345})),
+        bad_legacy_entry(json!(5)),
+        bad_legacy_entry(json!({"auth_type": "oauth",
                          "oauth_credential": {"access_token": "a", "expiry": "tomorrow"}})),
     ] {
         assert_rejected_untouched(text.as_bytes());
@@ -324,6 +350,58 @@ fn an_unwritable_config_dir_is_an_error_naming_it_and_the_file_is_untouched() {
     }
 }
 
+/// Asserts every writer fails naming `dir` and `chmod 700` (SPEC §7: a config directory
+/// others could change is refused for writes), that nothing was changed or asked of the
+/// server, and that the readers still work.
+#[track_caller]
+fn assert_writes_refused(env: &Env, server: &Server, dir: &Path) {
+    let before = common::list_dir(dir);
+    for args in &READERS[2..] {
+        let out = run(&mut cmd(env, server, args));
+        assert_path_error(&out, dir);
+        assert!(out.stderr.contains("chmod 700"), "{args:?}: {out:#?}");
+        assert_eq!(env.read_auth(), FIXTURE, "{args:?}");
+        assert_eq!(common::list_dir(dir), before, "{args:?}");
+    }
+    // No revocation at logout for an account that cannot be removed (login may have
+    // checked its key: that spends nothing).
+    let requests = server.requests();
+    assert!(requests.iter().all(|r| r.path != LOGOUT), "{requests:#?}");
+    let out = run(&mut cmd(env, server, &["auth", "token"]));
+    assert_eq!(out.stdout, "access-abc\n", "{out:#?}");
+    out.assert_code(0);
+}
+
+#[test]
+fn a_config_dir_others_can_write_is_refused_for_writes() {
+    for mode in [0o777, 0o770, 0o720, 0o702, 0o1777] {
+        let server = me_server();
+        let env = Env::with_auth(FIXTURE);
+        common::set_mode(&env.config_dir(), mode);
+        assert_writes_refused(&env, &server, &env.config_dir());
+        common::set_mode(&env.config_dir(), 0o700);
+        // Once it is private again, writes work.
+        let out = run(&mut cmd(
+            &env,
+            &server,
+            &["auth", "switch", "--user", "ci-bot"],
+        ));
+        assert_eq!(out.success(), "Switched to ci-bot\n", "{mode:o}");
+    }
+}
+
+#[test]
+fn a_config_dir_owned_by_another_user_is_refused_for_writes() {
+    if !is_root() {
+        skip("not root: cannot make a config dir owned by another user");
+        return;
+    }
+    let server = me_server();
+    let env = Env::with_auth(FIXTURE);
+    chown(&env.config_dir());
+    assert_writes_refused(&env, &server, &env.config_dir());
+}
+
 #[test]
 fn baseten_api_key_works_without_config_dir_or_home() {
     let env = Env::new();
@@ -413,11 +491,12 @@ fn a_readable_store_with_secrets_warns_until_the_next_write_makes_it_0600() {
 
 #[test]
 fn a_readable_store_without_secrets_does_not_warn() {
-    let env = Env::with_auth(
-        &json!({"version": 1, "hosts": {DEFAULT_REMOTE: {
-            "active_user": "kr", "users": {"kr": {"auth_type": "api_key"}}}}})
-        .to_string(),
+    let store = common::store_of(
+        DEFAULT_REMOTE,
+        Some("kr"),
+        json!({"kr": {"auth_type": "api_key"}}),
     );
+    let env = Env::with_auth(&store.to_string());
     common::set_mode(&env.auth_path(), 0o644);
     let out = env.run(&["auth", "status"]);
     assert_eq!(out.stderr, "", "{out:#?}");

@@ -71,21 +71,15 @@ fn assert_one_line_error(out: &Outcome, code: i32, needles: &[&str]) {
 /// A store holding one plain-text OAuth account `me@example.com` for `remote`, active,
 /// with the given token pair and expiry.
 fn oauth_store(remote: &str, access: &str, refresh: &str, expiry: &str) -> String {
-    json!({
-        "version": 1,
-        "hosts": { remote: {
-            "active_user": "me@example.com",
-            "users": { "me@example.com": {
-                "auth_type": "oauth",
-                "oauth_credential": {
-                    "access_token": access,
-                    "refresh_token": refresh,
-                    "expiry": expiry,
-                }
-            }}
-        }}
-    })
-    .to_string()
+    let profiles = json!({ "me@example.com": {
+        "auth_type": "oauth",
+        "oauth_credential": {
+            "access_token": access,
+            "refresh_token": refresh,
+            "expiry": expiry,
+        }
+    }});
+    common::store_of(remote, Some("me@example.com"), profiles).to_string()
 }
 
 /// A device-flow server: `authorize` answers `authorize`, every poll answers `poll(n)`
@@ -220,7 +214,7 @@ fn escapes_in_the_device_authorization_never_reach_stderr() {
     );
     authorize["verification_uri_complete"] =
         "https://app.example.test/d?c=\u{1b}]8;;https://evil\u{7}x".into();
-    let server = device_server(authorize, pending_then_ok, &evil_me());
+    let server = device_server(authorize.clone(), pending_then_ok, ME_BODY);
     let out = login_web(&env, &server, "true", &["-v"]);
     out.assert_code(0);
     assert_clean(&out);
@@ -229,15 +223,24 @@ fn escapes_in_the_device_authorization_never_reach_stderr() {
         out.stderr.contains("https://app.example.test/[8mdevice0m"),
         "{out:#?}"
     );
-    assert_eq!(
-        out.stdout, "Logged in as ev[31mil@ex2Jample.com (Ac[2J[Hme)\n",
+    let labels = env.profile_names(&server.url());
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    assert_eq!(controls(&labels[0]), [], "label {:?}", labels[0]);
+
+    // The email names the account, so one with escapes in it is refused (SPEC §9: it
+    // passes the rules of `--label`): exit 1, a clean error line, nothing stored.
+    let env = Env::new();
+    let server = device_server(authorize, pending_then_ok, &evil_me());
+    let out = login_web(&env, &server, "true", &[]);
+    out.assert_code(1);
+    assert_clean(&out);
+    assert!(out.stdout.is_empty(), "{out:#?}");
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains("email"),
         "{out:#?}"
     );
-    // The account label (taken from the email) holds no control character either.
-    let users = env.auth_json()["hosts"][server.url()]["users"].clone();
-    let labels: Vec<&String> = users.as_object().expect("users").keys().collect();
-    assert_eq!(labels.len(), 1, "{users}");
-    assert_eq!(controls(labels[0]), [], "label {:?}", labels[0]);
+    assert!(!env.auth_path().exists(), "{out:#?}");
 }
 
 #[test]
@@ -268,6 +271,10 @@ fn a_verification_uri_complete_with_escapes_is_never_handed_to_a_browser() {
     std::fs::remove_file(&marker).expect("remove marker");
 
     // A complete URL carrying an OSC 8 hyperlink escape is not a plain URL: no browser.
+    // (A new store: this server is another remote, and the email-and-host name of its
+    // account is the one the first login took.)
+    let env = Env::new();
+    let (browser, marker) = env.browser_script();
     let mut authorize = authorize_body();
     authorize["verification_uri_complete"] =
         "https://app.example.test/d\u{1b}]8;;https://evil.test\u{7}?c=1".into();

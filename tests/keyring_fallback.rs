@@ -46,9 +46,12 @@ fn timed(cmd: &mut Command, stdin: Option<&str>) -> (Outcome, Duration) {
     (out, start.elapsed())
 }
 
-/// `hosts[<server url>].users[label]` of `auth.json`.
+/// `profiles[label]` of `auth.json`, checked to belong to `server`.
+#[track_caller]
 fn entry(env: &Env, server: &Server, label: &str) -> Value {
-    env.host(&server.url())["users"][label].clone()
+    let profile = env.profile(label);
+    assert_eq!(profile["remote_url"], server.url(), "{:#}", env.auth_json());
+    profile
 }
 
 /// `auth.json` with one plain-text API-key account `label`, active, for `server`.
@@ -73,11 +76,7 @@ fn file_oauth_account(server: &Server, label: &str, access: &str) -> String {
 
 /// `auth.json` with the one account `label`, active, for `server`.
 fn file_entry(server: &Server, label: &str, entry: Value) -> String {
-    json!({
-        "version": 1,
-        "hosts": { server.url(): { "active_user": label, "users": { label: entry } } }
-    })
-    .to_string()
+    common::store_of(&server.url(), Some(label), json!({ label: entry })).to_string()
 }
 
 #[track_caller]
@@ -226,7 +225,7 @@ fn no_session_bus_falls_back_to_the_file_at_once_with_the_warning() {
     let entry = entry(&env, &server, "ci");
     assert_eq!(entry["auth_type"], "api_key");
     assert_eq!(entry["api_key"], KEY);
-    assert_eq!(env.auth_json()["hosts"][server.url()]["active_user"], "ci");
+    assert_eq!(env.active(&server.url()).as_deref(), Some("ci"));
 
     let status = common::run(&mut pointed(
         &env,

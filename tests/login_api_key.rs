@@ -36,14 +36,23 @@ fn pointed(env: &Env, server: &Server, args: &[&str]) -> std::process::Command {
     env.cmd_at(&server.url(), args)
 }
 
-/// `hosts[<server url>]` of the stored `auth.json`.
-fn host(env: &Env, server: &Server) -> Value {
-    env.host(&server.url())
+/// The stored profile `label`, checked to belong to `server`.
+#[track_caller]
+fn account(env: &Env, server: &Server, label: &str) -> Value {
+    let profile = env.profile(label);
+    assert_eq!(profile["remote_url"], server.url(), "{:#}", env.auth_json());
+    profile
 }
 
 /// The API key stored for `label` under `server`.
+#[track_caller]
 fn stored_key(env: &Env, server: &Server, label: &str) -> Value {
-    host(env, server)["users"][label]["api_key"].clone()
+    account(env, server, label)["api_key"].clone()
+}
+
+/// The active account of `server`'s remote.
+fn active(env: &Env, server: &Server) -> Option<String> {
+    env.active(&server.url())
 }
 
 #[test]
@@ -64,11 +73,13 @@ fn sends_the_key_and_user_agent_prints_and_stores_the_account() {
         Some(concat!("baseten-rs/", env!("CARGO_PKG_VERSION")))
     );
 
-    let host = host(&env, &server);
-    assert_eq!(host["active_user"], "ci");
-    assert_eq!(host["users"]["ci"]["auth_type"], "api_key");
-    assert_eq!(host["users"]["ci"]["api_key"], "sk-live-0001");
-    assert_eq!(host["users"].as_object().unwrap().len(), 1);
+    let file = env.auth_json();
+    assert_eq!(file["current"], "ci");
+    assert_eq!(file["active_by_remote"][server.url()], "ci");
+    let ci = account(&env, &server, "ci");
+    assert_eq!(ci["auth_type"], "api_key");
+    assert_eq!(ci["api_key"], "sk-live-0001");
+    assert_eq!(file["profiles"].as_object().unwrap().len(), 1, "{file:#}");
 }
 
 #[test]
@@ -123,11 +134,12 @@ fn null_and_absent_user_fields_print_empty_in_text() {
     out.assert_code(0);
     assert_eq!(out.stdout, "Logged in as only@example.com ()\n");
 
+    // A second server is another remote: its account needs a name of its own.
     let server = me_server(Reply::json(200, r#"{"email":null,"workspace_name":null}"#));
-    let out = login(&env, &server, &["--label", "ci"], "sk-live-0004\n");
+    let out = login(&env, &server, &["--label", "ci-2"], "sk-live-0004\n");
     out.assert_code(0);
     assert_eq!(out.stdout, "Logged in as  ()\n");
-    assert_eq!(stored_key(&env, &server, "ci"), "sk-live-0004");
+    assert_eq!(stored_key(&env, &server, "ci-2"), "sk-live-0004");
 }
 
 /// SPEC §2: the login JSON fields are strings (only §6 names null fields), and §4 says a
@@ -178,8 +190,9 @@ fn a_rejected_key_leaves_an_existing_store_byte_identical() {
     let env = Env::with_auth(common::FIXTURE);
     let before = env.read_auth_bytes();
     let server = me_server(Reply::json(401, r#"{"error":"unauthorized"}"#));
-    // Same label as a stored account, and under the fixture's own remote too.
-    let out = login(&env, &server, &["--label", "ci-bot"], "sk-bad-0007\n");
+    // A new label on the server's remote, then the label of a stored account under the
+    // fixture's own remote.
+    let out = login(&env, &server, &["--label", "ci"], "sk-bad-0007\n");
     out.failure(3, &[]);
     assert_eq!(env.read_auth_bytes(), before);
     let out = common::run_with_stdin(
@@ -235,12 +248,28 @@ fn logging_in_again_under_a_label_replaces_its_credential() {
     let server = me_server(Reply::json(200, ME_BODY));
     login(&env, &server, &["--label", "ci"], "sk-first-0010\n").assert_code(0);
     login(&env, &server, &["--label", "ci"], "sk-second-0010\n").assert_code(0);
-    let host = host(&env, &server);
-    assert_eq!(host["active_user"], "ci");
-    let users = host["users"].as_object().unwrap();
-    assert_eq!(users.len(), 1, "{host:#}");
-    assert_eq!(users["ci"]["api_key"], "sk-second-0010");
+    assert_eq!(active(&env, &server).as_deref(), Some("ci"));
+    assert_eq!(env.profile_names(&server.url()), ["ci"]);
+    assert_eq!(stored_key(&env, &server, "ci"), "sk-second-0010");
     assert!(!env.read_auth().contains("sk-first-0010"));
+}
+
+/// Names are unique across remotes (SPEC §7): a login under a name held by an account
+/// of another remote fails, names that remote, and changes nothing.
+#[test]
+fn a_label_held_by_another_remote_is_refused_and_nothing_changes() {
+    let env = Env::new();
+    let first = me_server(Reply::json(200, ME_BODY));
+    login(&env, &first, &["--label", "ci"], "sk-first-0014\n").assert_code(0);
+    let before = env.read_auth_bytes();
+
+    let second = me_server(Reply::json(200, ME_BODY));
+    let out = login(&env, &second, &["--label", "ci"], "sk-second-0014\n");
+    out.failure(1, &["already used by an account of", &first.url()]);
+    out.assert_no_secrets(&["sk-second-0014"]);
+    assert_eq!(env.read_auth_bytes(), before);
+    assert_eq!(stored_key(&env, &first, "ci"), "sk-first-0014");
+    assert_eq!(active(&env, &second), None);
 }
 
 #[test]
@@ -248,14 +277,15 @@ fn a_second_label_adds_an_account_and_makes_it_active() {
     let env = Env::new();
     let server = me_server(Reply::json(200, ME_BODY));
     login(&env, &server, &["--label", "one"], "sk-one-0011\n").assert_code(0);
-    assert_eq!(host(&env, &server)["active_user"], "one");
+    assert_eq!(active(&env, &server).as_deref(), Some("one"));
     login(&env, &server, &["--label", "two"], "sk-two-0011\n").assert_code(0);
-    let host = host(&env, &server);
-    assert_eq!(host["active_user"], "two");
-    let users = host["users"].as_object().unwrap();
-    assert_eq!(users.len(), 2, "{host:#}");
-    assert_eq!(users["one"]["api_key"], "sk-one-0011");
-    assert_eq!(users["two"]["api_key"], "sk-two-0011");
+    assert_eq!(active(&env, &server).as_deref(), Some("two"));
+    let file = env.auth_json();
+    assert_eq!(file["current"], "two");
+    assert_eq!(file["active_by_remote"][server.url()], "two");
+    assert_eq!(env.profile_names(&server.url()), ["one", "two"]);
+    assert_eq!(stored_key(&env, &server, "one"), "sk-one-0011");
+    assert_eq!(stored_key(&env, &server, "two"), "sk-two-0011");
 }
 
 #[test]

@@ -23,6 +23,9 @@ use server::{Reply, Request, Server};
 const ME_BODY: &str =
     r#"{"user_id":"u-7","email":"dev@example.com","name":"Dev","workspace_name":"Labs"}"#;
 const EMAIL: &str = "dev@example.com";
+/// The profile name of [`EMAIL`]'s browser login on the test server's remote (SPEC §7:
+/// `<email>:<host without "app." and the port>` off the default remote).
+const PROFILE: &str = "dev@example.com:127.0.0.1";
 const DEVICE_CODE: &str = "device-code-xyz";
 const USER_CODE: &str = "WDJB-MJHT";
 const VERIFY: &str = "https://app.example.test/device";
@@ -288,11 +291,14 @@ fn device_login_happy_path() {
         assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
     }
 
-    // Stored under the email, active, with the token pair and an expiry ≈ now + 3600.
+    // Stored under the email and the host, active, with the token pair and an expiry
+    // ≈ now + 3600.
     let auth = env.auth_json();
-    let host = &auth["hosts"][server.url()];
-    assert_eq!(host["active_user"], EMAIL, "{auth:#}");
-    let entry = &host["users"][EMAIL];
+    assert_eq!(auth["current"], PROFILE, "{auth:#}");
+    assert_eq!(auth["active_by_remote"][server.url()], PROFILE, "{auth:#}");
+    assert_eq!(auth["profiles"].as_object().unwrap().len(), 1, "{auth:#}");
+    let entry = &auth["profiles"][PROFILE];
+    assert_eq!(entry["remote_url"], server.url(), "{auth:#}");
     assert_eq!(entry["auth_type"], "oauth", "{auth:#}");
     let cred = &entry["oauth_credential"];
     assert_eq!(cred["access_token"], "access-new-1");
@@ -325,7 +331,7 @@ fn device_login_json_result_and_verbose_never_shows_tokens() {
             "email": EMAIL,
             "name": "Dev",
             "workspace_name": "Labs",
-            "user": EMAIL,
+            "user": PROFILE,
             "auth_type": "oauth",
         }),
         "{out:#?}"
@@ -366,7 +372,7 @@ fn slow_down_adds_five_seconds_to_the_interval() {
     out.assert_code(0);
     let s = Duration::from_secs;
     assert_poll_gaps(&server, &[s(1), s(6)]);
-    assert_eq!(env.auth_json()["hosts"][server.url()]["active_user"], EMAIL);
+    assert_eq!(env.active(&server.url()).as_deref(), Some(PROFILE));
 }
 
 #[test]
@@ -446,7 +452,7 @@ fn a_dropped_connection_while_polling_is_retried() {
     out.assert_code(0);
     assert_eq!(out.stdout, "Logged in as dev@example.com (Labs)\n");
     assert_poll_gaps(&server, &[Duration::from_secs(1), Duration::from_secs(1)]);
-    assert_eq!(env.auth_json()["hosts"][server.url()]["active_user"], EMAIL);
+    assert_eq!(env.active(&server.url()).as_deref(), Some(PROFILE));
 }
 
 #[test]
@@ -460,9 +466,37 @@ fn a_5xx_while_polling_is_retried() {
     out.assert_code(0);
     let s = Duration::from_secs;
     assert_poll_gaps(&server, &[s(1), s(1)]);
-    let auth = env.auth_json();
-    let cred = &auth["hosts"][server.url()]["users"][EMAIL]["oauth_credential"];
+    let cred = &env.profile(PROFILE)["oauth_credential"];
     assert_eq!(cred["access_token"], "access-new-1");
+}
+
+/// `--label` with `--web` names the browser login's profile (SPEC §7), instead of the
+/// email-and-host name.
+#[test]
+fn label_names_the_browser_login() {
+    let env = Env::new();
+    let server = device_server(authorize_body(Some(COMPLETE), 60), |_| token_ok());
+    let out = common::run(&mut login_cmd(
+        &env,
+        &server,
+        "true",
+        &["--label", "laptop", "-o", "json"],
+    ));
+    out.assert_code(0);
+    assert_eq!(out.json()["user"], "laptop", "{out:#?}");
+    assert_eq!(out.json()["email"], EMAIL, "{out:#?}");
+    let auth = env.auth_json();
+    assert_eq!(
+        common::profiles_of(&auth, &server.url()),
+        ["laptop"],
+        "{auth:#}"
+    );
+    let entry = &auth["profiles"]["laptop"];
+    assert_eq!(entry["auth_type"], "oauth");
+    assert_eq!(entry["oauth_credential"]["access_token"], "access-new-1");
+    assert_eq!(env.active(&server.url()).as_deref(), Some("laptop"));
+    let out = common::run(&mut env.cmd_at(&server.url(), &["auth", "status", "--jq", ".user"]));
+    assert_eq!(out.success(), "\"laptop\"\n");
 }
 
 /// Runs a login whose `verification_uri_complete` is `bad` and that the server approves
@@ -535,4 +569,33 @@ fn ctrl_c_while_polling_exits_130_and_stores_nothing() {
     out.assert_code(130);
     assert_eq!(out.stdout, "");
     assert!(!env.auth_path().exists(), "auth.json written");
+}
+
+/// Names are unique across remotes (SPEC §7): a browser login whose profile name is held
+/// by another remote's account fails, names that remote, suggests `--label` and changes
+/// nothing; with `--label` it lands.
+#[test]
+fn a_browser_login_under_a_name_held_by_another_remote_is_refused() {
+    let other = "http://127.0.0.1:1";
+    let store = common::store_of(
+        other,
+        Some(PROFILE),
+        json!({ PROFILE: { "auth_type": "api_key", "api_key": "sk-other-remote" } }),
+    );
+    let env = Env::with_auth(&common::pretty(&store));
+    let before = env.read_auth();
+    let server = device_server(authorize_body(Some(COMPLETE), 60), |_| token_ok());
+    let out = common::run(&mut login_cmd(&env, &server, "true", &[]));
+    assert_failed(
+        &out,
+        1,
+        &["already used by an account of", other, "--label"],
+    );
+    assert_eq!(env.read_auth(), before);
+
+    let out = common::run(&mut login_cmd(&env, &server, "true", &["--label", "dev-2"]));
+    out.assert_code(0);
+    assert_eq!(env.active(&server.url()).as_deref(), Some("dev-2"));
+    assert_eq!(env.profile(PROFILE)["api_key"], "sk-other-remote");
+    assert_eq!(env.active(other).as_deref(), Some(PROFILE));
 }

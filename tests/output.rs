@@ -71,7 +71,10 @@ fn none_prints_nothing_but_still_runs_and_fails() {
     // The command still runs: the switch lands in the file.
     let out = env.run(&["auth", "switch", "--user", "ci-bot", "-o", "none"]);
     assert_eq!(out.success(), "");
-    assert_eq!(env.host(common::DEFAULT_REMOTE)["active_user"], "ci-bot");
+    assert_eq!(
+        env.active(common::DEFAULT_REMOTE).as_deref(),
+        Some("ci-bot")
+    );
 
     let empty = Env::new();
     for cmd in ["status", "token"] {
@@ -213,13 +216,11 @@ fn usual_jq_builtins_work() {
 const HOSTILE_LABEL: &str = "evil\u{1b}[31mname\u{9b}2J\u{7}";
 
 fn hostile_store() -> String {
-    json!({
-        "version": 1,
-        "hosts": { "https://app.baseten.co": {
-            "active_user": HOSTILE_LABEL,
-            "users": { HOSTILE_LABEL: { "auth_type": "api_key", "api_key": "sk-\u{1b}]0;x" } }
-        }}
-    })
+    common::store_of(
+        common::DEFAULT_REMOTE,
+        Some(HOSTILE_LABEL),
+        json!({ HOSTILE_LABEL: { "auth_type": "api_key", "api_key": "sk-\u{1b}]0;x" } }),
+    )
     .to_string()
 }
 

@@ -24,25 +24,21 @@ const REFRESHED: &str = r#"{"access_token":"access-new","refresh_token":"refresh
 /// A store for `remote` whose active account `me@example.com` is OAuth with
 /// `access-old`/`refresh-old` expiring at `expiry`, next to an API-key account.
 fn oauth_store(remote: &str, expiry: &str) -> String {
-    let value = json!({
-        "version": 1,
-        "hosts": {
-            remote: {
-                "active_user": LABEL,
-                "users": {
-                    LABEL: {
-                        "auth_type": "oauth",
-                        "oauth_credential": {
-                            "access_token": "access-old",
-                            "refresh_token": "refresh-old",
-                            "expiry": expiry,
-                        }
-                    },
-                    "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" }
+    let value = common::store_of(
+        remote,
+        Some(LABEL),
+        json!({
+            LABEL: {
+                "auth_type": "oauth",
+                "oauth_credential": {
+                    "access_token": "access-old",
+                    "refresh_token": "refresh-old",
+                    "expiry": expiry,
                 }
-            }
-        }
-    });
+            },
+            "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" }
+        }),
+    );
     common::pretty(&value)
 }
 
@@ -66,7 +62,9 @@ fn refresh_form(refresh_token: &str) -> Vec<(String, String)> {
 }
 
 fn credential(env: &Env, server: &Server) -> Value {
-    env.auth_json()["hosts"][server.url()]["users"][LABEL]["oauth_credential"].clone()
+    let profile = env.profile(LABEL);
+    assert_eq!(profile["remote_url"], server.url());
+    profile["oauth_credential"].clone()
 }
 
 /// Asserts a successful logout of [`LABEL`] that warned on stderr.
@@ -80,18 +78,29 @@ fn assert_logged_out_with_a_warning(out: &Outcome) {
     );
 }
 
-/// Asserts `label` is gone from the store for `server` and no account is active there;
-/// returns that host's entry.
+/// Asserts `label` is gone from the store, that no pointer names it any more, and that
+/// `server`'s remote now has its only remaining account active (SPEC §7); returns the
+/// parsed `auth.json`.
 #[track_caller]
 fn assert_removed(env: &Env, server: &Server, label: &str) -> Value {
     let auth = env.auth_json();
-    let host = &auth["hosts"][server.url()];
-    assert!(host["users"].get(label).is_none(), "{auth:#}");
+    assert!(auth["profiles"].get(label).is_none(), "{auth:#}");
+    assert!(auth.get("current").is_none_or(|c| c != label), "{auth:#}");
     assert!(
-        host.get("active_user").is_none_or(Value::is_null),
+        auth["active_by_remote"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .all(|(_, n)| n != label),
         "{auth:#}"
     );
-    host.clone()
+    let left = common::profiles_of(&auth, &server.url());
+    assert_eq!(left.len(), 1, "{auth:#}");
+    assert_eq!(
+        common::active_of(&auth, &server.url()).as_ref(),
+        Some(&left[0])
+    );
+    auth
 }
 
 #[test]
@@ -127,12 +136,8 @@ fn token_refreshes_an_expired_access_token_once_and_saves_the_new_pair() {
         "expiry {cred}"
     );
     // The other account is untouched.
-    let auth = env.auth_json();
-    assert_eq!(
-        auth["hosts"][server.url()]["users"]["ci-bot"]["api_key"],
-        "sk-ci-123"
-    );
-    assert_eq!(auth["hosts"][server.url()]["active_user"], LABEL);
+    assert_eq!(env.profile("ci-bot")["api_key"], "sk-ci-123");
+    assert_eq!(env.active(&server.url()).as_deref(), Some(LABEL));
 
     // The new token is used from now on: no second refresh, old refresh token not reused.
     let out = run(&env, &server, &["auth", "token", "-o", "json"]);
@@ -216,10 +221,11 @@ fn logout_revokes_with_the_stored_token_even_when_baseten_api_key_is_set() {
         assert!(!value.contains("sk-env-999"), "env key in header {name}");
     }
 
-    let host = assert_removed(&env, &server, LABEL);
-    assert_eq!(host["users"]["ci-bot"]["api_key"], "sk-ci-123");
-    let out = run(&env, &server, &["auth", "status"]);
-    out.assert_code(1);
+    let auth = assert_removed(&env, &server, LABEL);
+    assert_eq!(auth["profiles"]["ci-bot"]["api_key"], "sk-ci-123");
+    // The remote's remaining account is now the active one.
+    let out = run(&env, &server, &["auth", "status", "--jq", ".user"]);
+    assert_eq!(out.success(), "\"ci-bot\"\n");
 }
 
 #[test]
@@ -234,8 +240,8 @@ fn logout_with_a_failing_revocation_warns_and_still_removes_the_account() {
 
 #[test]
 fn logout_with_an_unreachable_server_warns_and_still_removes_the_account() {
-    // The remote (the store key) is a live server that must see nothing; the API base
-    // is a closed port.
+    // The remote (the account's `remote_url`) is a live server that must see nothing;
+    // the API base is a closed port.
     let server = queue_server(&[]);
     let env = Env::with_auth(&oauth_store(&server.url(), FUTURE));
     let out = common::run(pointed(&env, &server, &["auth", "logout"]).env(
@@ -244,8 +250,7 @@ fn logout_with_an_unreachable_server_warns_and_still_removes_the_account() {
     ));
     assert_logged_out_with_a_warning(&out);
     assert!(server.requests().is_empty());
-    let auth = env.auth_json();
-    assert!(auth["hosts"][server.url()]["users"].get(LABEL).is_none());
+    assert_removed(&env, &server, LABEL);
 }
 
 #[test]
@@ -267,8 +272,7 @@ fn logout_of_an_expired_token_refreshes_then_revokes_the_new_one() {
         requests[1].header("authorization"),
         Some("Bearer access-new")
     );
-    let auth = env.auth_json();
-    assert!(auth["hosts"][server.url()]["users"].get(LABEL).is_none());
+    assert_removed(&env, &server, LABEL);
     assert!(!env.read_auth().contains("access-new") && !env.read_auth().contains("refresh-new"));
 }
 
@@ -283,11 +287,11 @@ fn logout_of_an_api_key_account_makes_no_request() {
     out.assert_code(0);
     assert_eq!(out.json(), json!({"user": "ci-bot"}));
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
-    let host = assert_removed(&env, &server, "ci-bot");
+    let auth = assert_removed(&env, &server, "ci-bot");
     assert!(!env.read_auth().contains("sk-ci-123"));
     // The OAuth account stays.
     assert_eq!(
-        host["users"][LABEL]["oauth_credential"]["access_token"],
+        auth["profiles"][LABEL]["oauth_credential"]["access_token"],
         "access-old"
     );
 }
@@ -330,19 +334,18 @@ fn sixty_four_concurrent_api_key_logins_lose_no_account() {
     }
     assert_eq!(server.requests().len(), N);
     let auth = env.auth_json();
-    let users = auth["hosts"][server.url()]["users"]
-        .as_object()
-        .expect("users");
+    let users = auth["profiles"].as_object().expect("profiles");
     assert_eq!(users.len(), N, "{auth:#}");
     for i in 0..N {
         let entry = &users[&format!("bot-{i}")];
+        assert_eq!(entry["remote_url"], server.url());
         assert_eq!(entry["auth_type"], "api_key");
         assert_eq!(entry["api_key"], format!("sk-bot-{i}"));
     }
-    let active = auth["hosts"][server.url()]["active_user"]
-        .as_str()
-        .expect("an active user");
+    // The last login to land made itself active: both pointers name it.
+    let active = auth["current"].as_str().expect("a current profile");
     assert!(users.contains_key(active));
+    assert_eq!(auth["active_by_remote"][server.url()], active);
 }
 
 #[test]

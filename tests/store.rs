@@ -8,20 +8,21 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, FIXTURE};
+use common::{DEFAULT_REMOTE, Env, FIXTURE, LEGACY_FIXTURE};
 use serde_json::{Value, json};
 
-/// [`FIXTURE`] with keys this program does not know at every level.
+/// [`FIXTURE`] with keys this program does not know at every level, and an account of
+/// another remote.
 fn with_unknown_keys() -> Value {
     let mut file: Value = serde_json::from_str(FIXTURE).unwrap();
     file["x_top"] = json!({ "nested": [1, "two", null], "flag": true });
-    let host = &mut file["hosts"]["https://app.baseten.co"];
-    host["x_host"] = json!("kept");
-    host["users"]["ci-bot"]["x_entry"] = json!({ "created": "2024-01-01", "n": 7 });
-    host["users"]["me@example.com"]["oauth_credential"]["x_cred"] = json!(["a"]);
-    file["hosts"]["https://other.example.com"] = json!({
-        "active_user": "",
-        "users": {},
+    let profiles = &mut file["profiles"];
+    profiles["ci-bot"]["x_entry"] = json!({ "created": "2024-01-01", "n": 7 });
+    profiles["me@example.com"]["oauth_credential"]["x_cred"] = json!(["a"]);
+    profiles["other-bot"] = json!({
+        "remote_url": "https://other.example.com",
+        "auth_type": "api_key",
+        "api_key": "sk-other",
         "x_other": 1
     });
     file
@@ -35,37 +36,20 @@ fn unknown_keys_survive_a_rewrite() {
     let after = env.auth_json();
 
     assert_eq!(after["x_top"], before["x_top"]);
-    let (b, a) = (
-        &before["hosts"]["https://app.baseten.co"],
-        &after["hosts"]["https://app.baseten.co"],
-    );
-    assert_eq!(a["x_host"], b["x_host"]);
+    let (b, a) = (&before["profiles"], &after["profiles"]);
+    assert_eq!(a["ci-bot"]["x_entry"], b["ci-bot"]["x_entry"]);
     assert_eq!(
-        a["users"]["ci-bot"]["x_entry"],
-        b["users"]["ci-bot"]["x_entry"]
+        a["me@example.com"]["oauth_credential"]["x_cred"],
+        b["me@example.com"]["oauth_credential"]["x_cred"]
     );
-    assert_eq!(
-        a["users"]["me@example.com"]["oauth_credential"]["x_cred"],
-        b["users"]["me@example.com"]["oauth_credential"]["x_cred"]
-    );
-    assert_eq!(
-        after["hosts"]["https://other.example.com"]["x_other"],
-        before["hosts"]["https://other.example.com"]["x_other"]
-    );
-    assert_eq!(a["active_user"], "ci-bot");
+    assert_eq!(a["other-bot"]["x_other"], b["other-bot"]["x_other"]);
+    assert_eq!(env.active(DEFAULT_REMOTE).as_deref(), Some("ci-bot"));
 
-    // Nothing else changed either: only active_user differs.
+    // Nothing else changed either: only the pointers to the active account differ.
     let mut expected = before.clone();
-    expected["hosts"]["https://app.baseten.co"]["active_user"] = json!("ci-bot");
-    let mut got = after.clone();
-    // Another client may write `""` for "no active user"; either form is fine.
-    if got["hosts"]["https://other.example.com"]
-        .get("active_user")
-        .is_none()
-    {
-        got["hosts"]["https://other.example.com"]["active_user"] = json!("");
-    }
-    assert_eq!(got, expected);
+    expected["current"] = json!("ci-bot");
+    expected["active_by_remote"][DEFAULT_REMOTE] = json!("ci-bot");
+    assert_eq!(after, expected);
 }
 
 #[test]
@@ -74,10 +58,60 @@ fn version_and_layout_are_kept_on_rewrite() {
     env.run(&["auth", "switch", "--user", "ci-bot"]).success();
     let after = env.auth_json();
     assert_eq!(after["version"], 1);
-    let user = &after["hosts"]["https://app.baseten.co"]["users"]["me@example.com"];
+    assert!(after.get("hosts").is_none(), "{after:#}");
+    let user = env.profile("me@example.com");
+    assert_eq!(user["remote_url"], DEFAULT_REMOTE);
     assert_eq!(user["auth_type"], "oauth");
     assert_eq!(user["oauth_credential"]["expiry"], "2099-01-02T03:04:05Z");
     assert_eq!(user["oauth_credential"]["refresh_token"], "refresh-abc");
+}
+
+/// The legacy `hosts` layout is read, and the first write converts it to profiles: the
+/// `hosts` key is gone, every account and secret is kept, the active account stays
+/// active, and unknown top-level and per-account keys survive.
+#[test]
+fn a_legacy_store_is_read_and_converted_on_the_first_write() {
+    let mut legacy: Value = serde_json::from_str(LEGACY_FIXTURE).unwrap();
+    legacy["x_top"] = json!({ "nested": [1, "two", null] });
+    let users = &mut legacy["hosts"][DEFAULT_REMOTE]["users"];
+    users["ci-bot"]["x_entry"] = json!({ "n": 7 });
+    users["me@example.com"]["oauth_credential"]["x_cred"] = json!(["a"]);
+    let text = serde_json::to_string_pretty(&legacy).unwrap();
+    let env = Env::with_auth(&text);
+
+    // Reads leave the file as it is.
+    assert_eq!(env.run(&["auth", "token"]).success(), "access-abc\n");
+    let out = env.run(&["auth", "status", "--jq", ".user"]);
+    assert_eq!(out.success(), "\"me@example.com\"\n");
+    assert_eq!(env.read_auth(), text);
+
+    env.run(&["auth", "switch", "--user", "ci-bot"]).success();
+    let after = env.auth_json();
+    assert!(after.get("hosts").is_none(), "{after:#}");
+    assert_eq!(after["version"], 1);
+    assert_eq!(after["x_top"], legacy["x_top"]);
+    assert_eq!(env.active(DEFAULT_REMOTE).as_deref(), Some("ci-bot"));
+    assert_eq!(after["current"], "ci-bot");
+    assert_eq!(
+        env.profile_names(DEFAULT_REMOTE),
+        ["ci-bot", "me@example.com"]
+    );
+    let ci = env.profile("ci-bot");
+    assert_eq!(ci["auth_type"], "api_key");
+    assert_eq!(ci["api_key"], "sk-ci-123");
+    assert_eq!(ci["x_entry"], json!({ "n": 7 }));
+    let me = env.profile("me@example.com");
+    assert_eq!(me["auth_type"], "oauth");
+    let cred = &me["oauth_credential"];
+    assert_eq!(cred["access_token"], "access-abc");
+    assert_eq!(cred["refresh_token"], "refresh-abc");
+    assert_eq!(cred["expiry"], "2099-01-02T03:04:05Z");
+    assert_eq!(cred["x_cred"], json!(["a"]));
+
+    // The converted store reads as before.
+    env.run(&["auth", "switch", "--user", "me@example.com"])
+        .success();
+    assert_eq!(env.run(&["auth", "token"]).success(), "access-abc\n");
 }
 
 /// `sh -c 'umask 000; exec "$0" "$@"' BIN args…`, isolated like [`Env::cmd`].
@@ -165,6 +199,8 @@ fn xdg_config_home_is_used_without_baseten_config_dir() {
     let env = Env::new();
     let xdg = env.root().join("xdg");
     fs::create_dir_all(xdg.join("baseten")).unwrap();
+    #[cfg(unix)]
+    common::set_mode(&xdg.join("baseten"), 0o700);
     let file = xdg.join("baseten").join("auth.json");
     fs::write(&file, FIXTURE).unwrap();
     #[cfg(unix)]
@@ -180,8 +216,8 @@ fn xdg_config_home_is_used_without_baseten_config_dir() {
     run(&["auth", "switch", "--user", "ci-bot"]).success();
     let stored: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(
-        stored["hosts"]["https://app.baseten.co"]["active_user"],
-        "ci-bot"
+        common::active_of(&stored, DEFAULT_REMOTE).as_deref(),
+        Some("ci-bot")
     );
     assert!(!env.auth_path().exists());
     assert!(!env.home().exists());
@@ -248,7 +284,7 @@ fn parallel_switches_lose_nothing() {
         assert!(out.status.success(), "{out:?}");
     }
     let file = env.auth_json();
-    let users = &file["hosts"]["https://app.baseten.co"]["users"];
+    let users = &file["profiles"];
     assert_eq!(users["ci-bot"]["api_key"], "sk-ci-123");
     assert_eq!(
         users["me@example.com"]["oauth_credential"]["access_token"],
@@ -328,8 +364,5 @@ fn a_released_lock_lets_the_writer_through() {
         .unwrap();
     assert!(status.success(), "{status:?}: {seen}");
     assert_eq!(stdout, "Switched to ci-bot\n");
-    assert_eq!(
-        env.auth_json()["hosts"]["https://app.baseten.co"]["active_user"],
-        "ci-bot"
-    );
+    assert_eq!(env.active(DEFAULT_REMOTE).as_deref(), Some("ci-bot"));
 }

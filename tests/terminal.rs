@@ -248,27 +248,34 @@ fn interactive_login_offers_a_menu_then_asks_for_label_and_hidden_key() {
         Some(format!("Api-Key {KEY}").as_str())
     );
     let auth = env.auth_json();
-    let host = &auth["hosts"][server.url()];
-    assert_eq!(host["active_user"], "tty-label", "{auth:#}");
-    assert_eq!(host["users"]["tty-label"]["auth_type"], "api_key");
-    assert_eq!(host["users"]["tty-label"]["api_key"], KEY);
+    assert_eq!(
+        common::active_of(&auth, &server.url()).as_deref(),
+        Some("tty-label"),
+        "{auth:#}"
+    );
+    let profile = &auth["profiles"]["tty-label"];
+    assert_eq!(profile["remote_url"], server.url());
+    assert_eq!(profile["auth_type"], "api_key");
+    assert_eq!(profile["api_key"], KEY);
 }
 
 #[test]
 fn interactive_switch_lists_accounts_and_switches_by_number() {
     const REMOTE: &str = "http://127.0.0.1:9";
-    let store = json!({
-        "version": 1,
-        "hosts": {
-            REMOTE: {
-                "active_user": "alpha",
-                "users": {
-                    "alpha": { "auth_type": "api_key", "api_key": "sk-alpha" },
-                    "beta": { "auth_type": "api_key", "api_key": "sk-beta" },
-                    "gamma": { "auth_type": "api_key", "api_key": "sk-gamma" }
-                }
-            }
-        }
+    let mut store = common::store_of(
+        REMOTE,
+        Some("alpha"),
+        json!({
+            "alpha": { "auth_type": "api_key", "api_key": "sk-alpha" },
+            "beta": { "auth_type": "api_key", "api_key": "sk-beta" },
+            "gamma": { "auth_type": "api_key", "api_key": "sk-gamma" }
+        }),
+    );
+    // An account of another remote, which is not offered.
+    store["profiles"]["elsewhere-bot"] = json!({
+        "remote_url": common::DEFAULT_REMOTE,
+        "auth_type": "api_key",
+        "api_key": "sk-elsewhere"
     });
     let env = Env::with_auth(&common::pretty(&store));
     let mut pty = Pty::spawn(pointed(&env, REMOTE, &["auth", "switch"]));
@@ -294,14 +301,20 @@ fn interactive_switch_lists_accounts_and_switches_by_number() {
     distinct.sort();
     distinct.dedup();
     assert_eq!(distinct.len(), 3, "numbers {numbers:?} in {menu:?}");
+    assert!(!menu.contains("elsewhere-bot"), "{menu:?}");
     let mark = menu.len();
     pty.type_text(&format!("{}\n", numbers[2]));
     pty.expect_text(mark, "Switched to gamma");
     let (code, output) = pty.finish();
     assert_eq!(code, 0, "output: {output:?}");
     let auth = env.auth_json();
-    assert_eq!(auth["hosts"][REMOTE]["active_user"], "gamma", "{auth:#}");
-    assert_eq!(auth["hosts"][REMOTE]["users"]["beta"]["api_key"], "sk-beta");
+    assert_eq!(auth["current"], "gamma", "{auth:#}");
+    assert_eq!(auth["active_by_remote"][REMOTE], "gamma", "{auth:#}");
+    assert_eq!(auth["profiles"]["beta"]["api_key"], "sk-beta");
+    assert_eq!(
+        common::active_of(&auth, common::DEFAULT_REMOTE).as_deref(),
+        Some("elsewhere-bot")
+    );
 }
 
 #[test]

@@ -48,8 +48,8 @@ fn main() -> ExitCode {
 
     let dir = std::env::temp_dir().join(format!("baseten-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
-    let fixture = r#"{"version":1,"hosts":{"https://app.baseten.co":{"active_user":"me@example.com",
-        "users":{"me@example.com":{"auth_type":"api_key","api_key":"bench-key"}}}}}"#;
+    let fixture = r#"{"version":1,"current":"me@example.com","profiles":{"me@example.com":
+        {"remote_url":"https://app.baseten.co","auth_type":"api_key","api_key":"bench-key"}}}"#;
     if std::fs::write(dir.join("auth.json"), fixture).is_err() {
         eprintln!("cannot write the fixture store in {}", dir.display());
         return ExitCode::FAILURE;

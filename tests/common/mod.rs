@@ -30,13 +30,41 @@ use tempfile::TempDir;
 /// Path of the binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_baseten");
 
-/// The default remote (SPEC §3), which is also the key fixtures are stored under.
+/// The default remote (SPEC §3), the remote of [`FIXTURE`]'s accounts.
 pub const DEFAULT_REMOTE: &str = "https://app.baseten.co";
 
-/// A store for [`DEFAULT_REMOTE`] with two plain-text accounts:
-/// `me@example.com` (OAuth, active, access token `access-abc`, expiry
-/// `2099-01-02T03:04:05Z`) and `ci-bot` (API key `sk-ci-123`).
+/// A store (profiles layout, SPEC §7) with two plain-text accounts of
+/// [`DEFAULT_REMOTE`]: `me@example.com` (OAuth, active, access token `access-abc`,
+/// refresh token `refresh-abc`, expiry `2099-01-02T03:04:05Z`) and `ci-bot` (API key
+/// `sk-ci-123`).
 pub const FIXTURE: &str = r#"{
+  "version": 1,
+  "current": "me@example.com",
+  "profiles": {
+    "me@example.com": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "oauth",
+      "oauth_credential": {
+        "access_token": "access-abc",
+        "refresh_token": "refresh-abc",
+        "expiry": "2099-01-02T03:04:05Z"
+      }
+    },
+    "ci-bot": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-ci-123"
+    }
+  },
+  "active_by_remote": {
+    "https://app.baseten.co": "me@example.com"
+  }
+}
+"#;
+
+/// [`FIXTURE`]'s accounts in the legacy `hosts` layout (earlier versions of this program
+/// and the official CLI before v0.2), which is still read and converted on a write.
+pub const LEGACY_FIXTURE: &str = r#"{
   "version": 1,
   "hosts": {
     "https://app.baseten.co": {
@@ -56,6 +84,75 @@ pub const FIXTURE: &str = r#"{
   }
 }
 "#;
+
+/// A profiles-layout store whose accounts all belong to `remote`: `profiles` maps each
+/// name to its entry without `remote_url` (added here); `active`, when given, is both
+/// `current` and `active_by_remote[remote]`.
+pub fn store_of(
+    remote: &str,
+    active: Option<&str>,
+    profiles: serde_json::Value,
+) -> serde_json::Value {
+    let mut profiles = profiles;
+    for entry in profiles
+        .as_object_mut()
+        .expect("profiles object")
+        .values_mut()
+    {
+        entry["remote_url"] = remote.into();
+    }
+    let mut file = serde_json::json!({ "version": 1, "profiles": profiles });
+    if let Some(name) = active {
+        file["current"] = name.into();
+        file["active_by_remote"] = serde_json::json!({ remote: name });
+    }
+    file
+}
+
+/// Whether two remote URLs name the same remote (as far as these tests need: case and a
+/// trailing slash do not matter).
+fn same_remote(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// The names of the profiles of `remote` in the parsed `auth.json` `file`, sorted.
+pub fn profiles_of(file: &serde_json::Value, remote: &str) -> Vec<String> {
+    let mut names: Vec<String> = file["profiles"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, p)| {
+            p["remote_url"]
+                .as_str()
+                .is_some_and(|r| same_remote(r, remote))
+        })
+        .map(|(n, _)| n.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The active account of `remote` in the parsed `auth.json` `file`, by SPEC §7's rule:
+/// `current` when it names a profile of the remote, else `active_by_remote[remote]`
+/// when it does, else the remote's only profile, else none.
+pub fn active_of(file: &serde_json::Value, remote: &str) -> Option<String> {
+    let names = profiles_of(file, remote);
+    let of_remote = |v: &serde_json::Value| {
+        v.as_str()
+            .filter(|n| names.iter().any(|m| m == n))
+            .map(str::to_owned)
+    };
+    let pointer = file["active_by_remote"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(r, _)| same_remote(r, remote))
+        .and_then(|(_, n)| of_remote(n));
+    of_remote(&file["current"])
+        .or(pointer)
+        .or_else(|| (names.len() == 1).then(|| names[0].clone()))
+}
 
 /// One test's private world: a temp dir holding the config directory and a fake `HOME`.
 pub struct Env {
@@ -143,13 +240,17 @@ impl Default for Env {
 }
 
 impl Env {
-    /// A fresh environment with an empty, existing config directory and no `auth.json`.
+    /// A fresh environment with an empty, existing config directory (mode 0700 whatever
+    /// the umask, as writes refuse one others can write to) and no `auth.json`.
     pub fn new() -> Env {
         let dir = tempfile::Builder::new()
             .prefix("baseten-test")
             .tempdir()
             .expect("create temp dir");
-        fs::create_dir(dir.path().join("config")).expect("create config dir");
+        let config = dir.path().join("config");
+        fs::create_dir(&config).expect("create config dir");
+        #[cfg(unix)]
+        set_mode(&config, 0o700);
         Env { dir }
     }
 
@@ -236,9 +337,19 @@ impl Env {
         cmd
     }
 
-    /// `hosts[remote]` of the current `auth.json`.
-    pub fn host(&self, remote: &str) -> serde_json::Value {
-        self.auth_json()["hosts"][remote].clone()
+    /// `profiles[name]` of the current `auth.json` (`null` when there is no such profile).
+    pub fn profile(&self, name: &str) -> serde_json::Value {
+        self.auth_json()["profiles"][name].clone()
+    }
+
+    /// The active account of `remote` in the current `auth.json` ([`active_of`]).
+    pub fn active(&self, remote: &str) -> Option<String> {
+        active_of(&self.auth_json(), remote)
+    }
+
+    /// The names of the profiles of `remote` in the current `auth.json`, sorted.
+    pub fn profile_names(&self, remote: &str) -> Vec<String> {
+        profiles_of(&self.auth_json(), remote)
     }
 
     /// Writes a `$BROWSER` script that records its argument in the returned marker file
@@ -427,6 +538,14 @@ pub fn list_dir(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Whether `name` is a per-account refresh lock file of the store,
+/// `auth.json.<16 hex digits>.refresh.lock` (SPEC §7: one per account refreshed).
+pub fn is_refresh_lock(name: &str) -> bool {
+    name.strip_prefix("auth.json.")
+        .and_then(|rest| rest.strip_suffix(".refresh.lock"))
+        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Pretty JSON as the binary must print it under `--output json`: two-space indent and
 /// one trailing newline.
 pub fn pretty(value: &serde_json::Value) -> String {
@@ -438,21 +557,10 @@ pub fn compact(value: &serde_json::Value) -> String {
     serde_json::to_string(value).expect("encode") + "\n"
 }
 
-impl Env {
-    /// Like [`Env::cmd`], but the child keeps this test process's own
-    /// `DBUS_SESSION_BUS_ADDRESS` (or has none when the test process has none), so it
-    /// reaches the real Secret Service that `tests/with-secret-service.sh` started. For
-    /// the keyring tests only; everything else stays isolated.
-    pub fn cmd_with_session_bus(&self, args: &[&str]) -> Command {
-        let mut cmd = self.cmd(args);
-        with_session_bus(&mut cmd);
-        cmd
-    }
-}
-
 /// Gives `cmd` this test process's own `DBUS_SESSION_BUS_ADDRESS` (or none when the test
-/// process has none), undoing the detachment of [`isolate`]; see
-/// [`Env::cmd_with_session_bus`].
+/// process has none), undoing the detachment of [`isolate`], so the child reaches the
+/// real Secret Service that `tests/with-secret-service.sh` started. For the keyring
+/// tests only; everything else stays isolated.
 pub fn with_session_bus(cmd: &mut Command) -> &mut Command {
     match std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
         Some(address) => cmd.env("DBUS_SESSION_BUS_ADDRESS", address),
