@@ -253,6 +253,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     let output = resolve_output(low.output.as_deref(), low.jq.as_deref())?;
     let remote = resolve_remote(low.remote_url)?;
+    if matches!(def.name, "login" | "logout" | "token") {
+        // Proxy variables that cannot be used are a usage error before any prompt,
+        // never a silent direct connection (SPEC §4a).
+        crate::proxy::route_for_base(&remote.api)?;
+    }
+    // Surrounding whitespace is never part of a label (SPEC §9).
+    let label = low.label.as_deref().map(|l| l.trim().to_owned());
     let interactive = term::stdin_is_terminal();
     let command = match def.name {
         "login" => {
@@ -267,7 +274,7 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                     return Err("must specify --web or --with-api-key when not interactive".into());
                 }
             };
-            if let Some(label) = &low.label {
+            if let Some(label) = &label {
                 check_label(label)?;
                 if method == Some(LoginMethod::Web) {
                     return Err("--label applies only to --with-api-key".into());
@@ -277,7 +284,7 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
             }
             Command::Login(LoginArgs {
                 method,
-                label: low.label,
+                label,
                 insecure_storage: low.insecure_storage,
             })
         }
