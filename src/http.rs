@@ -390,7 +390,15 @@ fn tls_failure(name: &str, host: &str, e: &rustls::Error) -> String {
                 format!("the certificate of {name} is for another host name; check the remote URL")
             }
             C::NotValidForNameContext { presented, .. } => {
-                let names: Vec<&str> = presented.iter().take(3).map(String::as_str).collect();
+                // webpki writes each as `DnsName("host")` or `IpAddress(1.2.3.4)`.
+                let bare = |n: &String| -> String {
+                    let inner = n
+                        .split_once('(')
+                        .and_then(|(_, rest)| rest.strip_suffix(')'))
+                        .unwrap_or(n);
+                    inner.trim_matches('"').to_owned()
+                };
+                let names: Vec<String> = presented.iter().take(3).map(bare).collect();
                 let more = if presented.len() > 3 { ", …" } else { "" };
                 format!(
                     "the certificate of {name} is for another host ({}{more}); check the remote URL",
