@@ -32,6 +32,8 @@ pub enum Auth<'a> {
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `Retry-After` in seconds, when the server sent one in that form.
+    pub retry_after: Option<Duration>,
 }
 
 /// A client for one API base URL.
@@ -134,6 +136,12 @@ impl Client {
     ) -> Result<Response> {
         let mut resp = sent.map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let body = match resp
             .body_mut()
             .with_config()
@@ -159,7 +167,11 @@ impl Client {
             self.base,
             body.len()
         );
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            retry_after,
+        })
     }
 
     /// Passes a 2xx response through; anything else becomes [`Client::status_error`].
