@@ -60,6 +60,10 @@ impl Client {
         let via = match &route {
             Ok(Route::Proxy(chosen)) => match chosen.url.to_ureq() {
                 Ok(p) => {
+                    // Never shown, even if something quotes it back.
+                    if let Some(password) = &chosen.url.password {
+                        term::secret(password);
+                    }
                     debug!("connecting to {base} through proxy {}", chosen.describe());
                     Some(p)
                 }

@@ -6,8 +6,9 @@
 //! The binary runs as a job under job control, the way a shell runs it: a session leader
 //! (standing in for the shell) owns the pseudo-terminal and waits, and the binary is in
 //! its own foreground process group. (A process group without such a parent is
-//! "orphaned", and the kernel discards Ctrl-Z for it.)
-#![cfg(unix)]
+//! "orphaned", and the kernel discards Ctrl-Z for it.) Linux only: the test reads
+//! `/proc/<pid>/stat` to see that the job has stopped.
+#![cfg(target_os = "linux")]
 
 mod common;
 #[path = "common/routes.rs"]
