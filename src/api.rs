@@ -1,6 +1,8 @@
 //! The Baseten management API endpoints of SPEC §4 as typed calls.
 
-use serde::Deserialize;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 use crate::http::{Auth, Client, Response};
@@ -29,8 +31,11 @@ pub struct DeviceAuthorization {
     pub user_code: String,
     pub verification_uri: String,
     pub verification_uri_complete: Option<String>,
-    pub expires_in: u64,
-    pub interval: Option<u64>,
+    /// Seconds as any JSON number (`600`, `600.0`).
+    #[serde(deserialize_with = "duration")]
+    pub expires_in: Duration,
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub interval: Option<Duration>,
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -38,6 +43,8 @@ pub struct DeviceAuthorization {
 pub struct TokenResponse {
     pub access_token: String,
     pub refresh_token: Option<String>,
+    /// Whole seconds; a fraction (`3600.0`, `3599.5`) is rounded down.
+    #[serde(default, deserialize_with = "optional_whole_seconds")]
     pub expires_in: Option<u64>,
     #[allow(dead_code)]
     pub token_type: String,
@@ -56,8 +63,8 @@ pub enum Poll {
     Token(TokenResponse),
     /// `authorization_pending`.
     Pending,
-    /// `slow_down`.
-    SlowDown,
+    /// `slow_down`, or HTTP 429 with the wait its `Retry-After` asked for.
+    SlowDown { retry_after: Option<Duration> },
     /// A connection failure or 5xx: worth another try after a longer wait.
     Retry(Error),
 }
@@ -112,11 +119,17 @@ impl Api {
             Ok(resp) => resp,
             Err(e) => return Ok(Poll::Retry(e)),
         };
+        if resp.status == 429 {
+            // Too many requests: slow down (RFC 8628 §3.5) whatever the body says.
+            return Ok(Poll::SlowDown {
+                retry_after: resp.retry_after,
+            });
+        }
         if (400..500).contains(&resp.status) {
             let err = self.oauth_error(&resp)?;
             return match err.error.as_str() {
                 "authorization_pending" => Ok(Poll::Pending),
-                "slow_down" => Ok(Poll::SlowDown),
+                "slow_down" => Ok(Poll::SlowDown { retry_after: None }),
                 "access_denied" => Err(Error::Auth("authorization was denied".into())),
                 "expired_token" => Err(expired()),
                 _ => Err(Error::Auth(describe(&err))),
@@ -177,6 +190,38 @@ impl Api {
             .json(TOKEN, resp)
             .map_err(|_| self.http.status_error(TOKEN, resp))
     }
+}
+
+/// Longest duration a server may name (about 31 years); anything above is refused.
+const MAX_SECONDS: f64 = 1e9;
+
+/// Seconds as a JSON number, integer or not, non-negative and finite.
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let secs = f64::deserialize(d)?;
+    if secs.is_finite() && (0.0..=MAX_SECONDS).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{secs} is not a number of seconds"
+        )))
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    seconds(d).map(Duration::from_secs_f64)
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    #[derive(Deserialize)]
+    struct Secs(#[serde(deserialize_with = "duration")] Duration);
+    Ok(Option::<Secs>::deserialize(d)?.map(|s| s.0))
+}
+
+fn optional_whole_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Secs(#[serde(deserialize_with = "seconds")] f64);
+    // In range by `seconds`, so the conversion is exact for the whole part.
+    Ok(Option::<Secs>::deserialize(d)?.map(|s| s.0.floor() as u64))
 }
 
 /// The error for a device code that ran out of time.

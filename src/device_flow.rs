@@ -1,7 +1,8 @@
 //! The RFC 8628 polling loop, apart from HTTP and the real clock so its timing rules can
-//! be tested directly: wait `interval` before every poll (never less), `slow_down` adds
-//! 5 s for every later poll, connection failures and 5xx back off, and the whole thing
-//! stops at `expires_in` whatever the server keeps saying.
+//! be tested directly: wait `interval` before every poll (never less), `slow_down` (and
+//! HTTP 429) adds 5 s for every later poll, a 429's `Retry-After` is waited out before
+//! the next one, connection failures and 5xx back off, and the whole thing stops at
+//! `expires_in` whatever the server keeps saying.
 
 use std::time::{Duration, Instant};
 
@@ -46,8 +47,10 @@ pub fn wait_for_token(
     let deadline = clock.now() + expires_in;
     let mut interval = interval.max(Duration::from_secs(1));
     let mut backoff = Duration::ZERO;
+    // A `Retry-After` to honour before the next poll only.
+    let mut at_least = Duration::ZERO;
     loop {
-        let wait = interval + backoff;
+        let wait = (interval + backoff).max(std::mem::take(&mut at_least));
         if clock.now() + wait > deadline {
             return Err(api::expired());
         }
@@ -55,11 +58,12 @@ pub fn wait_for_token(
         match poll()? {
             Poll::Token(token) => return Ok(token),
             Poll::Pending => backoff = Duration::ZERO,
-            Poll::SlowDown => {
+            Poll::SlowDown { retry_after } => {
                 interval += SLOW_DOWN_STEP;
+                at_least = retry_after.unwrap_or(Duration::ZERO);
                 debug!(
                     "server asked to slow down; polling every {}s",
-                    interval.as_secs()
+                    interval.as_secs_f64()
                 );
             }
             Poll::Retry(e) => {
@@ -145,13 +149,38 @@ mod tests {
             100,
             vec![
                 Poll::Pending,
-                Poll::SlowDown,
+                Poll::SlowDown { retry_after: None },
                 Poll::Pending,
-                Poll::SlowDown,
+                Poll::SlowDown { retry_after: None },
                 token(),
             ],
         );
         assert_eq!(sleeps, [1, 1, 6, 6, 11]);
+    }
+
+    #[test]
+    fn too_many_requests_slows_down_and_waits_out_retry_after() {
+        let busy = |s| Poll::SlowDown {
+            retry_after: Some(Duration::from_secs(s)),
+        };
+        let (r, sleeps, _) = run(
+            1,
+            100,
+            vec![busy(30), Poll::Pending, busy(2), Poll::Pending, token()],
+        );
+        assert!(r.is_ok());
+        // Retry-After once, then the raised interval; a short Retry-After never shortens it.
+        assert_eq!(sleeps, [1, 30, 6, 11, 11]);
+    }
+
+    #[test]
+    fn a_retry_after_past_the_deadline_expires() {
+        let busy = Poll::SlowDown {
+            retry_after: Some(Duration::from_secs(500)),
+        };
+        let (r, sleeps, polls) = run(1, 100, vec![busy]);
+        assert!(matches!(r, Err(Error::Auth(_))));
+        assert_eq!((sleeps, polls), (vec![1], 1));
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! The HTTP client (SPEC §4): one ureq agent with rustls and the system trust store,
-//! proxies from the environment, fixed timeouts, capped bodies, and the mapping from
-//! HTTP status to the program's exit codes. Bodies of error responses are always read so
-//! the server's reason reaches the user (sanitized and shortened).
+//! The HTTP client (SPEC §4, §4a): one ureq agent with rustls and the system trust
+//! store, the proxy [`crate::proxy`] chose for the base URL (ureq never reads the
+//! environment itself), fixed timeouts, capped bodies, and the mapping from HTTP status to
+//! the program's exit codes. Bodies of error responses are always read so the server's
+//! reason reaches the user (sanitized and shortened). A failure to connect says which hop
+//! failed (the proxy or the server) and, for TLS, what is wrong in words with the fix.
 
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use serde::de::DeserializeOwned;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::error::{Error, Result};
+use crate::proxy::{self, Chosen, Kind, Route};
 use crate::term::{self, debug};
 
 /// Largest response body read, in bytes.
@@ -29,13 +32,19 @@ pub enum Auth<'a> {
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `Retry-After` in seconds, when the server sent one in that form.
+    pub retry_after: Option<Duration>,
 }
 
 /// A client for one API base URL.
 pub struct Client {
     agent: ureq::Agent,
     base: String,
+    /// `host[:port]` of the base.
     host: String,
+    /// The proxy, or why the proxy variables cannot be used (then every request fails
+    /// with that usage error rather than go direct).
+    route: std::result::Result<Route, String>,
 }
 
 impl Client {
@@ -47,7 +56,31 @@ impl Client {
             debug!("no system CA bundle found; using the bundled Mozilla roots");
             RootCerts::WebPki
         };
+        let mut route = proxy::route_for_base(base);
+        let via = match &route {
+            Ok(Route::Proxy(chosen)) => match chosen.url.to_ureq() {
+                Ok(p) => {
+                    // Never shown, even if something quotes it back.
+                    if let Some(password) = &chosen.url.password {
+                        term::secret(password);
+                    }
+                    debug!("connecting to {base} through proxy {}", chosen.describe());
+                    Some(p)
+                }
+                Err(e) => {
+                    route = Err(format!("invalid {}: {e}", chosen.var));
+                    None
+                }
+            },
+            Ok(Route::Bypass { var }) => {
+                debug!("connecting to {base} directly: {var} lists it");
+                None
+            }
+            Ok(Route::Direct) | Err(_) => None,
+        };
         let agent = ureq::Agent::config_builder()
+            // Always an explicit choice: ureq's own environment rules are not curl's.
+            .proxy(via)
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -62,11 +95,21 @@ impl Client {
             agent,
             base: base.to_owned(),
             host,
+            route,
+        }
+    }
+
+    /// The usage error for unusable proxy variables, before anything is sent.
+    fn check_route(&self) -> Result<()> {
+        match &self.route {
+            Err(e) => Err(Error::usage(e.clone())),
+            Ok(_) => Ok(()),
         }
     }
 
     /// `GET base+path`, decoding a 2xx JSON body into `T`.
     pub fn get_json<T: DeserializeOwned>(&self, path: &str, auth: Auth<'_>) -> Result<T> {
+        self.check_route()?;
         let req = with_auth(self.agent.get(format!("{}{path}", self.base)), auth);
         let resp = self.finish("GET", path, req.call())?;
         self.json(path, &self.success(path, resp)?)
@@ -79,6 +122,7 @@ impl Client {
         form: &[(&str, &str)],
         auth: Option<Auth<'_>>,
     ) -> Result<Response> {
+        self.check_route()?;
         let mut req = self.agent.post(format!("{}{path}", self.base));
         if let Some(auth) = auth {
             req = with_auth(req, auth);
@@ -96,6 +140,12 @@ impl Client {
     ) -> Result<Response> {
         let mut resp = sent.map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let body = match resp
             .body_mut()
             .with_config()
@@ -121,7 +171,11 @@ impl Client {
             self.base,
             body.len()
         );
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            retry_after,
+        })
     }
 
     /// Passes a 2xx response through; anything else becomes [`Client::status_error`].
@@ -161,13 +215,233 @@ impl Client {
     }
 
     fn transport(&self, e: ureq::Error) -> Error {
-        let why = match e {
-            ureq::Error::Timeout(_) => "timed out".to_owned(),
-            ureq::Error::HostNotFound => "host not found".to_owned(),
-            ureq::Error::ConnectionFailed => "connection failed".to_owned(),
-            other => other.to_string(),
+        let via = match &self.route {
+            Ok(Route::Proxy(chosen)) => Some(chosen),
+            _ => None,
         };
-        Error::failure(format!("cannot reach {}: {}", self.host, term::clean(&why)))
+        Error::failure(term::clean(&describe_failure(&self.host, via, &e)).into_owned())
+    }
+}
+
+/// What went wrong reaching `host` (`name[:port]`), through `via` when a proxy is used,
+/// in words: which hop failed, and for TLS what is wrong and the fix.
+fn describe_failure(host: &str, via: Option<&Chosen>, e: &ureq::Error) -> String {
+    use std::io::ErrorKind as K;
+    let name = host_name(host);
+    let through = via.map_or_else(String::new, |c| format!(" through proxy {}", c.describe()));
+    let proxy_down = |why: &str| match via {
+        Some(c) => format!(
+            "cannot reach proxy {} (from {}): {why}",
+            c.url.address(),
+            c.var
+        ),
+        None => format!("cannot reach {host}: {why}"),
+    };
+    match e {
+        ureq::Error::Io(io) => {
+            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return tls_failure(name, host, tls);
+            }
+            let message = io
+                .get_ref()
+                .map_or_else(|| io_words(io.kind()), |i| i.to_string());
+            match io.kind() {
+                // Only the first hop is ever connected to directly, so a refused or
+                // unreachable connection is the proxy's when there is one.
+                K::ConnectionRefused
+                | K::HostUnreachable
+                | K::NetworkUnreachable
+                | K::NetworkDown
+                | K::AddrNotAvailable => proxy_down(&io_words(io.kind())),
+                K::Other | K::InvalidData | K::PermissionDenied | K::InvalidInput
+                    if via.is_some_and(|c| c.url.kind.is_socks()) =>
+                {
+                    socks_failure(host, via, &message)
+                }
+                K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted => {
+                    format!("{host} closed the connection{through}")
+                }
+                _ => format!("cannot reach {host}{through}: {message}"),
+            }
+        }
+        ureq::Error::Rustls(tls) => tls_failure(name, host, tls),
+        ureq::Error::Timeout(_) => format!("cannot reach {host}{through}: timed out"),
+        ureq::Error::ConnectionFailed => proxy_down("connection failed"),
+        ureq::Error::HostNotFound => match via {
+            // A SOCKS5 proxy (local names) is handed an address looked up here: the
+            // missing name is the server's when the proxy's own name resolves.
+            Some(c) if c.url.kind == Kind::Socks5 && proxy_resolves(c) => {
+                format!("cannot reach {host}{through}: host not found")
+            }
+            Some(_) => proxy_down("host not found"),
+            None => format!("cannot reach {host}: host not found"),
+        },
+        ureq::Error::ConnectProxyFailed(reason) => {
+            // ureq says `proxy server responded 502/502`: the code, then words for it.
+            let answer = reason
+                .strip_prefix("proxy server responded ")
+                .and_then(|r| r.get(..3))
+                .and_then(|code| code.parse::<u16>().ok())
+                .map(|code| {
+                    let words = ureq::http::StatusCode::from_u16(code)
+                        .ok()
+                        .and_then(|c| c.canonical_reason())
+                        .unwrap_or("");
+                    format!("{code} {words}").trim_end().to_owned()
+                });
+            match (via, answer) {
+                (Some(c), Some(a)) if a.starts_with("407") => format!(
+                    "proxy {} (from {}) wants a user name and password ({a}); put them in {} as user:password@",
+                    c.url.address(),
+                    c.var,
+                    c.var
+                ),
+                (Some(c), Some(a)) => format!(
+                    "proxy {} (from {}) could not connect to {host}: it answered {a}",
+                    c.url.address(),
+                    c.var
+                ),
+                (Some(c), None) => format!(
+                    "proxy {} (from {}) could not connect to {host}: {reason}",
+                    c.url.address(),
+                    c.var
+                ),
+                (None, _) => format!("cannot reach {host}: {reason}"),
+            }
+        }
+        ureq::Error::Tls(why) => format!("TLS with {host} failed{through}: {why}"),
+        other => format!("cannot reach {host}{through}: {other}"),
+    }
+}
+
+/// A SOCKS handshake error from ureq: the proxy's refusal to reach the server, or a
+/// problem with the proxy itself.
+fn socks_failure(host: &str, via: Option<&Chosen>, message: &str) -> String {
+    const TARGET: &[&str] = &[
+        "general SOCKS server failure",
+        "connection not allowed by ruleset",
+        "network unreachable",
+        "host unreachable",
+        "connection refused",
+        "TTL expired",
+    ];
+    let (address, var) = via.map_or(("?".into(), "?"), |c| (c.url.address(), c.var));
+    if TARGET.contains(&message) {
+        format!("SOCKS5 proxy {address} (from {var}) could not connect to {host}: {message}")
+    } else if message == "password authentication failed" || message == "no acceptable auth methods"
+    {
+        format!(
+            "SOCKS5 proxy {address} (from {var}) refused the login: {message}; check the user name and password in {var}"
+        )
+    } else {
+        format!("SOCKS5 proxy {address} (from {var}) failed: {message}")
+    }
+}
+
+/// Whether the proxy's own host name resolves (only asked after a failed look-up).
+fn proxy_resolves(c: &Chosen) -> bool {
+    use std::net::ToSocketAddrs;
+    (c.url.host.as_str(), c.url.port)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some())
+}
+
+/// An I/O error kind in words.
+fn io_words(kind: std::io::ErrorKind) -> String {
+    use std::io::ErrorKind as K;
+    match kind {
+        K::ConnectionRefused => "connection refused".into(),
+        K::HostUnreachable => "host unreachable".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::NetworkDown => "network down".into(),
+        K::AddrNotAvailable => "address not available".into(),
+        K::TimedOut => "timed out".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `name` of `name[:port]` / `[v6][:port]`.
+fn host_name(host: &str) -> &str {
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    }
+}
+
+/// A TLS failure with `name` in words, with what to do about it.
+fn tls_failure(name: &str, host: &str, e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    const OWN_CA: &str = "if your network uses its own CA, set SSL_CERT_FILE to its certificate";
+    let untrusted =
+        |why: &str| format!("the certificate of {name} is not trusted ({why}); {OWN_CA}");
+    let date = |t: &rustls::pki_types::UnixTime| {
+        crate::timestamp::format(i64::try_from(t.as_secs()).unwrap_or(i64::MAX))
+    };
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => untrusted("unknown issuer"),
+            C::BadSignature => untrusted("bad signature"),
+            C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+                Some(webpki::Error::CaUsedAsEndEntity) => {
+                    untrusted("it is a CA certificate, not one issued to the server")
+                }
+                Some(webpki::Error::UnknownIssuer) => untrusted("unknown issuer"),
+                _ => untrusted(&other.to_string()),
+            },
+            C::Expired => format!(
+                "the certificate of {name} has expired; if this computer's clock is right, the server needs a new certificate"
+            ),
+            C::ExpiredContext { not_after, .. } => format!(
+                "the certificate of {name} expired on {}; if this computer's clock is right, the server needs a new certificate",
+                date(not_after)
+            ),
+            C::NotValidYet => {
+                format!("the certificate of {name} is not valid yet; check this computer's clock")
+            }
+            C::NotValidYetContext { not_before, .. } => format!(
+                "the certificate of {name} is not valid until {}; check this computer's clock",
+                date(not_before)
+            ),
+            C::NotValidForName => {
+                format!("the certificate of {name} is for another host name; check the remote URL")
+            }
+            C::NotValidForNameContext { presented, .. } => {
+                // webpki writes each as `DnsName("host")` or `IpAddress(1.2.3.4)`.
+                let bare = |n: &String| -> String {
+                    let inner = n
+                        .split_once('(')
+                        .and_then(|(_, rest)| rest.strip_suffix(')'))
+                        .unwrap_or(n);
+                    inner.trim_matches('"').to_owned()
+                };
+                let names: Vec<String> = presented.iter().take(3).map(bare).collect();
+                let more = if presented.len() > 3 { ", …" } else { "" };
+                format!(
+                    "the certificate of {name} is for another host ({}{more}); check the remote URL",
+                    names.join(", ")
+                )
+            }
+            C::Revoked => format!("the certificate of {name} has been revoked"),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                format!("the certificate of {name} is not meant for a server")
+            }
+            other => untrusted(&format!("{other:?}")),
+        },
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. } => format!(
+            "{host} did not answer with TLS (plain HTTP on an https port?); check the scheme and port of the URL"
+        ),
+        rustls::Error::NoCertificatesPresented => {
+            format!("{name} presented no certificate")
+        }
+        rustls::Error::AlertReceived(alert) => {
+            format!("the TLS handshake with {host} failed: the server sent {alert:?}")
+        }
+        rustls::Error::PeerIncompatible(_) => {
+            format!("{host} offers no TLS version or cipher this program supports")
+        }
+        other => format!("the TLS handshake with {host} failed: {other}"),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod jq;
 pub mod output;
+pub mod proxy;
 pub mod remote;
 pub mod store;
 pub mod term;

@@ -450,8 +450,25 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("BROWSER", "The program that opens the login page."),
     (
-        "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY",
-        "Proxy settings, in either case.",
+        "https_proxy, HTTPS_PROXY",
+        "Proxy for https:// requests: an http://, https://, socks5:// (names resolved \
+         here) or socks5h:// (names resolved by the proxy) URL, optionally with \
+         user:password@; no scheme means http://. The lower-case spelling wins. A value \
+         that cannot be parsed is an error.",
+    ),
+    (
+        "http_proxy, HTTP_PROXY",
+        "Proxy for http:// requests only (never for https://).",
+    ),
+    (
+        "all_proxy, ALL_PROXY",
+        "Proxy for either scheme when its own variable is unset or empty.",
+    ),
+    (
+        "no_proxy, NO_PROXY",
+        "Hosts reached without a proxy, comma-separated: * (all), a name (and its \
+         subdomains; a leading dot is allowed), an IP address or CIDR range (127.0.0.0/8, \
+         ::1, [::1]), each optionally with :port. Loopback is proxied unless listed.",
     ),
     (
         "SSL_CERT_FILE, SSL_CERT_DIR",

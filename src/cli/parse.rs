@@ -240,6 +240,15 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     let streamed = def.kind == CommandKind::Status && low.all;
     let output = resolve_output(low.output.as_deref(), low.jq.as_deref(), streamed)?;
     let remote = resolve_remote(low.remote_url)?;
+    let online = match def.kind {
+        CommandKind::Login | CommandKind::Logout | CommandKind::Token => true,
+        CommandKind::Switch | CommandKind::Status => false,
+    };
+    if online {
+        // Proxy variables that cannot be used are a usage error before any prompt,
+        // never a silent direct connection (SPEC §4a).
+        crate::proxy::route_for_base(&remote.api)?;
+    }
     let interactive = term::stdin_is_terminal();
     let user = low.user.as_deref().map(name).transpose()?;
     let env_key = env_nonempty(API_KEY_ENV);

@@ -126,10 +126,9 @@ fn device_login(api: &Api) -> Result<(Me, Secret)> {
             .as_deref()
             .unwrap_or(&auth.verification_uri),
     );
-    let interval = auth
-        .interval
-        .map_or(device_flow::DEFAULT_INTERVAL, Duration::from_secs);
-    let expires_in = Duration::from_secs(auth.expires_in.min(MAX_EXPIRES_IN));
+    // Both may have a fraction (`600.0`, `1.5`); the loop never polls faster than 1 s.
+    let interval = auth.interval.unwrap_or(device_flow::DEFAULT_INTERVAL);
+    let expires_in = auth.expires_in.min(Duration::from_secs(MAX_EXPIRES_IN));
     let token = device_flow::wait_for_token(interval, expires_in, &mut SystemClock, || {
         api.poll(&auth.device_code)
     })?;
@@ -187,9 +186,10 @@ fn read_api_key() -> Result<String> {
         return Err(Error::usage("the API key is empty"));
     }
     term::secret(&key);
-    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // An HTTP header carries it: printable ASCII only (SPEC §9); the key is not shown.
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::usage(
-            "the API key must not contain spaces or control characters",
+            "the API key must be printable ASCII without spaces or control characters",
         ));
     }
     Ok(key)

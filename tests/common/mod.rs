@@ -8,6 +8,8 @@
 //! - `HOME` pointing at a (not created) directory inside the same temp dir, and no
 //!   `XDG_CONFIG_HOME`, so a fallback can never reach the real home,
 //! - no `BASETEN_API_KEY`, `BASETEN_REMOTE_URL` or `BASETEN_MANAGEMENT_API_URL_OVERRIDE`,
+//! - no proxy variables (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, in either
+//!   case), so the developer's proxy never sits between a test and its server,
 //! - `DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent`, so no real keyring is touched,
 //! - stdin from `/dev/null` (or a pipe, with [`Env::run_with_stdin`]): never a terminal.
 //!
@@ -392,6 +394,14 @@ pub fn isolate(cmd: &mut Command) -> &mut Command {
         .env_remove("BASETEN_MANAGEMENT_API_URL_OVERRIDE")
         .env_remove("BASETEN_CONFIG_DIR")
         .env_remove("XDG_CONFIG_HOME")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
         .stdin(Stdio::null())
 }

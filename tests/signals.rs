@@ -1,0 +1,316 @@
+//! Signals at the hidden API-key prompt (SPEC §9): SIGINT, SIGTERM, SIGHUP and SIGQUIT
+//! end the program with 128 + the signal and leave the terminal exactly as it was found;
+//! Ctrl-Z gives the terminal back before stopping, so a later `kill -9` leaves it usable,
+//! and echo goes off again when the job is continued.
+//!
+//! The binary runs as a job under job control, the way a shell runs it: a session leader
+//! (standing in for the shell) owns the pseudo-terminal and waits, and the binary is in
+//! its own foreground process group. (A process group without such a parent is
+//! "orphaned", and the kernel discards Ctrl-Z for it.) Linux only: the test reads
+//! `/proc/<pid>/stat` to see that the job has stopped.
+#![cfg(target_os = "linux")]
+
+mod common;
+#[path = "common/routes.rs"]
+mod routes;
+#[path = "common/server.rs"]
+mod server;
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::Env;
+use server::Server;
+
+const WAIT: Duration = Duration::from_secs(15);
+const PROMPT: &str = "Paste your API key:";
+
+/// The terminal modes that matter here: input, output and local flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Modes {
+    iflag: libc::tcflag_t,
+    oflag: libc::tcflag_t,
+    lflag: libc::tcflag_t,
+}
+
+/// The binary as a foreground job on a pseudo-terminal.
+struct Job {
+    /// The session leader that waits for the binary and exits with its status.
+    leader: Child,
+    master: File,
+    seen: Arc<(Mutex<Vec<u8>>, Condvar)>,
+    /// The terminal's modes before the binary started.
+    before: Modes,
+}
+
+impl Job {
+    fn spawn(mut cmd: Command) -> Job {
+        let mut master: libc::c_int = -1;
+        let mut slave: libc::c_int = -1;
+        // SAFETY: openpty writes two fds into the out-parameters; the rest may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both fds were just opened and are owned by nobody else.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        for fd in [&master, &slave] {
+            // SAFETY: sets close-on-exec on an fd we own.
+            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+        let master = File::from(master);
+        let before = modes(&master);
+        cmd.stdin(Stdio::from(slave.try_clone().expect("dup slave")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup slave")))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec (and in the leader,
+        // which never returns from this closure).
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let pid = libc::fork();
+                if pid == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if pid == 0 {
+                    // The job: its own process group, in the foreground of the terminal.
+                    libc::setpgid(0, 0);
+                    libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+                    libc::tcsetpgrp(0, libc::getpid());
+                    libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+                    return Ok(());
+                }
+                // The leader: drop every other fd (the spawn status pipe among them), wait
+                // for the job, and end the way it ended.
+                for fd in 3..1024 {
+                    libc::close(fd);
+                }
+                let mut status = 0;
+                loop {
+                    let r = libc::waitpid(pid, &mut status, 0);
+                    if r == pid {
+                        break;
+                    }
+                    if r == -1 && *libc::__errno_location() != libc::EINTR {
+                        libc::_exit(99);
+                    }
+                }
+                if libc::WIFSIGNALED(status) {
+                    let sig = libc::WTERMSIG(status);
+                    libc::signal(sig, libc::SIG_DFL);
+                    libc::kill(libc::getpid(), sig);
+                }
+                libc::_exit(libc::WEXITSTATUS(status));
+            });
+        }
+        let leader = cmd.spawn().expect("spawn baseten as a job");
+        drop(cmd);
+
+        let seen = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let mut reader = master.try_clone().expect("dup master");
+        let sink = Arc::clone(&seen);
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
+                        sink.1.notify_all();
+                    }
+                }
+            }
+        });
+        Job {
+            leader,
+            master,
+            seen,
+            before,
+        }
+    }
+
+    fn output(&self) -> String {
+        String::from_utf8_lossy(&self.seen.0.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the output contains `needle`.
+    #[track_caller]
+    fn expect_text(&self, needle: &str) {
+        let (lock, changed) = &*self.seen;
+        let deadline = Instant::now() + WAIT;
+        let mut seen = lock.lock().unwrap();
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "no {needle:?} in {:?}", self.output());
+            seen = changed.wait_timeout(seen, left).unwrap().0;
+        }
+    }
+
+    fn echo_on(&self) -> bool {
+        modes(&self.master).lflag & libc::ECHO != 0
+    }
+
+    /// Waits until `done` holds, re-checking between scheduler yields.
+    #[track_caller]
+    fn wait_until(&self, what: &str, done: impl Fn(&Job) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; output: {:?}",
+                self.output()
+            );
+            thread::yield_now();
+        }
+    }
+
+    /// The job's process group: the terminal's foreground group.
+    fn group(&self) -> libc::pid_t {
+        // SAFETY: TIOCGPGRP on the master reports the slave's foreground group.
+        let pgrp = unsafe { libc::tcgetpgrp(self.master.as_raw_fd()) };
+        assert!(pgrp > 0, "tcgetpgrp: {}", std::io::Error::last_os_error());
+        pgrp
+    }
+
+    /// Whether the job's process is stopped (`T` in /proc/<pid>/stat).
+    fn stopped(&self) -> bool {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.group())).unwrap_or_default();
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+    }
+
+    /// Sends `sig` to the job's process group.
+    fn signal(&self, sig: libc::c_int) {
+        // SAFETY: kill(2) on the job's own process group.
+        let rc = unsafe { libc::kill(-self.group(), sig) };
+        assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
+    }
+
+    fn type_text(&mut self, text: &str) {
+        self.master.write_all(text.as_bytes()).expect("write pty");
+        self.master.flush().expect("flush pty");
+    }
+
+    /// Waits for the job to end; returns its status and everything it wrote.
+    fn finish(&mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.leader.try_wait().expect("try_wait") {
+                return (status, self.output());
+            }
+            if Instant::now() >= deadline {
+                let _ = self.leader.kill();
+                panic!("the job did not end; output: {:?}", self.output());
+            }
+            thread::yield_now();
+        }
+    }
+}
+
+fn modes(tty: &File) -> Modes {
+    // SAFETY: termios is plain data; tcgetattr fills it from the pty.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::tcgetattr(tty.as_raw_fd(), &mut t) };
+    assert_eq!(rc, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+    Modes {
+        iflag: t.c_iflag,
+        oflag: t.c_oflag,
+        lflag: t.c_lflag,
+    }
+}
+
+/// A `who am I` server, and a job at the hidden key prompt of a login against it.
+fn at_key_prompt(env: &Env) -> (Server, Job) {
+    let server = routes::me_server_with(
+        r#"{"user_id":"u-3","email":"sig@example.com","name":"Sig","workspace_name":"Jobs"}"#,
+    );
+    let mut cmd = env.cmd_at(&server.url(), &common::api_key_login_args("ci"));
+    cmd.env("TERM", "dumb");
+    let job = Job::spawn(cmd);
+    job.expect_text(PROMPT);
+    job.wait_until("echo off", |j| !j.echo_on());
+    (server, job)
+}
+
+#[test]
+fn each_terminating_signal_exits_128_plus_it_and_restores_the_terminal() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        let env = Env::new();
+        let (server, mut job) = at_key_prompt(&env);
+        job.type_text("sk-half");
+        job.signal(sig);
+        let (status, output) = job.finish();
+        assert_eq!(status.code(), Some(128 + sig), "signal {sig}: {output:?}");
+        assert_eq!(
+            modes(&job.master),
+            job.before,
+            "signal {sig}: modes changed"
+        );
+        assert!(!output.contains("sk-half"), "signal {sig}: {output:?}");
+        assert!(server.requests().is_empty());
+        assert!(!env.auth_path().exists());
+    }
+}
+
+#[test]
+fn ctrl_z_gives_the_terminal_back_so_a_kill_9_leaves_it_usable() {
+    let env = Env::new();
+    let (_server, mut job) = at_key_prompt(&env);
+    job.type_text("\u{1a}");
+    job.wait_until("the job to stop", Job::stopped);
+    assert_eq!(modes(&job.master), job.before, "modes while stopped");
+    job.signal(libc::SIGKILL);
+    let (status, output) = job.finish();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{output:?}");
+    assert_eq!(modes(&job.master), job.before, "modes after kill -9");
+    assert!(!env.auth_path().exists());
+}
+
+#[test]
+fn ctrl_z_then_kill_as_a_shell_does_exits_143_with_the_terminal_restored() {
+    let env = Env::new();
+    let (_server, mut job) = at_key_prompt(&env);
+    job.type_text("\u{1a}");
+    job.wait_until("the job to stop", Job::stopped);
+    // `kill %1` in a shell: SIGTERM, then SIGCONT so a stopped job can act on it.
+    job.signal(libc::SIGTERM);
+    job.signal(libc::SIGCONT);
+    let (status, output) = job.finish();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{output:?}");
+    assert_eq!(modes(&job.master), job.before);
+}
+
+#[test]
+fn ctrl_z_then_fg_hides_the_key_again_and_the_login_completes() {
+    const KEY: &str = "sk-after-fg-3141";
+    let env = Env::new();
+    let (server, mut job) = at_key_prompt(&env);
+    job.type_text("\u{1a}");
+    job.wait_until("the job to stop", Job::stopped);
+    assert!(job.echo_on(), "echo left off while stopped");
+    job.signal(libc::SIGCONT);
+    job.wait_until("echo off again", |j| !j.echo_on());
+    job.type_text(&format!("{KEY}\n"));
+    job.expect_text("Logged in as sig@example.com (Jobs)");
+    let (status, output) = job.finish();
+    assert_eq!(status.code(), Some(0), "{output:?}");
+    assert!(!output.contains(KEY), "the key was echoed: {output:?}");
+    assert_eq!(modes(&job.master), job.before);
+    assert_eq!(server.requests().len(), 1);
+}
