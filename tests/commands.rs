@@ -410,7 +410,7 @@ fn switch_to_unknown_user_fails() {
     out.failure(1, &["not found", "nobody"]);
     assert_eq!(env.read_auth(), FIXTURE);
 
-    // Accounts are per remote: ci-bot exists only for the default one.
+    // Accounts are per remote: ci-bot belongs to the default one, not to the one given.
     let out = env.run(&[
         "auth",
         "switch",
@@ -419,7 +419,14 @@ fn switch_to_unknown_user_fails() {
         "--remote-url",
         "https://app.staging.baseten.co",
     ]);
-    out.failure(1, &["not found"]);
+    out.failure(
+        1,
+        &[
+            "\"ci-bot\"",
+            "https://app.baseten.co",
+            "https://app.staging.baseten.co",
+        ],
+    );
     assert_eq!(env.read_auth(), FIXTURE);
 }
 

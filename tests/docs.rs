@@ -9,6 +9,8 @@
 #![cfg(unix)]
 
 mod common;
+#[path = "common/spec.rs"]
+mod spec;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -18,111 +20,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{BIN, Env, Outcome, mode};
+use spec::{ALL_FLAGS, COMMON, FORMATS, Flag, LEAVES, SHELLS, TOP};
 use tempfile::TempDir;
-
-/// A flag of SPEC §1.
-struct Flag {
-    long: &'static str,
-    short: Option<char>,
-    /// A valid value for a flag that takes one; `None` for boolean flags.
-    value: Option<&'static str>,
-}
-
-/// COMMON flags of SPEC §1, accepted by every leaf command.
-const COMMON: &[Flag] = &[
-    Flag {
-        long: "output",
-        short: Some('o'),
-        value: Some("json"),
-    },
-    Flag {
-        long: "jq",
-        short: Some('q'),
-        value: Some(".user"),
-    },
-    Flag {
-        long: "remote-url",
-        short: None,
-        value: Some("https://app.baseten.co"),
-    },
-    Flag {
-        long: "verbose",
-        short: Some('v'),
-        value: None,
-    },
-    Flag {
-        long: "help",
-        short: Some('h'),
-        value: None,
-    },
-];
-
-/// The leaf commands of `baseten auth` with their own flags (SPEC §1).
-const LEAVES: &[(&str, &[Flag])] = &[
-    (
-        "login",
-        &[
-            Flag {
-                long: "web",
-                short: None,
-                value: None,
-            },
-            Flag {
-                long: "with-api-key",
-                short: None,
-                value: None,
-            },
-            Flag {
-                long: "label",
-                short: None,
-                value: Some("ci-bot"),
-            },
-            Flag {
-                long: "insecure-storage",
-                short: None,
-                value: None,
-            },
-        ],
-    ),
-    ("logout", &[]),
-    (
-        "switch",
-        &[Flag {
-            long: "user",
-            short: None,
-            value: Some("ci-bot"),
-        }],
-    ),
-    ("status", &[]),
-    ("token", &[]),
-];
-
-/// Every flag spelling of SPEC §1.
-const ALL_FLAGS: &[&str] = &[
-    "--web",
-    "--with-api-key",
-    "--label",
-    "--insecure-storage",
-    "--user",
-    "--output",
-    "-o",
-    "--jq",
-    "-q",
-    "--remote-url",
-    "--verbose",
-    "-v",
-    "--help",
-    "-h",
-];
-
-/// The values of `--output`.
-const FORMATS: &[&str] = &["text", "json", "jsonl", "none"];
-
-/// Top-level commands.
-const TOP: &[&str] = &["auth", "completion", "man"];
-
-/// Shells `baseten completion` supports.
-const SHELLS: &[&str] = &["bash", "zsh", "fish"];
 
 /// Environment variables the man page must document.
 const ENV_VARS: &[&str] = &[
@@ -235,6 +134,38 @@ fn word_list(text: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The accounts stored for the completion checks: shells must offer these names after
+/// `--user` and `--profile`.
+const ACCOUNTS: &[&str] = &["ci-bot", "me@example.com"];
+
+/// Prepares `cmd` (a shell running a completion script in `dir`) so that the script's
+/// `baseten __accounts` reaches the binary under test (as `baseten` on `PATH`) and a
+/// store holding [`ACCOUNTS`].
+fn with_accounts<'a>(cmd: &'a mut Command, dir: &Path) -> &'a mut Command {
+    let bin = dir.join("bin");
+    if !bin.exists() {
+        fs::create_dir(&bin).expect("mkdir bin");
+        std::os::unix::fs::symlink(BIN, bin.join("baseten")).expect("symlink baseten");
+        let config = dir.join("accounts-config");
+        fs::create_dir(&config).expect("mkdir config");
+        let profiles: serde_json::Map<String, serde_json::Value> = ACCOUNTS
+            .iter()
+            .map(|n| {
+                let p = serde_json::json!({"remote_url": "https://app.baseten.co", "auth_type": "api_key"});
+                ((*n).to_owned(), p)
+            })
+            .collect();
+        let file = serde_json::json!({"version": 1, "profiles": profiles});
+        fs::write(config.join("auth.json"), file.to_string()).expect("write store");
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(&path));
+    common::isolate(cmd)
+        .env("PATH", std::env::join_paths(paths).expect("PATH"))
+        .env("BASETEN_CONFIG_DIR", dir.join("accounts-config"))
+}
+
 /// Writes `content` to `dir/name` and returns the path.
 fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     let path = dir.join(name);
@@ -335,7 +266,9 @@ fn line_cases(middle: Vec<(String, BTreeSet<String>)>) -> Vec<(String, BTreeSet<
     ];
     cases.extend(middle);
     cases.extend([
-        ("baseten auth switch --user ".into(), BTreeSet::new()),
+        ("baseten auth switch --user ".into(), set(ACCOUNTS)),
+        ("baseten auth token --profile ".into(), set(ACCOUNTS)),
+        ("baseten auth status --user c".into(), set(["ci-bot"])),
         ("baseten auth login --label ".into(), BTreeSet::new()),
         ("baseten auth status --jq ".into(), BTreeSet::new()),
         ("baseten auth status --remote-url ".into(), BTreeSet::new()),
@@ -394,11 +327,13 @@ fn bash_complete(script: &Path, words: &[&str]) -> BTreeSet<String> {
         quoted.join(" "),
         words.len() - 1
     );
-    let out = common::run(
+    let dir = script.parent().expect("script dir");
+    let out = common::run(with_accounts(
         Command::new("bash")
             .args(["--norc", "--noprofile", "-c", &code, "bash"])
             .arg(script),
-    );
+        dir,
+    ));
     assert_eq!(
         (out.code, out.stderr.as_str()),
         (0, ""),
@@ -465,7 +400,11 @@ fn bash_completion_parses_names_everything_and_completes() {
         ),
         (
             vec!["baseten", "auth", "switch", "--user", ""],
-            none.clone(),
+            set(ACCOUNTS),
+        ),
+        (
+            vec!["baseten", "auth", "logout", "--profile", "m"],
+            set(["me@example.com"]),
         ),
         (
             vec!["baseten", "auth", "login", "--label", ""],
@@ -542,15 +481,18 @@ fn zsh_completion_parses_names_everything_and_completes() {
     }
     let capture = write(dir.path(), "zsh-capture", ZSH_CAPTURE);
     let out = run_with_deadline(
-        Command::new("zsh")
-            .arg("-f")
-            .arg(&capture)
-            .arg(&fpath)
-            .args(cases.iter().map(|c| &c.0))
-            .current_dir(dir.path())
-            .env("HOME", dir.path())
-            .env_remove("ZDOTDIR")
-            .env("TERM", "dumb"),
+        with_accounts(
+            Command::new("zsh")
+                .arg("-f")
+                .arg(&capture)
+                .arg(&fpath)
+                .args(cases.iter().map(|c| &c.0))
+                .current_dir(dir.path())
+                .env("HOME", dir.path())
+                .env_remove("ZDOTDIR")
+                .env("TERM", "dumb"),
+            dir.path(),
+        ),
         Duration::from_secs(30),
     );
     if out.code == 77 {
@@ -597,16 +539,19 @@ fn fish_completion_parses_names_everything_and_completes() {
     }
     let capture = write(dir.path(), "fish-capture", FISH_CAPTURE);
     let out = run_with_deadline(
-        Command::new("fish")
-            .arg("--no-config")
-            .arg(&capture)
-            .arg(&file)
-            .args(cases.iter().map(|c| &c.0))
-            .current_dir(dir.path())
-            .env("HOME", dir.path())
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_CACHE_HOME", dir.path().join("cache")),
+        with_accounts(
+            Command::new("fish")
+                .arg("--no-config")
+                .arg(&capture)
+                .arg(&file)
+                .args(cases.iter().map(|c| &c.0))
+                .current_dir(dir.path())
+                .env("HOME", dir.path())
+                .env("XDG_CONFIG_HOME", dir.path().join("config"))
+                .env("XDG_DATA_HOME", dir.path().join("data"))
+                .env("XDG_CACHE_HOME", dir.path().join("cache")),
+            dir.path(),
+        ),
         Duration::from_secs(30),
     );
     assert_eq!(
