@@ -3,6 +3,14 @@
 //! jaq works on its own value type (`jaq_json::Val`) and reports errors as
 //! structured data; this module hides that behind a small `String`-error API
 //! that takes and returns `serde_json::Value`s.
+//!
+//! Parsing and compiling the whole jq standard library (about 130 definitions written in
+//! jq) costs several times what the rest of a `status` run does, so a filter gets only
+//! the definitions it can reach: those named by a word of the filter, then,
+//! transitively, those named by a word of their own text. The text of the definitions is
+//! kept in `jq_defs.jq`, a verbatim copy of what the jaq crates define; the tests check
+//! it against them. Native filters (`length`, `test`'s regex engine, ...) cost nothing
+//! to offer and are always there.
 
 use jaq_core::data::JustLut;
 use jaq_core::load::{self, Arena, File, Loader};
@@ -19,12 +27,8 @@ pub struct Filter {
 impl Filter {
     /// Compiles `expr` with the jq standard library; `$ENV` holds the process environment.
     pub fn compile(expr: &str) -> Result<Filter, String> {
-        // jaq-std's native `env` panics on non-UTF-8 variables; shadow it with `$ENV`.
-        let own_defs = load::parse("def env: $ENV;", |p| p.defs()).unwrap_or_default();
-        let defs = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs())
-            .chain(own_defs);
+        let text = reachable(expr);
+        let defs = load::parse(&text, |p| p.defs()).unwrap_or_default();
         let funs = jaq_core::funs()
             .chain(jaq_std::funs())
             .chain(jaq_json::funs());
@@ -68,6 +72,71 @@ impl Filter {
         }
         Ok(outputs)
     }
+}
+
+/// The jq-defined standard library of jaq-core, jaq-std and jaq-json, plus our own.
+const DEFS: &str = concat!(
+    include_str!("jq_defs.jq"),
+    // jaq-std's native `env` panics on non-UTF-8 variables; shadow it with `$ENV`.
+    "def env: $ENV;\n",
+);
+
+/// The top-level definitions of [`DEFS`], in order: each one's name and text (up to the
+/// next line that starts with `def `).
+fn chunks() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let starts = DEFS
+        .match_indices("def ")
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || DEFS.as_bytes()[i - 1] == b'\n');
+    let mut starts = starts.peekable();
+    std::iter::from_fn(move || {
+        let start = starts.next()?;
+        let end = starts.peek().copied().unwrap_or(DEFS.len());
+        let text = &DEFS[start..end];
+        let name = words(&text[4..]).next().unwrap_or_default();
+        Some((name, text))
+    })
+}
+
+/// The words of jq text: runs of letters, digits, `_`, with a leading `@` or `$` kept
+/// (so variables never match a definition). Strings and comments are not skipped, which
+/// only ever keeps a definition too many.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| word(c) || c == '@' || c == '$')?;
+        let tail = &rest[start + 1..];
+        let len = 1 + tail.find(|c: char| !word(c)).unwrap_or(tail.len());
+        let w = &rest[start..start + len];
+        rest = &rest[start + len..];
+        Some(w)
+    })
+}
+
+/// The text of the definitions `expr` can reach, in their original order (a definition
+/// sees only those before it). Names are matched without arity. When `expr` loads
+/// modules, all of [`DEFS`].
+fn reachable(expr: &str) -> String {
+    let mut wanted: Vec<&str> = words(expr).collect();
+    if wanted.iter().any(|w| matches!(*w, "import" | "include")) {
+        return DEFS.to_owned();
+    }
+    let chunks: Vec<_> = chunks().collect();
+    let mut keep = vec![false; chunks.len()];
+    while let Some(name) = wanted.pop() {
+        for (i, (_, text)) in chunks.iter().enumerate().filter(|(_, c)| c.0 == name) {
+            if !keep[i] {
+                keep[i] = true;
+                wanted.extend(words(text).skip(2));
+            }
+        }
+    }
+    chunks
+        .iter()
+        .zip(keep)
+        .filter_map(|((_, text), keep)| keep.then_some(*text))
+        .collect()
 }
 
 /// The process environment as a jq object (lossy for non-UTF-8 names or values).
@@ -173,7 +242,8 @@ fn float_to_json(f: f64) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::Filter;
+    use super::{DEFS, Filter, chunks, reachable};
+    use jaq_core::load;
     use serde_json::{Value, json};
 
     fn run(expr: &str, input: Value) -> Result<Vec<Value>, String> {
@@ -293,5 +363,119 @@ mod tests {
         assert_eq!(one("nan", Value::Null), Value::Null);
         assert_eq!(one("infinite", Value::Null), Value::Null);
         assert_eq!(one("1.5", Value::Null), json!(1.5));
+    }
+
+    /// `jq_defs.jq` is exactly what the locked jaq crates define in jq.
+    #[test]
+    fn defs_are_the_crates_definitions() {
+        let ours = load::parse(include_str!("jq_defs.jq"), |p| p.defs()).expect("parses");
+        let theirs: Vec<_> = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .collect();
+        assert_eq!(
+            format!("{ours:?}"),
+            format!("{theirs:?}"),
+            "src/jq_defs.jq differs from the jaq crates' definitions: refresh it from their src/defs.jq"
+        );
+    }
+
+    /// The chunks are the top-level definitions, one each, with their names.
+    #[test]
+    fn chunks_are_the_top_level_definitions() {
+        let all = load::parse(DEFS, |p| p.defs()).expect("parses");
+        let chunks: Vec<_> = chunks().collect();
+        let names: Vec<_> = chunks.iter().map(|c| c.0).collect();
+        let want: Vec<_> = all.iter().map(|d| d.name).collect();
+        assert_eq!(names, want);
+        for (name, text) in chunks {
+            let defs = load::parse(text, |p| p.defs()).unwrap_or_default();
+            assert_eq!(
+                defs.len(),
+                1,
+                "chunk {name:?} is not one definition:\n{text}"
+            );
+        }
+    }
+
+    /// Every definition, called with its arity, compiles with what it can reach.
+    #[test]
+    fn every_definition_compiles_alone() {
+        for def in load::parse(DEFS, |p| p.defs()).expect("parses") {
+            let args = vec!["."; def.args.len()].join("; ");
+            let call = if args.is_empty() {
+                def.name.to_owned()
+            } else {
+                format!("{}({args})", def.name)
+            };
+            let expr = format!("def probe: {call}; 0");
+            if let Err(e) = Filter::compile(&expr) {
+                panic!("{expr}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_reachable_definitions_are_kept() {
+        assert_eq!(reachable(".user"), "");
+        let text = reachable("map(.a)");
+        assert!(text.starts_with("def map(f):"), "{text}");
+        let text = reachable(r#".x | test("a")"#);
+        for name in ["test(re; flags):", "test(re):", "def any(", "def isempty("] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(!text.contains("def map("), "{text}");
+        assert_eq!(reachable(r#"include "x"; ."#), DEFS);
+    }
+
+    #[test]
+    fn common_builtins_work() {
+        let cases = [
+            (r#"test("^a")"#, json!("abc"), json!(true)),
+            (r#"sub("b"; "x")"#, json!("abc"), json!("axc")),
+            (r#"gsub("[ac]"; "_")"#, json!("abc"), json!("_b_")),
+            ("ascii_downcase", json!("ABC"), json!("abc")),
+            ("todate", json!(0), json!("1970-01-01T00:00:00Z")),
+            ("@base64", json!("hi"), json!("aGk=")),
+            ("@base64d", json!("aGk="), json!("hi")),
+            (r#"@sh "echo \(.)""#, json!("a b"), json!("echo 'a b'")),
+            ("floor", json!(1.5), json!(1)),
+            ("[paths]", json!({"a": [1]}), json!([["a"], ["a", 0]])),
+            (
+                "to_entries",
+                json!({"a": 1}),
+                json!([{"key": "a", "value": 1}]),
+            ),
+            (
+                "with_entries(.value += 1)",
+                json!({"a": 1}),
+                json!({"a": 2}),
+            ),
+            ("[limit(2; .[])]", json!([1, 2, 3]), json!([1, 2])),
+            (
+                r#"[splits(", *")]"#,
+                json!("a, b,c"),
+                json!(["a", "b", "c"]),
+            ),
+            (r#"ltrimstr("a")"#, json!("abc"), json!("bc")),
+            ("tojson", json!([1]), json!("[1]")),
+            ("fromjson", json!("[1]"), json!([1])),
+            ("tonumber", json!("12"), json!(12)),
+            ("[.[] | numbers]", json!([1, "a"]), json!([1])),
+            ("add / length", json!([1, 2, 3]), json!(2)),
+            ("unique", json!([2, 1, 2]), json!([1, 2])),
+            ("min_by(.a) | .a", json!([{"a": 2}, {"a": 1}]), json!(1)),
+            ("flatten", json!([1, [2, [3]]]), json!([1, 2, 3])),
+            ("del(.a)", json!({"a": 1, "b": 2}), json!({"b": 2})),
+            ("any(. > 2)", json!([1, 3]), json!(true)),
+            ("join(\",\")", json!(["a", "b"]), json!("a,b")),
+            ("type", json!(null), json!("null")),
+            ("[.[] | tostring]", json!([1, "a"]), json!(["1", "a"])),
+            ("index(\"b\")", json!("abc"), json!(1)),
+            ("def f: . + 1; f | f", json!(1), json!(3)),
+        ];
+        for (expr, input, want) in cases {
+            assert_eq!(one(expr, input), want, "{expr}");
+        }
     }
 }
