@@ -12,6 +12,8 @@
 //! it against them. Native filters (`length`, `test`'s regex engine, ...) cost nothing
 //! to offer and are always there.
 
+use std::collections::{BTreeMap, HashSet};
+
 use jaq_core::data::JustLut;
 use jaq_core::load::{self, Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars};
@@ -22,16 +24,19 @@ use serde_json::{Number, Value};
 /// A compiled jq filter.
 pub struct Filter {
     filter: jaq_core::Filter<JustLut<Val>>,
+    /// Whether the filter can read `$ENV` (else it is bound to null, unseen).
+    env: bool,
 }
 
 impl Filter {
     /// Compiles `expr` with the jq standard library; `$ENV` holds the process environment.
     pub fn compile(expr: &str) -> Result<Filter, String> {
-        let text = reachable(expr);
-        let defs = load::parse(&text, |p| p.defs()).unwrap_or_default();
+        let reach = reachable(expr);
+        let defs = load::parse(&reach.defs, |p| p.defs()).unwrap_or_default();
         let funs = jaq_core::funs()
             .chain(jaq_std::funs())
-            .chain(jaq_json::funs());
+            .chain(jaq_json::funs())
+            .filter(|(name, _, _)| reach.has(name));
         let arena = Arena::default();
         let file = File {
             code: expr,
@@ -45,13 +50,15 @@ impl Filter {
             .with_global_vars(["$ENV"])
             .compile(modules)
             .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| e).map(compile_error)))?;
-        Ok(Filter { filter })
+        let env = reach.has("$ENV");
+        Ok(Filter { filter, env })
     }
 
     /// Runs the filter on `input` and collects every output; `Err` is the first runtime error.
     pub fn run(&self, input: Value) -> Result<Vec<Value>, String> {
         let input = Val::deserialize(input).map_err(|e| e.to_string())?;
-        let ctx = Ctx::<JustLut<Val>>::new(&self.filter.lut, Vars::new([env()]));
+        let env = if self.env { env() } else { Val::Null };
+        let ctx = Ctx::<JustLut<Val>>::new(&self.filter.lut, Vars::new([env]));
         let mut outputs = Vec::new();
         for out in self.filter.id.run((ctx, input)) {
             match out {
@@ -81,20 +88,20 @@ const DEFS: &str = concat!(
     "def env: $ENV;\n",
 );
 
-/// The top-level definitions of [`DEFS`], in order: each one's name and text (up to the
-/// next line that starts with `def `).
-fn chunks() -> impl Iterator<Item = (&'static str, &'static str)> {
-    let starts = DEFS
-        .match_indices("def ")
-        .map(|(i, _)| i)
-        .filter(|&i| i == 0 || DEFS.as_bytes()[i - 1] == b'\n');
-    let mut starts = starts.peekable();
-    std::iter::from_fn(move || {
-        let start = starts.next()?;
-        let end = starts.peek().copied().unwrap_or(DEFS.len());
-        let text = &DEFS[start..end];
-        let name = words(&text[4..]).next().unwrap_or_default();
-        Some((name, text))
+/// Where `name` is defined at the top level of [`DEFS`]: the offset and text of each of
+/// its definitions (a definition's text runs up to the next line that starts with `def `).
+fn definitions_of(name: &str) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+    DEFS.match_indices(name).filter_map(move |(i, _)| {
+        let after = DEFS[i + name.len()..].chars().next();
+        let whole = !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        // `def`, one or more spaces (some names are aligned), then the name.
+        let before = DEFS[..i].trim_end_matches(' ');
+        if !whole || before.len() == i || !before.ends_with("\ndef") {
+            return None;
+        }
+        let start = before.len() - "def".len();
+        let end = DEFS[i..].find("\ndef ").map_or(DEFS.len(), |e| i + e + 1);
+        Some((start, &DEFS[start..end]))
     })
 }
 
@@ -114,29 +121,48 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The text of the definitions `expr` can reach, in their original order (a definition
-/// sees only those before it). Names are matched without arity. When `expr` loads
-/// modules, all of [`DEFS`].
-fn reachable(expr: &str) -> String {
+/// What a filter can reach.
+struct Reach<'a> {
+    /// The text of the definitions it needs, in their original order (a definition sees
+    /// only those before it).
+    defs: String,
+    /// Every word of the filter and of those definitions: the native filters it may call,
+    /// and whether it reads `$ENV`. `None`: anything.
+    words: Option<HashSet<&'a str>>,
+}
+
+impl Reach<'_> {
+    fn has(&self, word: &str) -> bool {
+        self.words.as_ref().is_none_or(|w| w.contains(word))
+    }
+}
+
+/// The definitions and natives `expr` can reach: those named by its words, then by the
+/// words of those definitions, and so on. Names are matched without arity. When `expr`
+/// loads modules, everything.
+fn reachable(expr: &str) -> Reach<'_> {
     let mut wanted: Vec<&str> = words(expr).collect();
     if wanted.iter().any(|w| matches!(*w, "import" | "include")) {
-        return DEFS.to_owned();
+        return Reach {
+            defs: DEFS.to_owned(),
+            words: None,
+        };
     }
-    let chunks: Vec<_> = chunks().collect();
-    let mut keep = vec![false; chunks.len()];
+    let mut seen = HashSet::new();
+    let mut kept = BTreeMap::new();
     while let Some(name) = wanted.pop() {
-        for (i, (_, text)) in chunks.iter().enumerate().filter(|(_, c)| c.0 == name) {
-            if !keep[i] {
-                keep[i] = true;
-                wanted.extend(words(text).skip(2));
+        if seen.insert(name) {
+            for (start, text) in definitions_of(name) {
+                if kept.insert(start, text).is_none() {
+                    wanted.extend(words(text).skip(2));
+                }
             }
         }
     }
-    chunks
-        .iter()
-        .zip(keep)
-        .filter_map(|((_, text), keep)| keep.then_some(*text))
-        .collect()
+    Reach {
+        defs: kept.into_values().collect(),
+        words: Some(seen),
+    }
 }
 
 /// The process environment as a jq object (lossy for non-UTF-8 names or values).
@@ -242,7 +268,7 @@ fn float_to_json(f: f64) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{DEFS, Filter, chunks, reachable};
+    use super::{DEFS, Filter, definitions_of, reachable};
     use jaq_core::load;
     use serde_json::{Value, json};
 
@@ -380,22 +406,23 @@ mod tests {
         );
     }
 
-    /// The chunks are the top-level definitions, one each, with their names.
+    /// `definitions_of` finds exactly the top-level definitions, one text each.
     #[test]
-    fn chunks_are_the_top_level_definitions() {
+    fn definitions_of_finds_the_top_level_definitions() {
         let all = load::parse(DEFS, |p| p.defs()).expect("parses");
-        let chunks: Vec<_> = chunks().collect();
-        let names: Vec<_> = chunks.iter().map(|c| c.0).collect();
-        let want: Vec<_> = all.iter().map(|d| d.name).collect();
-        assert_eq!(names, want);
-        for (name, text) in chunks {
-            let defs = load::parse(text, |p| p.defs()).unwrap_or_default();
-            assert_eq!(
-                defs.len(),
-                1,
-                "chunk {name:?} is not one definition:\n{text}"
-            );
+        let names: std::collections::BTreeSet<_> = all.iter().map(|d| d.name).collect();
+        let mut found = Vec::new();
+        for name in names {
+            for (start, text) in definitions_of(name) {
+                let defs = load::parse(text, |p| p.defs()).unwrap_or_default();
+                assert_eq!(defs.len(), 1, "not one definition:\n{text}");
+                assert_eq!(defs[0].name, name, "{text}");
+                found.push((start, name));
+            }
         }
+        found.sort();
+        let found: Vec<_> = found.into_iter().map(|f| f.1).collect();
+        assert_eq!(found, all.iter().map(|d| d.name).collect::<Vec<_>>());
     }
 
     /// Every definition, called with its arity, compiles with what it can reach.
@@ -417,15 +444,25 @@ mod tests {
 
     #[test]
     fn only_reachable_definitions_are_kept() {
-        assert_eq!(reachable(".user"), "");
-        let text = reachable("map(.a)");
+        let reach = reachable(".user");
+        assert_eq!(reach.defs, "");
+        assert!(reach.has("user") && !reach.has("length") && !reach.has("$ENV"));
+        let text = reachable("map(.a)").defs;
         assert!(text.starts_with("def map(f):"), "{text}");
-        let text = reachable(r#".x | test("a")"#);
+        let reach = reachable(r#".x | test("a")"#);
         for name in ["test(re; flags):", "test(re):", "def any(", "def isempty("] {
-            assert!(text.contains(name), "{name} missing from {text}");
+            assert!(
+                reach.defs.contains(name),
+                "{name} missing from {}",
+                reach.defs
+            );
         }
-        assert!(!text.contains("def map("), "{text}");
-        assert_eq!(reachable(r#"include "x"; ."#), DEFS);
+        assert!(!reach.defs.contains("def map("), "{}", reach.defs);
+        assert!(reach.has("matches"), "the native under test/2");
+        assert!(reachable("env.HOME").has("$ENV"));
+        let all = reachable(r#"include "x"; ."#);
+        assert_eq!(all.defs, DEFS);
+        assert!(all.has("anything"));
     }
 
     #[test]
