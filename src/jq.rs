@@ -9,8 +9,10 @@
 //! the definitions it can reach: those named by a word of the filter, then,
 //! transitively, those named by a word of their own text. The text of the definitions is
 //! kept in `jq_defs.jq`, a verbatim copy of what the jaq crates define; the tests check
-//! it against them. Native filters (`length`, `test`'s regex engine, ...) cost nothing
-//! to offer and are always there.
+//! it against them. Native filters (`length`, `matches`, ...) are offered the same way,
+//! when a word of the filter or of a kept definition names them, and `$ENV` is built
+//! only when it is reachable. Words are a superset of the names called, so every
+//! builtin stays available; a filter that loads modules gets everything.
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -51,7 +51,7 @@ run() {
   local vars=()
   while [ "$1" != -- ]; do vars+=("$1"); shift; done
   shift
-  echo "\$ ${vars[*]} baseten $*"
+  echo "\$ ${vars[*]}${vars[*]:+ }baseten $*"
   code=0
   printf '%s' "$input" | env -i "${vars[@]}" "${jail[@]}" "$root" /baseten "$@" \
     >"$work/$name.out" 2>"$work/$name.err" || code=$?
