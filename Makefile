@@ -1,32 +1,51 @@
 # baseten: build, test, lint, demo. `make test` is what CI runs.
 
 CARGO   ?= cargo
-BIN     := target/release/baseten
+RUSTC   ?= rustc
 MUSL    := x86_64-unknown-linux-musl
-STATIC  := target/$(MUSL)/release/baseten
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: build static install install-files test lint demo bench fuzz clean
+# Cargo's target directory, asked of cargo itself (it honours CARGO_TARGET_DIR and
+# build.target-dir), once, and only by the targets that need it.
+TARGET_DIR = $(eval TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps \
+	--offline 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'))$(or \
+	$(TARGET_DIR),$(error cannot ask `$(CARGO) metadata` for the target directory))
+BIN     = $(TARGET_DIR)/release/baseten
+STATIC  = $(TARGET_DIR)/$(MUSL)/release/baseten
 
-## build: the release binary (target/release/baseten)
+VERSION   = $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+DIST_NAME = baseten-$(VERSION)-$(MUSL)
+# Every file in the tarball gets this mtime: the last commit's time unless given.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+
+.PHONY: build static static-check install install-files dist scratch-test test lint demo bench \
+	fuzz clean
+
+## build: the release binary (<target dir>/release/baseten)
 build:
 	$(CARGO) build --release --locked
 
-## static: a fully static x86_64 musl binary (target/x86_64-unknown-linux-musl/release/baseten);
-## adds the rustup target and musl-tools when missing
-static:
-	@rustup target list --installed 2>/dev/null | grep -qx $(MUSL) || rustup target add $(MUSL)
-	@command -v musl-gcc >/dev/null || { \
-		echo "installing musl-tools (needed to build the vendored libdbus)" >&2; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >/dev/null; }
+## static: a fully static x86_64 musl binary (<target dir>/x86_64-unknown-linux-musl/release/
+## baseten); needs the rustup target and musl-gcc, and says how to get them when missing
+static: static-check
 	$(CARGO) build --release --locked --target $(MUSL)
+
+static-check:
+	@ls "$$($(RUSTC) --print target-libdir --target $(MUSL) 2>/dev/null)"/libstd-*.rlib \
+	    >/dev/null 2>&1 || { \
+		echo "error: the Rust standard library for $(MUSL) is not installed;" \
+		    "add it with: rustup target add $(MUSL)" >&2; exit 1; }
+	@[ -n "$$CC_x86_64_unknown_linux_musl" ] || command -v musl-gcc >/dev/null || { \
+		echo "error: musl-gcc not found (the vendored libdbus is C); install it with:" \
+		    "apt-get install musl-tools (Debian, Ubuntu), or set CC_x86_64_unknown_linux_musl" >&2; \
+		exit 1; }
 
 ## install: binary, man page, completions and licences under $(DESTDIR)$(PREFIX)
 install: build
 	$(MAKE) install-files
 
-## install-files: the install step alone, for an already built $(BIN)
+## install-files: the install step alone, for an already built binary (BIN=path to pick one)
 install-files:
 	install -Dm755 $(BIN) $(DESTDIR)$(PREFIX)/bin/baseten
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -42,6 +61,33 @@ install-files:
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_baseten \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/baseten.fish
 	install -Dm644 -t $(DESTDIR)$(PREFIX)/share/licenses/baseten LICENSE-MIT LICENSE-APACHE
+
+## dist: dist/$(DIST_NAME).tar.gz (the static binary, man page, completions, README,
+## licences) and dist/SHA256SUMS, byte for byte the same from every build of a commit
+## (sorted entries, owner 0, mtimes SOURCE_DATE_EPOCH, no gzip timestamp)
+dist: static
+	@[ -n "$(SOURCE_DATE_EPOCH)" ] || { \
+		echo "error: set SOURCE_DATE_EPOCH (not a git checkout)" >&2; exit 1; }
+	rm -rf $(TARGET_DIR)/dist/$(DIST_NAME) dist/$(DIST_NAME).tar.gz dist/SHA256SUMS
+	install -d -m 755 dist $(TARGET_DIR)/dist/$(DIST_NAME)/completions
+	install -m 755 $(STATIC) $(TARGET_DIR)/dist/$(DIST_NAME)/baseten
+	install -m 644 README.md LICENSE-MIT LICENSE-APACHE $(TARGET_DIR)/dist/$(DIST_NAME)/
+	cd $(TARGET_DIR)/dist/$(DIST_NAME) && ./baseten man > baseten.1 \
+		&& ./baseten completion bash > completions/baseten.bash \
+		&& ./baseten completion zsh > completions/_baseten \
+		&& ./baseten completion fish > completions/baseten.fish \
+		&& chmod 644 baseten.1 completions/*
+	LC_ALL=C tar --sort=name --format=ustar --owner=0 --group=0 --numeric-owner \
+		--mode=u=rwX,go=rX --mtime=@$(SOURCE_DATE_EPOCH) \
+		-C $(TARGET_DIR)/dist -cf - $(DIST_NAME) | gzip -9n > dist/$(DIST_NAME).tar.gz
+	cd dist && sha256sum $(DIST_NAME).tar.gz > SHA256SUMS
+	@cat dist/SHA256SUMS
+
+## scratch-test: the static binary alone in an empty root (chroot as root, else unshare):
+## --version, status with BASETEN_API_KEY, an API-key login to a loopback fake API, token
+scratch-test: static
+	$(CARGO) build --release --locked --example demo
+	tests/scratch-smoke.sh $(STATIC) $(TARGET_DIR)/release/examples/demo
 
 ## test: every test; the keyring tests run against a private gnome-keyring when
 ## dbus-run-session, gnome-keyring-daemon and secret-tool are installed (CI installs them),
@@ -63,7 +109,7 @@ lint:
 ## demo: a device-flow login, status, token and logout against a local fake server
 demo: build
 	$(CARGO) build --release --locked --example demo
-	target/release/examples/demo $(BIN)
+	$(TARGET_DIR)/release/examples/demo $(BIN)
 
 ## bench: sizes, start-up time and peak memory next to /bin/true, device-flow overhead;
 ## fails when the static binary is over 4.0 MB or `auth status` over 4 MiB peak RSS
@@ -82,3 +128,4 @@ fuzz:
 
 clean:
 	$(CARGO) clean
+	rm -rf dist

@@ -3,6 +3,18 @@
 //! jaq works on its own value type (`jaq_json::Val`) and reports errors as
 //! structured data; this module hides that behind a small `String`-error API
 //! that takes and returns `serde_json::Value`s.
+//!
+//! Parsing and compiling the whole jq standard library (about 130 definitions written in
+//! jq) costs several times what the rest of a `status` run does, so a filter gets only
+//! the definitions it can reach: those named by a word of the filter, then,
+//! transitively, those named by a word of their own text. The text of the definitions is
+//! kept in `jq_defs.jq`, a verbatim copy of what the jaq crates define; the tests check
+//! it against them. Native filters (`length`, `matches`, ...) are offered the same way,
+//! when a word of the filter or of a kept definition names them, and `$ENV` is built
+//! only when it is reachable. Words are a superset of the names called, so every
+//! builtin stays available; a filter that loads modules gets everything.
+
+use std::collections::{BTreeMap, HashSet};
 
 use jaq_core::data::JustLut;
 use jaq_core::load::{self, Arena, File, Loader};
@@ -14,20 +26,19 @@ use serde_json::{Number, Value};
 /// A compiled jq filter.
 pub struct Filter {
     filter: jaq_core::Filter<JustLut<Val>>,
+    /// Whether the filter can read `$ENV` (else it is bound to null, unseen).
+    env: bool,
 }
 
 impl Filter {
     /// Compiles `expr` with the jq standard library; `$ENV` holds the process environment.
     pub fn compile(expr: &str) -> Result<Filter, String> {
-        // jaq-std's native `env` panics on non-UTF-8 variables; shadow it with `$ENV`.
-        let own_defs = load::parse("def env: $ENV;", |p| p.defs()).unwrap_or_default();
-        let defs = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs())
-            .chain(own_defs);
+        let reach = reachable(expr);
+        let defs = load::parse(&reach.defs, |p| p.defs()).unwrap_or_default();
         let funs = jaq_core::funs()
             .chain(jaq_std::funs())
-            .chain(jaq_json::funs());
+            .chain(jaq_json::funs())
+            .filter(|(name, _, _)| reach.has(name));
         let arena = Arena::default();
         let file = File {
             code: expr,
@@ -41,13 +52,15 @@ impl Filter {
             .with_global_vars(["$ENV"])
             .compile(modules)
             .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| e).map(compile_error)))?;
-        Ok(Filter { filter })
+        let env = reach.has("$ENV");
+        Ok(Filter { filter, env })
     }
 
     /// Runs the filter on `input` and collects every output; `Err` is the first runtime error.
     pub fn run(&self, input: Value) -> Result<Vec<Value>, String> {
         let input = Val::deserialize(input).map_err(|e| e.to_string())?;
-        let ctx = Ctx::<JustLut<Val>>::new(&self.filter.lut, Vars::new([env()]));
+        let env = if self.env { env() } else { Val::Null };
+        let ctx = Ctx::<JustLut<Val>>::new(&self.filter.lut, Vars::new([env]));
         let mut outputs = Vec::new();
         for out in self.filter.id.run((ctx, input)) {
             match out {
@@ -67,6 +80,90 @@ impl Filter {
             }
         }
         Ok(outputs)
+    }
+}
+
+/// The jq-defined standard library of jaq-core, jaq-std and jaq-json, plus our own.
+const DEFS: &str = concat!(
+    include_str!("jq_defs.jq"),
+    // jaq-std's native `env` panics on non-UTF-8 variables; shadow it with `$ENV`.
+    "def env: $ENV;\n",
+);
+
+/// Where `name` is defined at the top level of [`DEFS`]: the offset and text of each of
+/// its definitions (a definition's text runs up to the next line that starts with `def `).
+fn definitions_of(name: &str) -> impl Iterator<Item = (usize, &'static str)> + '_ {
+    DEFS.match_indices(name).filter_map(move |(i, _)| {
+        let after = DEFS[i + name.len()..].chars().next();
+        let whole = !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        // `def`, one or more spaces (some names are aligned), then the name.
+        let before = DEFS[..i].trim_end_matches(' ');
+        if !whole || before.len() == i || !before.ends_with("\ndef") {
+            return None;
+        }
+        let start = before.len() - "def".len();
+        let end = DEFS[i..].find("\ndef ").map_or(DEFS.len(), |e| i + e + 1);
+        Some((start, &DEFS[start..end]))
+    })
+}
+
+/// The words of jq text: runs of letters, digits, `_`, with a leading `@` or `$` kept
+/// (so variables never match a definition). Strings and comments are not skipped, which
+/// only ever keeps a definition too many.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| word(c) || c == '@' || c == '$')?;
+        let tail = &rest[start + 1..];
+        let len = 1 + tail.find(|c: char| !word(c)).unwrap_or(tail.len());
+        let w = &rest[start..start + len];
+        rest = &rest[start + len..];
+        Some(w)
+    })
+}
+
+/// What a filter can reach.
+struct Reach<'a> {
+    /// The text of the definitions it needs, in their original order (a definition sees
+    /// only those before it).
+    defs: String,
+    /// Every word of the filter and of those definitions: the native filters it may call,
+    /// and whether it reads `$ENV`. `None`: anything.
+    words: Option<HashSet<&'a str>>,
+}
+
+impl Reach<'_> {
+    fn has(&self, word: &str) -> bool {
+        self.words.as_ref().is_none_or(|w| w.contains(word))
+    }
+}
+
+/// The definitions and natives `expr` can reach: those named by its words, then by the
+/// words of those definitions, and so on. Names are matched without arity. When `expr`
+/// loads modules, everything.
+fn reachable(expr: &str) -> Reach<'_> {
+    let mut wanted: Vec<&str> = words(expr).collect();
+    if wanted.iter().any(|w| matches!(*w, "import" | "include")) {
+        return Reach {
+            defs: DEFS.to_owned(),
+            words: None,
+        };
+    }
+    let mut seen = HashSet::new();
+    let mut kept = BTreeMap::new();
+    while let Some(name) = wanted.pop() {
+        if seen.insert(name) {
+            for (start, text) in definitions_of(name) {
+                if kept.insert(start, text).is_none() {
+                    wanted.extend(words(text).skip(2));
+                }
+            }
+        }
+    }
+    Reach {
+        defs: kept.into_values().collect(),
+        words: Some(seen),
     }
 }
 
@@ -173,7 +270,8 @@ fn float_to_json(f: f64) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::Filter;
+    use super::{DEFS, Filter, definitions_of, reachable};
+    use jaq_core::load;
     use serde_json::{Value, json};
 
     fn run(expr: &str, input: Value) -> Result<Vec<Value>, String> {
@@ -293,5 +391,130 @@ mod tests {
         assert_eq!(one("nan", Value::Null), Value::Null);
         assert_eq!(one("infinite", Value::Null), Value::Null);
         assert_eq!(one("1.5", Value::Null), json!(1.5));
+    }
+
+    /// `jq_defs.jq` is exactly what the locked jaq crates define in jq.
+    #[test]
+    fn defs_are_the_crates_definitions() {
+        let ours = load::parse(include_str!("jq_defs.jq"), |p| p.defs()).expect("parses");
+        let theirs: Vec<_> = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .collect();
+        assert_eq!(
+            format!("{ours:?}"),
+            format!("{theirs:?}"),
+            "src/jq_defs.jq differs from the jaq crates' definitions: refresh it from their src/defs.jq"
+        );
+    }
+
+    /// `definitions_of` finds exactly the top-level definitions, one text each.
+    #[test]
+    fn definitions_of_finds_the_top_level_definitions() {
+        let all = load::parse(DEFS, |p| p.defs()).expect("parses");
+        let names: std::collections::BTreeSet<_> = all.iter().map(|d| d.name).collect();
+        let mut found = Vec::new();
+        for name in names {
+            for (start, text) in definitions_of(name) {
+                let defs = load::parse(text, |p| p.defs()).unwrap_or_default();
+                assert_eq!(defs.len(), 1, "not one definition:\n{text}");
+                assert_eq!(defs[0].name, name, "{text}");
+                found.push((start, name));
+            }
+        }
+        found.sort();
+        let found: Vec<_> = found.into_iter().map(|f| f.1).collect();
+        assert_eq!(found, all.iter().map(|d| d.name).collect::<Vec<_>>());
+    }
+
+    /// Every definition, called with its arity, compiles with what it can reach.
+    #[test]
+    fn every_definition_compiles_alone() {
+        for def in load::parse(DEFS, |p| p.defs()).expect("parses") {
+            let args = vec!["."; def.args.len()].join("; ");
+            let call = if args.is_empty() {
+                def.name.to_owned()
+            } else {
+                format!("{}({args})", def.name)
+            };
+            let expr = format!("def probe: {call}; 0");
+            if let Err(e) = Filter::compile(&expr) {
+                panic!("{expr}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_reachable_definitions_are_kept() {
+        let reach = reachable(".user");
+        assert_eq!(reach.defs, "");
+        assert!(reach.has("user") && !reach.has("length") && !reach.has("$ENV"));
+        let text = reachable("map(.a)").defs;
+        assert!(text.starts_with("def map(f):"), "{text}");
+        let reach = reachable(r#".x | test("a")"#);
+        for name in ["test(re; flags):", "test(re):", "def any(", "def isempty("] {
+            assert!(
+                reach.defs.contains(name),
+                "{name} missing from {}",
+                reach.defs
+            );
+        }
+        assert!(!reach.defs.contains("def map("), "{}", reach.defs);
+        assert!(reach.has("matches"), "the native under test/2");
+        assert!(reachable("env.HOME").has("$ENV"));
+        let all = reachable(r#"include "x"; ."#);
+        assert_eq!(all.defs, DEFS);
+        assert!(all.has("anything"));
+    }
+
+    #[test]
+    fn common_builtins_work() {
+        let cases = [
+            (r#"test("^a")"#, json!("abc"), json!(true)),
+            (r#"sub("b"; "x")"#, json!("abc"), json!("axc")),
+            (r#"gsub("[ac]"; "_")"#, json!("abc"), json!("_b_")),
+            ("ascii_downcase", json!("ABC"), json!("abc")),
+            ("todate", json!(0), json!("1970-01-01T00:00:00Z")),
+            ("@base64", json!("hi"), json!("aGk=")),
+            ("@base64d", json!("aGk="), json!("hi")),
+            (r#"@sh "echo \(.)""#, json!("a b"), json!("echo 'a b'")),
+            ("floor", json!(1.5), json!(1)),
+            ("[paths]", json!({"a": [1]}), json!([["a"], ["a", 0]])),
+            (
+                "to_entries",
+                json!({"a": 1}),
+                json!([{"key": "a", "value": 1}]),
+            ),
+            (
+                "with_entries(.value += 1)",
+                json!({"a": 1}),
+                json!({"a": 2}),
+            ),
+            ("[limit(2; .[])]", json!([1, 2, 3]), json!([1, 2])),
+            (
+                r#"[splits(", *")]"#,
+                json!("a, b,c"),
+                json!(["a", "b", "c"]),
+            ),
+            (r#"ltrimstr("a")"#, json!("abc"), json!("bc")),
+            ("tojson", json!([1]), json!("[1]")),
+            ("fromjson", json!("[1]"), json!([1])),
+            ("tonumber", json!("12"), json!(12)),
+            ("[.[] | numbers]", json!([1, "a"]), json!([1])),
+            ("add / length", json!([1, 2, 3]), json!(2)),
+            ("unique", json!([2, 1, 2]), json!([1, 2])),
+            ("min_by(.a) | .a", json!([{"a": 2}, {"a": 1}]), json!(1)),
+            ("flatten", json!([1, [2, [3]]]), json!([1, 2, 3])),
+            ("del(.a)", json!({"a": 1, "b": 2}), json!({"b": 2})),
+            ("any(. > 2)", json!([1, 3]), json!(true)),
+            ("join(\",\")", json!(["a", "b"]), json!("a,b")),
+            ("type", json!(null), json!("null")),
+            ("[.[] | tostring]", json!([1, "a"]), json!(["1", "a"])),
+            ("index(\"b\")", json!("abc"), json!(1)),
+            ("def f: . + 1; f | f", json!(1), json!(3)),
+        ];
+        for (expr, input, want) in cases {
+            assert_eq!(one(expr, input), want, "{expr}");
+        }
     }
 }

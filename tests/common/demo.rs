@@ -2,12 +2,16 @@
 //! (the integration tests' server), then runs the real `baseten` binary through a device
 //! login that the server approves after a few polls, `status`, `token --jq`, and
 //! `logout`, showing exactly what a user sees. Usage: `demo <path to baseten>`.
+//!
+//! `demo --serve` only runs the server, for scripts (the scratch smoke test): it prints
+//! the server's URL on one line and serves until its stdin is closed.
 
 #[path = "fake_api.rs"]
 mod fake_api;
 #[path = "server.rs"]
 mod server;
 
+use std::io::{Read, Write};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 
@@ -22,6 +26,14 @@ fn main() -> ExitCode {
         eprintln!("usage: demo <path to the baseten binary>");
         return ExitCode::from(2);
     };
+    if bin == "--serve" {
+        let api = Arc::new(FakeApi::new(PENDING_POLLS));
+        let server = Server::start(move |r| api.respond(r));
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "{}", server.url()).and_then(|()| stdout.flush());
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        return ExitCode::SUCCESS;
+    }
     let api = Arc::new(FakeApi::new(PENDING_POLLS));
     let server = Server::start(move |r| api.respond(r));
     let url = server.url();

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The README's `FROM scratch` story, tested: the static binary alone in an empty root (no
+# /etc, no /tmp, no CA bundle, no HOME, an empty environment), run with chroot — as root,
+# or inside `unshare --user --map-root-user` otherwise. Loopback still works in there
+# (same network namespace), so the login talks to the demo's fake API on 127.0.0.1.
+#
+# Usage: tests/scratch-smoke.sh STATIC_BINARY DEMO_PROGRAM   (`make scratch-test` runs it)
+set -euo pipefail
+
+[ $# -eq 2 ] || { echo "usage: $0 STATIC_BINARY DEMO_PROGRAM" >&2; exit 2; }
+bin=$1 demo=$2
+cd "$(dirname "$0")/.."
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+
+chroot=$(PATH=$PATH:/usr/sbin:/sbin command -v chroot) \
+  || { echo "error: chroot not found (coreutils)" >&2; exit 1; }
+if [ "$(id -u)" -eq 0 ]; then
+  jail=("$chroot")
+else
+  jail=(unshare --user --map-root-user "$chroot")
+fi
+
+if command -v ldd >/dev/null; then
+  ldd "$bin" 2>&1 | grep -qE 'not a dynamic|statically linked' \
+    || { echo "error: $bin is not statically linked" >&2; exit 1; }
+fi
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+root=$work/root
+mkdir -m 755 "$root"
+cp "$bin" "$root/baseten"
+chmod 755 "$root/baseten"
+
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# run NAME STDIN [VAR=value...] -- ARGS...: runs /baseten ARGS in the empty root with
+# only the given variables, leaving its exit code, stdout and stderr in $code, $out, $err.
+run() {
+  local name=$1 input=$2
+  shift 2
+  local vars=()
+  while [ "$1" != -- ]; do vars+=("$1"); shift; done
+  shift
+  echo "\$ ${vars[*]}${vars[*]:+ }baseten $*"
+  code=0
+  printf '%s' "$input" | env -i "${vars[@]}" "${jail[@]}" "$root" /baseten "$@" \
+    >"$work/$name.out" 2>"$work/$name.err" || code=$?
+  out=$(cat "$work/$name.out"; echo x) out=${out%x}
+  err=$(cat "$work/$name.err"; echo x) err=${err%x}
+}
+
+# expect CODE STDOUT STDERR: the last run's exit code and exact output.
+expect() {
+  local want_code=$1 want_out=$2 want_err=$3
+  [ "$code" -eq "$want_code" ] || fail "exit code $code, expected $want_code"
+  [ "$out" = "$want_out" ] || fail "stdout $(printf '%q' "$out"), expected $(printf '%q' "$want_out")"
+  [ "$err" = "$want_err" ] || fail "stderr $(printf '%q' "$err"), expected $(printf '%q' "$want_err")"
+}
+
+run version '' -- --version
+expect 0 "baseten $version"$'\n' ''
+
+run env-status '' BASETEN_API_KEY=scratch-key -- auth status
+expect 0 $'https://app.baseten.co\n  Logged in with BASETEN_API_KEY\n  Auth type: api_key\n' ''
+
+run env-token '' BASETEN_API_KEY=scratch-key -- auth token
+expect 0 $'scratch-key\n' ''
+
+run env-jq '' BASETEN_API_KEY=scratch-key -- auth status --jq '{user, source, n: ([paths] | length > 3)}'
+expect 0 $'{\n  "user": null,\n  "source": "env",\n  "n": true\n}\n' ''
+
+# Nothing is stored without a config directory, and nothing says otherwise.
+run no-home '' -- auth status
+expect 1 '' $'error: cannot find a config directory: HOME is not set; set BASETEN_CONFIG_DIR\n'
+
+# An API-key login to the fake API on loopback, stored in /config as the README says.
+coproc server { exec "$demo" --serve; }
+server_pid=$server_PID
+read -r url <&"${server[0]}" || { echo "error: the fake API did not start" >&2; exit 1; }
+case $url in http://127.0.0.1:*) ;; *) echo "error: unexpected server URL $url" >&2; exit 1 ;; esac
+remote=(BASETEN_CONFIG_DIR=/config BASETEN_REMOTE_URL="$url" BASETEN_MANAGEMENT_API_URL_OVERRIDE="$url")
+
+run login $'scratch-key\n' "${remote[@]}" -- auth login --with-api-key --label ci --insecure-storage
+expect 0 $'Logged in as newcomer@example.com (Demo Workspace)\n' ''
+
+# status promises its first three lines (more may follow).
+run stored-status '' "${remote[@]}" -- auth status
+out=$(printf '%s' "$out" | head -n 3)$'\n'
+expect 0 "$url"$'\n  Logged in as ci\n  Auth type: api_key\n' ''
+
+run stored-token '' "${remote[@]}" -- auth token
+expect 0 $'scratch-key\n' ''
+
+run stored-token-json '' "${remote[@]}" -- auth token -o jsonl
+expect 0 $'{"user":"ci","auth_type":"api_key","token":"scratch-key"}\n' ''
+
+# The root holds the binary and the store (and its lock file), nothing else: no /etc, no
+# /tmp, no keyring.
+found=$(cd "$root" && find . | LC_ALL=C sort | tr '\n' ' ')
+[ "$found" = ". ./baseten ./config ./config/auth.json ./config/auth.json.lock " ] \
+  || fail "files in the root: $found"
+[ "$(stat -c %a "$root/config/auth.json")" = 600 ] || fail "auth.json is not mode 600"
+[ "$(stat -c %a "$root/config")" = 700 ] || fail "the config directory is not mode 700"
+
+if [ "$failures" -gt 0 ]; then
+  echo "scratch smoke test: $failures failure(s)" >&2
+  exit 1
+fi
+echo "scratch smoke test ok: $(stat -c %s "$bin") bytes, alone in an empty root"
