@@ -4,8 +4,9 @@
 //! `man` renders it), `--help` against what the parser accepts, and the file layout of
 //! `make install-files`.
 //!
-//! zsh, fish and man are optional: when one is missing its checks print a SKIPPED line on
-//! stderr and pass. bash is required. make is required under `CI=true`.
+//! bash and make are required. The checks that run zsh, fish or man are `#[ignore]`d
+//! (`make test` runs them with `--include-ignored` when all three are installed, and CI
+//! always does); run without the program, they fail saying what is missing.
 #![cfg(unix)]
 
 mod common;
@@ -14,7 +15,7 @@ mod spec;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -91,22 +92,13 @@ fn on_path(program: &str) -> bool {
     })
 }
 
-/// Says loudly, straight on stderr (not captured by the test harness), what was skipped.
-fn skipped(what: &str) {
-    let _ = std::io::stderr().write_all(format!("\n*** SKIPPED: {what}\n\n").as_bytes());
-}
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Whether optional `program` is installed; prints a SKIPPED line when it is not.
-fn optional(program: &str, what: &str) -> bool {
-    if on_path(program) {
-        return true;
-    }
-    skipped(&format!("{program} is not installed; not checked: {what}"));
-    false
+/// Fails unless `program` is installed, for the checks that run it.
+#[track_caller]
+fn require(program: &str) {
+    assert!(
+        on_path(program),
+        "{program} is not installed: install it to run this check (CI does)"
+    );
 }
 
 /// `baseten completion <shell>`: exit 0, nothing on stderr, a script ending in a newline.
@@ -454,7 +446,7 @@ zpty -d z
 "##;
 
 #[test]
-fn zsh_completion_parses_names_everything_and_completes() {
+fn zsh_completion_names_everything() {
     let script = completion_script("zsh");
     assert_script_names_everything("zsh", &script);
     assert_eq!(
@@ -462,9 +454,13 @@ fn zsh_completion_parses_names_everything_and_completes() {
         Some("#compdef baseten"),
         "site-functions/_baseten is autoloaded only with a #compdef line first"
     );
-    if !optional("zsh", "zsh completion syntax and behaviour") {
-        return;
-    }
+}
+
+#[test]
+#[ignore = "needs zsh: run by make test when zsh, fish and man are installed"]
+fn zsh_completion_parses_and_completes() {
+    require("zsh");
+    let script = completion_script("zsh");
     let dir = scratch();
     let fpath = dir.path().join("fpath");
     fs::create_dir(&fpath).expect("mkdir");
@@ -495,10 +491,7 @@ fn zsh_completion_parses_names_everything_and_completes() {
         ),
         Duration::from_secs(30),
     );
-    if out.code == 77 {
-        skipped("zsh has no zsh/zpty module; zsh completion behaviour not checked");
-        return;
-    }
+    assert_ne!(out.code, 77, "zsh has no zsh/zpty module: {out:#?}");
     assert_eq!(out.code, 0, "zsh capture failed: {out:#?}");
     assert_captured("zsh", &script, &out, &cases, "CASE:", |line| {
         line.strip_prefix("M:")
@@ -517,12 +510,15 @@ end
 "#;
 
 #[test]
-fn fish_completion_parses_names_everything_and_completes() {
+fn fish_completion_names_everything() {
+    assert_script_names_everything("fish", &completion_script("fish"));
+}
+
+#[test]
+#[ignore = "needs fish: run by make test when zsh, fish and man are installed"]
+fn fish_completion_parses_and_completes() {
+    require("fish");
     let script = completion_script("fish");
-    assert_script_names_everything("fish", &script);
-    if !optional("fish", "fish completion syntax and behaviour") {
-        return;
-    }
     let dir = scratch();
     let file = write(dir.path(), "baseten.fish", &script);
     assert_parses("fish", &["--no-config"], &file);
@@ -698,11 +694,10 @@ fn plain(rendered: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs man: run by make test when zsh, fish and man are installed"]
 fn man_page_renders_with_man() {
+    require("man");
     let source = man_source();
-    if !optional("man", "the rendered man page (the roff source is checked)") {
-        return;
-    }
     let dir = scratch();
     let file = write(dir.path(), "baseten.1", &source);
     let out = common::run(
@@ -943,16 +938,6 @@ fn leaf_help_lists_exactly_the_flags_the_parser_accepts() {
 // make install-files
 // ---------------------------------------------------------------------------------------
 
-/// Whether make can be used; required under CI, SKIPPED (loudly) otherwise.
-fn make_available() -> bool {
-    if on_path("make") {
-        return true;
-    }
-    assert!(!ci(), "make must be installed under CI=true");
-    skipped("make is not installed; the install layout is not checked");
-    false
-}
-
 /// Runs `make ARGS` in the project directory under `umask`, isolated from any outer make.
 fn make(umask: &str, args: &[String]) -> Outcome {
     common::run(
@@ -1076,9 +1061,7 @@ fn assert_modes(destdir: &Path, umask: &str) {
 
 #[test]
 fn make_install_files_produces_exactly_the_layout() {
-    if !make_available() {
-        return;
-    }
+    require("make");
     let (_dir, destdir) = install_files("022");
     let (files, _) = tree(&destdir);
     assert_eq!(files, INSTALLED.to_vec(), "files under DESTDIR");
@@ -1124,9 +1107,7 @@ fn make_install_files_produces_exactly_the_layout() {
 
 #[test]
 fn make_install_files_modes_do_not_depend_on_the_umask() {
-    if !make_available() {
-        return;
-    }
+    require("make");
     // A root shell with a strict umask must still install a man page and completions
     // that every user can read.
     let (_dir, destdir) = install_files("077");
@@ -1137,9 +1118,7 @@ fn make_install_files_modes_do_not_depend_on_the_umask() {
 
 #[test]
 fn make_install_is_build_then_install_files() {
-    if !make_available() {
-        return;
-    }
+    require("make");
     let destdir = Path::new("/nonexistent-destdir");
     let mut files_args = vec!["-n".to_owned(), "install-files".to_owned()];
     files_args.extend(install_vars(destdir));

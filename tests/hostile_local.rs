@@ -248,9 +248,8 @@ fn is_root() -> bool {
 /// Makes the config dir unwritable for the child. As a normal user the directory is
 /// simply made `0500`; as root (where that stops nothing) the child must run as `nobody`
 /// (see [`as_child_user`]), with the directory and its files owned by `nobody` and the
-/// directory `0500`. Returns whether the child must drop to `nobody`, or `None` (after
-/// saying so loudly) when root cannot start a child as `nobody`.
-fn read_only(env: &Env) -> Option<bool> {
+/// directory `0500`. Returns whether the child must drop to `nobody`.
+fn read_only(env: &Env) -> bool {
     let root = is_root();
     if root {
         fs::set_permissions(env.root(), fs::Permissions::from_mode(0o755)).expect("chmod root");
@@ -265,13 +264,13 @@ fn read_only(env: &Env) -> Option<bool> {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
-        if !matches!(probe, Ok(s) if s.success()) {
-            skip("running as root and cannot start the binary as uid 65534");
-            return None;
-        }
+        assert!(
+            matches!(probe, Ok(s) if s.success()),
+            "running as root and cannot start the binary as uid 65534: {probe:?}"
+        );
     }
     common::set_mode(&env.config_dir(), 0o500);
-    Some(root)
+    root
 }
 
 /// Runs the child as `nobody` when `drop` (see [`read_only`]).
@@ -292,21 +291,11 @@ fn chown(path: &Path) {
     );
 }
 
-fn skip(why: &str) {
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n!!!!! SKIPPED (hostile_local): {why} !!!!!\n"
-    );
-}
-
 #[test]
 fn a_read_only_config_dir_still_allows_status_and_token() {
     let server = me_server();
     let env = Env::with_auth(FIXTURE);
-    let Some(drop) = read_only(&env) else {
-        return;
-    };
+    let drop = read_only(&env);
     let out = run(as_child_user(
         &mut cmd(&env, &server, &["auth", "status"]),
         drop,
@@ -336,9 +325,7 @@ fn an_unwritable_config_dir_is_an_error_naming_it_and_the_file_is_untouched() {
             fs::write(env.lock_path(), "").expect("lock file");
             common::set_mode(&env.lock_path(), 0o600);
         }
-        let Some(drop) = read_only(&env) else {
-            return;
-        };
+        let drop = read_only(&env);
         let before = common::list_dir(&env.config_dir());
         for args in &READERS[2..] {
             let out = run(as_child_user(&mut cmd(&env, &server, args), drop));
@@ -392,14 +379,25 @@ fn a_config_dir_others_can_write_is_refused_for_writes() {
 
 #[test]
 fn a_config_dir_owned_by_another_user_is_refused_for_writes() {
-    if !is_root() {
-        skip("not root: cannot make a config dir owned by another user");
+    let server = me_server();
+    if is_root() {
+        let env = Env::with_auth(FIXTURE);
+        chown(&env.config_dir());
+        assert_writes_refused(&env, &server, &env.config_dir());
         return;
     }
-    let server = me_server();
-    let env = Env::with_auth(FIXTURE);
-    chown(&env.config_dir());
-    assert_writes_refused(&env, &server, &env.config_dir());
+    // Not root, so nothing can be given away: a directory root owns (and that is not
+    // writable by others) stands in for one another user owns. It holds no store, so
+    // a login is the writer that gets as far as writing.
+    let env = Env::new();
+    let theirs = Path::new("/");
+    let login = common::api_key_login_args("new");
+    let mut c = cmd(&env, &server, &login);
+    c.env("BASETEN_CONFIG_DIR", theirs);
+    let out = common::run_with_stdin(&mut c, &format!("{KEY}\n"));
+    assert_path_error(&out, theirs);
+    assert!(out.stderr.contains("another user"), "{out:#?}");
+    assert!(!theirs.join("auth.json").exists());
 }
 
 #[test]
