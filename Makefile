@@ -92,18 +92,24 @@ scratch-test: static
 ## test: every test. The ones that need a Secret Service, zsh, fish or man are #[ignore]d;
 ## they run (inside a private gnome-keyring) when every program they need is installed,
 ## as CI installs them; under CI=true a missing one is a failure, elsewhere the report
-## shows those tests as ignored
+## shows those tests as ignored. cargo-nextest, when installed, runs all test binaries
+## side by side (.config/nextest.toml); cargo test runs them one after the other.
 TEST_NEEDS := dbus-run-session gnome-keyring-daemon secret-tool zsh fish man
 test:
 	@missing=; for t in $(TEST_NEEDS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if command -v cargo-nextest >/dev/null; then \
+		run="$(CARGO) nextest run --locked --no-fail-fast"; all="--run-ignored all"; \
+	else \
+		run="$(CARGO) test --locked --no-fail-fast"; all="-- --include-ignored"; \
+	fi; \
 	if [ -z "$$missing" ]; then \
-		tests/with-secret-service.sh $(CARGO) test --locked -- --include-ignored; \
+		tests/with-secret-service.sh $$run $$all; \
 	elif [ "$$CI" = true ]; then \
 		echo "error: CI must install$$missing (Debian: dbus gnome-keyring libsecret-tools zsh fish man-db)" >&2; \
 		exit 1; \
 	else \
 		echo "*** not installed:$$missing; the tests that need them are reported as ignored" >&2; \
-		$(CARGO) test --locked; \
+		$$run; \
 	fi
 
 ## lint: formatting and clippy, warnings as errors

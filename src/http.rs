@@ -36,6 +36,23 @@ pub struct Response {
     pub retry_after: Option<Duration>,
 }
 
+/// How long a request may take (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open the connection (through the proxy, when there is one).
+    pub connect: Duration,
+    /// For the whole request, answer included.
+    pub request: Duration,
+}
+
+impl Timeouts {
+    /// The program's: 10 s to connect, 30 s for the whole request.
+    pub const STANDARD: Timeouts = Timeouts {
+        connect: Duration::from_secs(10),
+        request: Duration::from_secs(30),
+    };
+}
+
 /// A client for one API base URL.
 pub struct Client {
     agent: ureq::Agent,
@@ -48,15 +65,24 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `base` (`scheme://host[:port]`).
+    /// A client for `base` (`scheme://host[:port]`) with the program's timeouts and the
+    /// proxy the environment chooses for it.
     pub fn new(base: &str) -> Client {
+        Client::build(base, Timeouts::STANDARD, proxy::route_for_base(base))
+    }
+
+    /// A client for `base` whose requests give up after `timeouts` and go by `route`.
+    fn build(
+        base: &str,
+        timeouts: Timeouts,
+        mut route: std::result::Result<Route, String>,
+    ) -> Client {
         let roots = if system_roots_present() {
             RootCerts::PlatformVerifier
         } else {
             debug!("no system CA bundle found; using the bundled Mozilla roots");
             RootCerts::WebPki
         };
-        let mut route = proxy::route_for_base(base);
         let via = match &route {
             Ok(Route::Proxy(chosen)) => match chosen.url.to_ureq() {
                 Ok(p) => {
@@ -84,8 +110,8 @@ impl Client {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(30)))
+            .timeout_connect(Some(timeouts.connect))
+            .timeout_global(Some(timeouts.request))
             .user_agent(concat!("baseten-rs/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build()
@@ -501,7 +527,78 @@ fn system_roots_present() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::reason;
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    #[test]
+    fn the_program_uses_the_spec_timeouts() {
+        assert_eq!(Timeouts::STANDARD.connect, Duration::from_secs(10));
+        assert_eq!(Timeouts::STANDARD.request, Duration::from_secs(30));
+    }
+
+    /// A server on loopback that reads one request, then has `answer` write to the
+    /// connection (or hold it) until the client gives up.
+    fn server(answer: fn(&mut std::net::TcpStream)) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                answer(&mut s);
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// A request to `base` with a 300 ms whole-request timeout: its error, and whether
+    /// it came well before the program's own 30 s.
+    fn give_up(base: &str) -> Error {
+        let short = Timeouts {
+            connect: Duration::from_millis(300),
+            request: Duration::from_millis(300),
+        };
+        let client = Client::build(base, short, Ok(Route::Direct));
+        let started = Instant::now();
+        let e = client
+            .get_json::<serde_json::Value>("/v1/users/me", Auth::ApiKey("k"))
+            .err()
+            .expect("a timeout");
+        assert!(started.elapsed() < Timeouts::STANDARD.request, "{e}");
+        e
+    }
+
+    #[test]
+    fn a_server_that_never_answers_is_given_up_on_at_the_request_timeout() {
+        let base = server(|_| std::thread::sleep(Duration::from_secs(60)));
+        let e = give_up(&base);
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("timed out"), "{e}");
+        assert!(
+            e.to_string().contains(base.trim_start_matches("http://")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_server_that_drips_its_answer_is_given_up_on_at_the_request_timeout() {
+        let base = server(|s| {
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n";
+            let _ = s.write_all(head.as_bytes());
+            for _ in 0..100 {
+                if s.write_all(b" ").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let e = give_up(&base);
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("timed out"), "{e}");
+    }
 
     #[test]
     fn reason_prefers_json_fields_and_sanitizes() {

@@ -1,6 +1,8 @@
 //! A hostile or broken server (SPEC §4, §5, §8 and the "Hardening" issue): terminal
 //! escapes in everything the server sends, secrets echoed back in error bodies, bodies of
-//! the wrong shape or size, and servers that hang, drip or are not there. Every failure
+//! the wrong shape or size, and servers that are not there (servers that hang or drip are
+//! given up on at the request timeout: `src/http.rs` tests that, with short timeouts, and
+//! pins the program's 10 s / 30 s). Every failure
 //! must be one clean `error:` line with the documented exit code, and no secret may ever
 //! reach stdout or stderr (except `token`'s stdout, which prints the secret by design).
 
@@ -762,58 +764,19 @@ fn a_200_mib_body_stops_at_the_cap_with_small_memory() {
         if path == TOKEN {
             env.write_auth(&store);
         }
-        let started = Instant::now();
         let (out, max_rss_kib) = run_measured(&mut env.cmd_at(&url, args), &format!("{KEY}\n"));
-        let took = started.elapsed();
-        eprintln!("{path}: peak RSS {max_rss_kib} KiB, {took:?}: {out:?}");
+        eprintln!("{path}: peak RSS {max_rss_kib} KiB: {out:?}");
         assert_one_line_error(&out, 1, &["1 MiB"]);
         assert!(
             max_rss_kib < 50 * 1024,
             "peak RSS {max_rss_kib} KiB for a 200 MiB body: {out:#?}"
         );
-        assert!(took < Duration::from_secs(10), "took {took:?}: {out:#?}");
         assert_eq!(server.requests().len(), 1, "{path}");
         if path == TOKEN {
             assert_eq!(env.read_auth(), store, "the credential changed");
         } else {
             assert!(!env.auth_path().exists());
         }
-    }
-}
-
-/// One run of a login against a server that never finishes answering; returns the
-/// outcome and how long the command took.
-fn timed_login(reply: Reply) -> (Outcome, Duration, Server) {
-    let env = Env::new();
-    let server = queue_server(&[("GET", ME, reply)]);
-    let started = Instant::now();
-    let out = login_key(&env, &server.url(), &[]);
-    let took = started.elapsed();
-    assert!(!env.auth_path().exists());
-    (out, took, server)
-}
-
-/// Both slow cases run side by side in one test, so the 30 s are spent once.
-#[test]
-fn a_hanging_or_dripping_server_is_given_up_on_at_the_30s_request_timeout() {
-    let hang = thread::spawn(|| timed_login(Reply::hang()));
-    let drip = thread::spawn(|| {
-        timed_login(Reply::drip(
-            200,
-            &format!("{ME_BODY}{}", " ".repeat(100 - ME_BODY.len())),
-            Duration::from_millis(500),
-        ))
-    });
-    for (name, handle) in [("hang", hang), ("drip", drip)] {
-        let (out, took, server) = handle.join().expect("slow login thread");
-        eprintln!("{name}: {took:?}");
-        let host = server.addr().to_string();
-        assert_one_line_error(&out, 1, &[&host, "timed out"]);
-        assert!(
-            took >= Duration::from_secs(25) && took <= Duration::from_secs(45),
-            "{name}: gave up after {took:?}: {out:#?}"
-        );
-        assert_eq!(server.requests().len(), 1, "{name}: retried");
     }
 }
 
@@ -825,7 +788,8 @@ fn connection_refused_fails_fast_and_names_the_host_and_port() {
     let out = login_key(&env, &format!("http://{addr}"), &[]);
     let took = started.elapsed();
     assert_one_line_error(&out, 1, &[&addr]);
-    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // Far below the 10 s connect timeout: nothing waited for it.
+    assert!(took < Duration::from_secs(8), "took {took:?}");
     assert!(!env.auth_path().exists());
 
     // The same for a command that needs the server only to refresh.
@@ -836,7 +800,7 @@ fn connection_refused_fails_fast_and_names_the_host_and_port() {
     let started = Instant::now();
     let out = common::run(&mut env.cmd_at(&url, &["auth", "token"]));
     assert_one_line_error(&out, 1, &[&addr]);
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(8));
     assert_eq!(env.read_auth_bytes(), before);
 }
 
