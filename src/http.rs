@@ -564,8 +564,7 @@ mod tests {
         let started = Instant::now();
         let e = client
             .get_json::<serde_json::Value>("/v1/users/me", Auth::ApiKey("k"))
-            .err()
-            .expect("a timeout");
+            .expect_err("a timeout");
         assert!(started.elapsed() < Timeouts::STANDARD.request, "{e}");
         e
     }
