@@ -6,7 +6,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 use crate::http::{Auth, Client, Response};
-use crate::term;
+use crate::sanitize;
+use crate::secret::Secret;
+use crate::ui;
 
 /// The OAuth client id of this program.
 const CLIENT_ID: &str = "baseten-cli";
@@ -27,7 +29,7 @@ pub struct Me {
 /// The answer to starting a device flow (RFC 8628 §3.2).
 #[derive(Deserialize)]
 pub struct DeviceAuthorization {
-    pub device_code: String,
+    pub device_code: Secret,
     pub user_code: String,
     pub verification_uri: String,
     pub verification_uri_complete: Option<String>,
@@ -41,8 +43,8 @@ pub struct DeviceAuthorization {
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Deserialize)]
 pub struct TokenResponse {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
     /// Whole seconds; a fraction (`3600.0`, `3599.5`) is rounded down.
     #[serde(default, deserialize_with = "optional_whole_seconds")]
     pub expires_in: Option<u64>,
@@ -77,7 +79,7 @@ pub struct Api {
 impl Api {
     /// A client for the management base `base`.
     pub fn new(base: &str) -> Api {
-        term::debug!("management API {base}");
+        ui::debug!("management API {base}");
         Api {
             http: Client::new(base),
         }
@@ -104,15 +106,14 @@ impl Api {
                 "{AUTHORIZE}: the server sent an incomplete device authorization"
             )));
         }
-        term::secret(&auth.device_code);
         Ok(auth)
     }
 
     /// Asks once whether the user has approved the device code.
-    pub fn poll(&self, device_code: &str) -> Result<Poll> {
+    pub fn poll(&self, device_code: &Secret) -> Result<Poll> {
         let form = [
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", device_code),
+            ("device_code", device_code.expose()),
             ("client_id", CLIENT_ID),
         ];
         let resp = match self.http.post_form(TOKEN, &form, None) {
@@ -132,7 +133,12 @@ impl Api {
                 "slow_down" => Ok(Poll::SlowDown { retry_after: None }),
                 "access_denied" => Err(Error::Auth("authorization was denied".into())),
                 "expired_token" => Err(expired()),
-                _ => Err(Error::Auth(describe(&err))),
+                // Any other error: the server's words, with the exit code its status
+                // calls for (SPEC §8: 401/403 → 3, other 4xx → 5).
+                _ => Err(match resp.status {
+                    401 | 403 => Error::Auth(describe(&err)),
+                    _ => Error::Rejected(describe(&err)),
+                }),
             };
         }
         match self.http.success(TOKEN, resp) {
@@ -144,10 +150,10 @@ impl Api {
 
     /// Trades a refresh token for a new token pair. A refused refresh token is an
     /// authentication failure: the user has to log in again.
-    pub fn refresh(&self, refresh_token: &str) -> Result<TokenResponse> {
+    pub fn refresh(&self, refresh_token: &Secret) -> Result<TokenResponse> {
         let form = [
             ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
+            ("refresh_token", refresh_token.expose()),
             ("client_id", CLIENT_ID),
         ];
         let resp = self.http.post_form(TOKEN, &form, None)?;
@@ -163,7 +169,7 @@ impl Api {
     }
 
     /// Revokes the OAuth session the access token belongs to.
-    pub fn revoke(&self, access_token: &str) -> Result<()> {
+    pub fn revoke(&self, access_token: &Secret) -> Result<()> {
         let resp = self
             .http
             .post_form(LOGOUT, &[], Some(Auth::Bearer(access_token)))?;
@@ -176,10 +182,6 @@ impl Api {
             return Err(Error::failure(format!(
                 "{TOKEN}: the server sent an empty access token"
             )));
-        }
-        term::secret(&token.access_token);
-        if let Some(refresh) = &token.refresh_token {
-            term::secret(refresh);
         }
         Ok(token)
     }
@@ -235,5 +237,5 @@ fn describe(err: &OAuthError) -> String {
         Some(d) if !d.is_empty() => format!("{}: {d}", err.error),
         _ => err.error.clone(),
     };
-    term::clean(&text).into_owned()
+    sanitize::clean(&text).into_owned()
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::api::{self, Poll, TokenResponse};
 use crate::error::Result;
-use crate::term::debug;
+use crate::ui::debug;
 
 /// Interval when the server names none (RFC 8628 §3.2).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -100,7 +100,7 @@ mod tests {
 
     fn token() -> Poll {
         Poll::Token(TokenResponse {
-            access_token: "a".into(),
+            access_token: crate::secret::Secret::new("a"),
             refresh_token: None,
             expires_in: None,
             token_type: "Bearer".into(),

@@ -12,7 +12,9 @@ use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::error::{Error, Result};
 use crate::proxy::{self, Chosen, Kind, Route};
-use crate::term::{self, debug};
+use crate::sanitize;
+use crate::secret::Secret;
+use crate::ui::debug;
 
 /// Largest response body read, in bytes.
 const BODY_LIMIT: u64 = 1 << 20;
@@ -23,9 +25,9 @@ const EXCERPT: usize = 200;
 #[derive(Clone, Copy)]
 pub enum Auth<'a> {
     /// `Authorization: Bearer <OAuth access token>`.
-    Bearer(&'a str),
+    Bearer(&'a Secret),
     /// `Authorization: Api-Key <API key>`.
-    ApiKey(&'a str),
+    ApiKey(&'a Secret),
 }
 
 /// A response whose body has been read (up to the cap).
@@ -86,10 +88,6 @@ impl Client {
         let via = match &route {
             Ok(Route::Proxy(chosen)) => match chosen.url.to_ureq() {
                 Ok(p) => {
-                    // Never shown, even if something quotes it back.
-                    if let Some(password) = &chosen.url.password {
-                        term::secret(password);
-                    }
                     debug!("connecting to {base} through proxy {}", chosen.describe());
                     Some(p)
                 }
@@ -245,7 +243,7 @@ impl Client {
             Ok(Route::Proxy(chosen)) => Some(chosen),
             _ => None,
         };
-        Error::failure(term::clean(&describe_failure(&self.host, via, &e)).into_owned())
+        Error::failure(sanitize::clean(&describe_failure(&self.host, via, &e)).into_owned())
     }
 }
 
@@ -473,8 +471,8 @@ fn tls_failure(name: &str, host: &str, e: &rustls::Error) -> String {
 
 fn with_auth<B>(req: ureq::RequestBuilder<B>, auth: Auth<'_>) -> ureq::RequestBuilder<B> {
     match auth {
-        Auth::Bearer(t) => req.header("Authorization", format!("Bearer {t}")),
-        Auth::ApiKey(k) => req.header("Authorization", format!("Api-Key {k}")),
+        Auth::Bearer(t) => req.header("Authorization", format!("Bearer {}", t.expose())),
+        Auth::ApiKey(k) => req.header("Authorization", format!("Api-Key {}", k.expose())),
     }
 }
 
@@ -505,7 +503,7 @@ pub fn reason(body: &[u8]) -> String {
     };
     // Whitespace (newlines included) becomes single spaces before other controls go.
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let text = term::clean(&text);
+    let text = sanitize::clean(&text);
     match text.char_indices().nth(EXCERPT) {
         _ if text.is_empty() => String::new(),
         Some((cut, _)) => format!(": {}…", &text[..cut]),
@@ -563,7 +561,7 @@ mod tests {
         let client = Client::build(base, short, Ok(Route::Direct));
         let started = Instant::now();
         let e = client
-            .get_json::<serde_json::Value>("/v1/users/me", Auth::ApiKey("k"))
+            .get_json::<serde_json::Value>("/v1/users/me", Auth::ApiKey(&Secret::new("k")))
             .expect_err("a timeout");
         assert!(started.elapsed() < Timeouts::STANDARD.request, "{e}");
         e

@@ -2,6 +2,7 @@
 //! it, and the fuzz targets drive the same parser and decoders the binary uses.
 
 pub mod api;
+pub mod browser;
 pub mod cli;
 pub mod commands;
 pub mod device_flow;
@@ -11,6 +12,9 @@ pub mod jq;
 pub mod output;
 pub mod proxy;
 pub mod remote;
+pub mod sanitize;
+pub mod secret;
 pub mod store;
-pub mod term;
+pub mod terminal;
 pub mod timestamp;
+pub mod ui;

@@ -6,7 +6,7 @@ use baseten::cli::args::{Args, Command};
 use baseten::cli::parse::{self, Action};
 use baseten::error::{Error, Result};
 use baseten::output::{self, render, render_list};
-use baseten::{commands, term};
+use baseten::{commands, terminal, ui};
 
 fn main() {
     let code = match parse::parse(std::env::args_os().skip(1)) {
@@ -34,8 +34,8 @@ fn main() {
 
 /// Runs one command and renders its result.
 fn run(args: Args) -> Result<()> {
-    term::set_verbose(args.verbose);
-    term::exit_on_interrupt();
+    ui::set_verbose(args.verbose);
+    terminal::exit_on_interrupt();
     let remote = &args.remote;
     let out = &args.output;
     match args.command {
@@ -56,7 +56,7 @@ fn run(args: Args) -> Result<()> {
 
 /// Prints the error (and the usage line for usage errors) and returns the exit code.
 fn report(e: &Error) -> i32 {
-    term::error(&e.to_string());
+    ui::error(&e.to_string());
     if let Some(usage) = e.usage_line() {
         eprintln!("{usage}");
     }

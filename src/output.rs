@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::jq;
-use crate::term;
+use crate::sanitize;
 
 /// What `--output` selected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +98,7 @@ pub fn render_list<R: ListReport>(report: &R, opts: &OutputOptions) -> Result<()
 fn text(lines: Vec<String>) -> String {
     let mut s = String::new();
     for line in lines {
-        s.push_str(&term::clean(&line));
+        s.push_str(&sanitize::clean(&line));
         s.push('\n');
     }
     s
@@ -114,7 +114,7 @@ fn json_values(value: &serde_json::Value, opts: &OutputOptions) -> Result<String
     let values = match &opts.jq {
         Some(filter) => filter
             .run(value.clone())
-            .map_err(|e| Error::failure(format!("jq error: {}", term::clean(&e))))?,
+            .map_err(|e| Error::failure(format!("jq error: {}", sanitize::clean(&e))))?,
         None => vec![value.clone()],
     };
     let mut s = String::new();

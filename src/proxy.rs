@@ -16,6 +16,7 @@
 //! ureq's own environment reading does none of this, so the agent is always handed an
 //! explicit choice (a proxy, or none).
 
+use crate::secret::Secret;
 use std::net::IpAddr;
 
 /// A proxy URL scheme.
@@ -75,7 +76,7 @@ pub struct ProxyUrl {
     pub port: u16,
     /// Percent-decoded user name and password.
     pub user: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }
 
 // Never shows the credentials, whatever formats it.
@@ -104,7 +105,7 @@ impl ProxyUrl {
                 let kind = Kind::parse(scheme).ok_or_else(|| {
                     format!(
                         "unsupported proxy scheme {:?}: use http, https, socks5 or socks5h",
-                        crate::term::clean(scheme)
+                        crate::sanitize::clean(scheme)
                     )
                 })?;
                 (kind, rest)
@@ -134,7 +135,8 @@ impl ProxyUrl {
                     .map(|p| {
                         p.ok_or("the password in the proxy URL is not valid (percent-encode special characters)")
                     })
-                    .transpose()?;
+                    .transpose()?
+                    .map(Secret::new);
                 (Some(u), p)
             }
         };
@@ -144,7 +146,10 @@ impl ProxyUrl {
             Some(p) => match p.parse::<u16>() {
                 Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
                 _ => {
-                    return Err(format!("invalid proxy port {:?}", crate::term::clean(p)));
+                    return Err(format!(
+                        "invalid proxy port {:?}",
+                        crate::sanitize::clean(p)
+                    ));
                 }
             },
         };
@@ -178,7 +183,7 @@ impl ProxyUrl {
             b = b.username(u);
         }
         if let Some(p) = &self.password {
-            b = b.password(p);
+            b = b.password(p.expose());
         }
         b.build()
             .map_err(|_| format!("the proxy {} cannot be used", self.address()))
@@ -187,7 +192,12 @@ impl ProxyUrl {
 
 /// Splits `host[:port]` / `[v6][:port]`, checking the host is a name or an address.
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
-    let shown = || format!("{:?} is not a proxy host", crate::term::clean(authority));
+    let shown = || {
+        format!(
+            "{:?} is not a proxy host",
+            crate::sanitize::clean(authority)
+        )
+    };
     if let Some(inner) = authority.strip_prefix('[') {
         let (v6, after) = inner.split_once(']').ok_or_else(shown)?;
         if v6.parse::<std::net::Ipv6Addr>().is_err() {
@@ -514,7 +524,7 @@ mod tests {
         assert_eq!(u.kind, Kind::Socks5h);
         assert_eq!(u.host, "::1");
         assert_eq!(u.user.as_deref(), Some("us@er"));
-        assert_eq!(u.password.as_deref(), Some("p:ss"));
+        assert_eq!(u.password.as_ref().map(Secret::expose), Some("p:ss"));
         assert_eq!(u.address(), "[::1]:1080");
         assert_eq!(format!("{u:?}"), "socks5h://[::1]:1080");
         for bad in [

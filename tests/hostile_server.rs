@@ -365,7 +365,7 @@ fn escapes_in_an_rfc8628_error_description_never_reach_stderr() {
         ME_BODY,
     );
     let out = login_web(&env, &server, "true", &[]);
-    assert_ne!(out.code, 0, "{out:#?}");
+    assert_eq!(out.code, 5, "{out:#?}");
     assert_eq!(out.stdout, "", "{out:#?}");
     assert_clean(&out);
     let last = out.stderr.lines().last().unwrap_or_default();

@@ -201,7 +201,8 @@ fn format_characters_from_a_server_never_reach_the_terminal() {
         )
     });
     let out = web_login(&env, &server, "true", &[]);
-    out.assert_code(3);
+    // A 400 the device flow does not know: rejected by the server (SPEC §8).
+    out.assert_code(5);
     let error = out
         .stderr
         .lines()

@@ -413,8 +413,8 @@ fn other_poll_errors_stop_with_the_servers_error() {
         oauth_error("invalid_client")
     });
     let out = common::run(&mut login_cmd(&env, &server, "true", &[]));
-    assert_ne!(out.code, 0, "{out:#?}");
-    assert_failed(&out, out.code, &["invalid_client"]);
+    // A 400 that is neither pending, slow_down, denied nor expired: rejected (exit 5).
+    assert_failed(&out, 5, &["invalid_client"]);
     assert!(!env.auth_path().exists());
     assert_eq!(requests_to(&server.requests(), TOKEN).len(), 1);
 }

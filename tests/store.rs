@@ -264,15 +264,32 @@ fn no_temp_files_are_left_behind() {
 
 #[test]
 fn parallel_switches_lose_nothing() {
-    let env = Env::with_auth(FIXTURE);
+    // Eight remotes with two accounts each; eight runs at once each switch a different
+    // remote to its second account. Every run rewrites the whole file, so an update
+    // lost to a race leaves some remote on its first account (or on none).
+    let remotes: Vec<String> = (0..8)
+        .map(|i| format!("https://app.r{i}.example.com"))
+        .collect();
+    let mut profiles = serde_json::Map::new();
+    for (i, r) in remotes.iter().enumerate() {
+        for n in ["a", "b"] {
+            profiles.insert(
+                format!("{n}{i}"),
+                json!({"remote_url": r, "auth_type": "api_key", "api_key": format!("sk-{n}{i}")}),
+            );
+        }
+    }
+    let pointers: serde_json::Map<String, Value> = remotes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.clone(), json!(format!("a{i}"))))
+        .collect();
+    let env = Env::with_auth(
+        &json!({"version": 1, "profiles": profiles, "active_by_remote": pointers}).to_string(),
+    );
     let children: Vec<_> = (0..8)
         .map(|i| {
-            let user = if i % 2 == 0 {
-                "ci-bot"
-            } else {
-                "me@example.com"
-            };
-            env.cmd(&["auth", "switch", "--user", user])
+            env.cmd(&["auth", "switch", "--user", &format!("b{i}")])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -283,13 +300,14 @@ fn parallel_switches_lose_nothing() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{out:?}");
     }
-    let file = env.auth_json();
-    let users = &file["profiles"];
-    assert_eq!(users["ci-bot"]["api_key"], "sk-ci-123");
-    assert_eq!(
-        users["me@example.com"]["oauth_credential"]["access_token"],
-        "access-abc"
-    );
+    for (i, r) in remotes.iter().enumerate() {
+        assert_eq!(
+            env.active(r).as_deref(),
+            Some(format!("b{i}").as_str()),
+            "{r}"
+        );
+    }
+    assert_eq!(env.auth_json()["profiles"].as_object().unwrap().len(), 16);
 }
 
 /// Opens the store's lock file and takes an exclusive lock on it, as another

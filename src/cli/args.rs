@@ -3,6 +3,7 @@
 
 use crate::output::OutputOptions;
 use crate::remote::Remote;
+use crate::secret::Secret;
 
 /// The variable whose API key overrides stored credentials.
 pub const API_KEY_ENV: &str = "BASETEN_API_KEY";
@@ -40,7 +41,7 @@ pub struct Selection {
     /// `--user` / `--profile`.
     pub user: Option<String>,
     /// `BASETEN_API_KEY`.
-    pub env_key: Option<String>,
+    pub env_key: Option<Secret>,
     /// `BASETEN_PROFILE`.
     pub profile_env: Option<String>,
 }

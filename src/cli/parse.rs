@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::jq;
 use crate::output::{Format, OutputOptions};
 use crate::remote::{self, Remote};
+use crate::secret::Secret;
 use crate::store;
-use crate::term;
+use crate::terminal;
 
 /// Arguments exactly as given on the command line, before any resolution.
 #[derive(Default)]
@@ -249,12 +250,9 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
         // never a silent direct connection (SPEC §4a).
         crate::proxy::route_for_base(&remote.api)?;
     }
-    let interactive = term::stdin_is_terminal();
+    let interactive = terminal::stdin_is_terminal();
     let user = low.user.as_deref().map(name).transpose()?;
-    let env_key = env_nonempty(API_KEY_ENV);
-    if let Some(key) = &env_key {
-        term::secret(key);
-    }
+    let env_key = env_nonempty(API_KEY_ENV).map(Secret::new);
     let selection = || Selection {
         user: user.clone(),
         env_key: env_key.clone(),

@@ -1,7 +1,6 @@
 //! `baseten auth login`: obtain a credential (device flow or API key), check it with the
 //! server, store it, and make it the active account.
 
-use std::io::{BufRead, Read};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,14 +8,17 @@ use serde::Serialize;
 use super::oauth::credential_from;
 use super::warn_if_fell_back;
 use crate::api::{Api, Me};
+use crate::browser;
 use crate::cli::args::{API_KEY_ENV, LoginArgs, LoginMethod};
 use crate::device_flow::{self, SystemClock};
 use crate::error::{Error, Result};
 use crate::http::Auth;
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{self, Secret, Store};
-use crate::term;
+use crate::secret::Secret;
+use crate::store::{self, Credential, Store};
+use crate::terminal;
+use crate::ui;
 
 /// Longest API key accepted, in bytes.
 const MAX_KEY: usize = 4096;
@@ -51,14 +53,14 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
         Some(m) => m,
         None => {
             let options = ["Browser (OAuth device flow)".into(), "API key".into()];
-            match term::choose("How would you like to log in?", &options)? {
+            match ui::choose("How would you like to log in?", &options)? {
                 0 => LoginMethod::Web,
                 _ => LoginMethod::ApiKey,
             }
         }
     };
     if args.env_key_set {
-        term::warn(&format!(
+        ui::warn(&format!(
             "{API_KEY_ENV} is set and will keep taking precedence over the stored credentials"
         ));
     }
@@ -69,7 +71,7 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
     };
     // A name held by another remote is refused before the server is asked anything.
     if let Some(name) = &label {
-        store.read()?.check_free(name, &remote.url)?;
+        super::read(&store)?.check_free(name, &remote.url)?;
     }
     let api = Api::new(&remote.api);
     let (name, me, secret) = match method {
@@ -85,7 +87,7 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
                 Error::Auth(_) => Error::Auth("the API key was rejected by the server".into()),
                 e => e,
             })?;
-            (label.unwrap_or_default(), me, Secret::ApiKey(key))
+            (label.unwrap_or_default(), me, Credential::ApiKey(key))
         }
     };
     warn_if_fell_back(store.save(
@@ -106,24 +108,15 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
 }
 
 /// The device flow: show the code, open the browser, poll, and check the token.
-fn device_login(api: &Api) -> Result<(Me, Secret)> {
+fn device_login(api: &Api) -> Result<(Me, Credential)> {
     let auth = api.authorize()?;
-    let code = term::for_stderr(&auth.user_code);
-    eprintln!("First copy your one-time code: {code}");
-    eprintln!(
-        "Then open this URL in a browser: {}",
-        term::for_stderr(&auth.verification_uri)
-    );
-    if let Some(complete) = &auth.verification_uri_complete {
-        eprintln!(
-            "(or open {} to enter the code automatically)",
-            term::for_stderr(complete)
-        );
-    }
-    eprintln!("Waiting for authorization in the browser...");
-    term::open_browser(
-        auth.verification_uri_complete
-            .as_deref()
+    let complete = auth.verification_uri_complete.as_deref();
+    ui::device_instructions(&auth.user_code, &auth.verification_uri, complete);
+    // The URL that carries the code when it is one a browser may be handed, else the
+    // plain one (SPEC §5).
+    browser::open(
+        complete
+            .filter(|u| browser::is_openable(u))
             .unwrap_or(&auth.verification_uri),
     );
     // Both may have a fraction (`600.0`, `1.5`); the loop never polls faster than 1 s.
@@ -134,12 +127,12 @@ fn device_login(api: &Api) -> Result<(Me, Secret)> {
     })?;
     let cred = credential_from(token, None);
     let me = api.me(Auth::Bearer(&cred.access_token))?;
-    Ok((me, Secret::OAuth(cred)))
+    Ok((me, Credential::OAuth(cred)))
 }
 
 /// Asks for the account label on the terminal.
 fn ask_label() -> Result<String> {
-    let label = term::prompt("Label for this API key: ")?;
+    let label = ui::prompt("Label for this API key: ")?;
     store::check_name(&label).map_err(Error::usage)?;
     Ok(label)
 }
@@ -159,35 +152,17 @@ fn server_email(me: &Me) -> Result<String> {
 }
 
 /// The API key: the first line of stdin, or a no-echo prompt on a terminal.
-fn read_api_key() -> Result<String> {
-    let key = if term::stdin_is_terminal() {
-        term::prompt_secret("Paste your API key: ")?
+fn read_api_key() -> Result<Secret> {
+    let key = Secret::new(if terminal::stdin_is_terminal() {
+        ui::prompt_secret("Paste your API key: ")?
     } else {
-        let mut line = Vec::new();
-        std::io::stdin()
-            .lock()
-            .take(MAX_KEY as u64 + 2)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::failure(format!("cannot read the API key from stdin: {e}")))?;
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        if line.len() > MAX_KEY {
-            return Err(Error::usage(format!(
-                "the API key is longer than {MAX_KEY} bytes"
-            )));
-        }
-        String::from_utf8(line)
-            .map_err(|_| Error::usage("the API key is not valid UTF-8"))?
-            .trim()
-            .to_owned()
-    };
+        ui::read_first_line("the API key", MAX_KEY)?
+    });
     if key.is_empty() {
         return Err(Error::usage("the API key is empty"));
     }
-    term::secret(&key);
     // An HTTP header carries it: printable ASCII only (SPEC §9); the key is not shown.
-    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+    if !key.expose().bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::usage(
             "the API key must be printable ASCII without spaces or control characters",
         ));

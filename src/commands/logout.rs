@@ -10,8 +10,8 @@ use crate::cli::args::Selection;
 use crate::error::{Error, Result};
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{AuthType, Secret, Store};
-use crate::term;
+use crate::store::{AuthType, Credential, Store};
+use crate::ui;
 
 /// The result of `logout`.
 #[derive(Serialize)]
@@ -33,7 +33,7 @@ impl Report for LogoutReport {
 /// writable, so the session is revoked exactly when the account can really go.
 pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
     let store = Store::open(&remote.url)?;
-    let snapshot = store.read()?;
+    let snapshot = super::read(&store)?;
     let (user, profile) = (selection.user.as_deref(), selection.profile_env.as_deref());
     if user.is_none() && profile.is_none() && snapshot.active(&remote.url).is_none() {
         return Err(Error::failure(format!("no active user for {}", remote.url)));
@@ -43,11 +43,11 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
         store.check_writable()?;
         let api = Api::new(&remote.api);
         let revoked = store.secret(&account).and_then(|secret| match secret {
-            Secret::OAuth(cred) => api.revoke(&usable_without_saving(&api, cred)?.access_token),
-            Secret::ApiKey(_) => Ok(()),
+            Credential::OAuth(cred) => api.revoke(&usable_without_saving(&api, cred)?.access_token),
+            Credential::ApiKey(_) => Ok(()),
         });
         if let Err(e) = revoked {
-            term::warn(&format!("could not revoke the session on the server: {e}"));
+            ui::warn(&format!("could not revoke the session on the server: {e}"));
         }
     }
     store.remove(&account.name)?;

@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::cli::args::{API_KEY_ENV, PROFILE_ENV};
 use crate::error::{Error, Result};
 use crate::remote::Remote;
-use crate::store::{Account, Snapshot};
-use crate::term;
+use crate::store::{Account, Snapshot, Store};
+use crate::ui;
 
 /// Where the credential a command used came from (status JSON `source`).
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -85,9 +85,26 @@ pub fn account_names() -> Result<String> {
         .collect())
 }
 
+/// Reads the store, warning (once per run) when `auth.json` holds plain-text secrets
+/// that other users can read.
+fn read(store: &Store) -> Result<Snapshot> {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    let snapshot = store.read()?;
+    if let Some(path) = &snapshot.exposed {
+        WARNED.call_once(|| {
+            ui::warn(&format!(
+                "{} holds plain-text credentials and is readable by other users; run \
+                 `chmod 600` on it",
+                path.display()
+            ));
+        });
+    }
+    Ok(snapshot)
+}
+
 /// Says so when a secret went to the file because the keyring could not take it.
 fn warn_if_fell_back(saved: crate::store::Saved) {
     if saved.fell_back {
-        term::warn(FALLBACK_WARNING);
+        ui::warn(FALLBACK_WARNING);
     }
 }

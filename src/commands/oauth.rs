@@ -11,7 +11,8 @@
 
 use crate::api::{Api, TokenResponse};
 use crate::error::{Error, Result};
-use crate::store::{Account, Expiry, OAuthCredential, Secret, Store};
+use crate::secret::Secret;
+use crate::store::{Account, Credential, Expiry, OAuthCredential, Store};
 use crate::timestamp;
 
 /// Seconds before the recorded expiry at which an access token counts as expired.
@@ -19,7 +20,7 @@ const EXPIRY_MARGIN: i64 = 10;
 
 /// A stored credential from a token response; a refresh that returns no new refresh
 /// token keeps the `previous` one.
-pub fn credential_from(token: TokenResponse, previous: Option<&str>) -> OAuthCredential {
+pub fn credential_from(token: TokenResponse, previous: Option<&Secret>) -> OAuthCredential {
     let expiry = token
         .expires_in
         .map(|s| timestamp::now().saturating_add(i64::try_from(s).unwrap_or(i64::MAX)));
@@ -27,7 +28,7 @@ pub fn credential_from(token: TokenResponse, previous: Option<&str>) -> OAuthCre
         token.access_token,
         token
             .refresh_token
-            .or_else(|| previous.map(str::to_owned))
+            .or_else(|| previous.cloned())
             .unwrap_or_default(),
         Expiry::new(expiry),
     )
@@ -65,8 +66,8 @@ pub fn usable_saving_refresh(
     let _refreshing = store.lock_account(&account.name)?;
     // Another run may have refreshed it while this one waited for the lock.
     let removed = || Error::failure(format!("account {:?} was removed", account.name));
-    let current = store.read()?.get(&account.name).ok_or_else(removed)?;
-    let Secret::OAuth(cred) = store.secret(&current)? else {
+    let current = super::read(store)?.get(&account.name).ok_or_else(removed)?;
+    let Credential::OAuth(cred) = store.secret(&current)? else {
         return Err(removed());
     };
     if !is_expired(&cred) {

@@ -8,9 +8,9 @@ use crate::cli::args::{API_KEY_ENV, Selection};
 use crate::error::Result;
 use crate::output::{ListReport, Report};
 use crate::remote::Remote;
-use crate::store::{Account, AuthType, Secret, Storage, Store};
-use crate::term::{self, debug};
+use crate::store::{Account, AuthType, Credential, Storage, Store};
 use crate::timestamp;
+use crate::ui::{self, debug};
 
 /// The result of `status`.
 #[derive(Serialize)]
@@ -111,7 +111,7 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
         // The store is consulted only to mention what the variable shadows; a missing or
         // unreadable store must not stop the variable from working.
         let stored = Store::open(&remote.url)
-            .and_then(|s| s.read())
+            .and_then(|s| super::read(&s))
             .map(|snapshot| snapshot.active(&remote.url).map(|a| a.name))
             .unwrap_or_else(|e| {
                 debug!("store not read: {e}");
@@ -131,7 +131,7 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
     }
     let store = Store::open(&remote.url)?;
     let (account, remote, source) = choose_account(
-        &store.read()?,
+        &super::read(&store)?,
         remote,
         selection.user.as_deref(),
         selection.profile_env.as_deref(),
@@ -153,9 +153,9 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
 /// order remotes first appear. An empty store is a success, said on stderr.
 pub fn run_all(remote: &Remote) -> Result<StatusList> {
     let store = Store::open(&remote.url)?;
-    let mut all = store.read()?.all();
+    let mut all = super::read(&store)?.all();
     if all.is_empty() {
-        term::note("no accounts are stored; run `baseten auth login` to add one");
+        ui::note("no accounts are stored; run `baseten auth login` to add one");
     }
     let mut order: Vec<String> = Vec::new();
     for a in &all {
@@ -183,8 +183,8 @@ pub fn run_all(remote: &Remote) -> Result<StatusList> {
 fn expiry(store: &Store, account: &Account) -> Option<String> {
     match account.auth_type {
         AuthType::OAuth => match store.secret(account) {
-            Ok(Secret::OAuth(cred)) => cred.expiry.at.map(timestamp::format),
-            Ok(Secret::ApiKey(_)) => None,
+            Ok(Credential::OAuth(cred)) => cred.expiry.at.map(timestamp::format),
+            Ok(Credential::ApiKey(_)) => None,
             Err(e) => {
                 debug!("expiry of {:?} unknown: {e}", account.name);
                 None

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
 use crate::store::Store;
-use crate::term;
+use crate::ui;
 
 /// The result of `switch`.
 #[derive(Serialize)]
@@ -25,7 +25,7 @@ impl Report for SwitchReport {
 /// the one given when a remote is given (as for `--user` everywhere, SPEC §6a).
 pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
     let store = Store::open(&remote.url)?;
-    let snapshot = store.read()?;
+    let snapshot = super::read(&store)?;
     let (user, remote) = match user {
         Some(user) => {
             let (account, remote, _) = super::choose_account(&snapshot, remote, Some(&user), None)?;
@@ -44,7 +44,7 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
                 })
                 .collect();
             let question = format!("Which account of {} should be active?", remote.url);
-            let chosen = accounts[term::choose(&question, &shown)?].name.clone();
+            let chosen = accounts[ui::choose(&question, &shown)?].name.clone();
             (chosen, remote.clone())
         }
     };

@@ -9,19 +9,21 @@ use crate::cli::args::Selection;
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
-use crate::store::{AuthType, Secret, Store};
+use crate::secret::Secret;
+use crate::store::{AuthType, Credential, Store};
 
 /// The result of `token`. Its text is the secret alone.
 #[derive(Serialize)]
 pub struct TokenReport {
     pub user: Option<String>,
     pub auth_type: &'static str,
-    pub token: String,
+    /// Serialized as the value itself: printing it is this command's purpose.
+    pub token: Secret,
 }
 
 impl Report for TokenReport {
     fn lines(&self) -> Vec<String> {
-        vec![self.token.clone()]
+        vec![self.token.expose().to_owned()]
     }
 }
 
@@ -37,15 +39,15 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<TokenReport> {
     }
     let store = Store::open(&remote.url)?;
     let (account, remote, _) = choose_account(
-        &store.read()?,
+        &super::read(&store)?,
         remote,
         selection.user.as_deref(),
         selection.profile_env.as_deref(),
     )?;
     let auth_type = account.auth_type.as_str();
     let token = match store.secret(&account)? {
-        Secret::ApiKey(key) => key,
-        Secret::OAuth(cred) => {
+        Credential::ApiKey(key) => key,
+        Credential::OAuth(cred) => {
             usable_saving_refresh(&store, &Api::new(&remote.api), &account, cred)?.access_token
         }
     };

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::layout::AuthFile;
 use crate::error::{Error, Result};
-use crate::term::debug;
+use crate::ui::debug;
 
 /// Largest `auth.json` read; a real one is a few KiB.
 const MAX_FILE: u64 = 16 << 20;
@@ -42,6 +42,13 @@ pub struct FileStore {
     waits: LockWaits,
 }
 
+/// What a read found.
+pub struct Loaded {
+    pub file: AuthFile,
+    /// The path of the file, when it holds plain-text secrets others can read.
+    pub exposed: Option<PathBuf>,
+}
+
 /// A change of `auth.json` in progress: the lock is held, the temp file exists (so the
 /// directory is known to be writable), and `file` is the current contents to change.
 /// Dropped without [`Transaction::commit`], it leaves the file as it was.
@@ -70,11 +77,16 @@ impl FileStore {
     /// Reads the file (a missing one is an empty store), converting the legacy layout
     /// in memory; `working` is the remote the command works on. Never writes. Anything
     /// but a regular file of sane size (a FIFO, a device, a directory) is refused unread.
-    pub fn load(&self, working: &str) -> Result<AuthFile> {
+    pub fn load(&self, working: &str) -> Result<Loaded> {
         debug!("reading {}", self.path.display());
         let mut f = match nonblocking_options().read(true).open(&self.path) {
             Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(AuthFile::default()),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Ok(Loaded {
+                    file: AuthFile::default(),
+                    exposed: None,
+                });
+            }
             Err(e) => return Err(self.error("cannot read", e)),
         };
         let meta = match f.metadata() {
@@ -102,8 +114,8 @@ impl FileStore {
         let mut file: AuthFile = serde_json::from_str(text)
             .map_err(|e| Error::failure(format!("{} is corrupt: {e}", self.path.display())))?;
         file.convert_legacy(working);
-        self.warn_if_exposed(&file, &meta);
-        Ok(file)
+        let exposed = exposed(&file, &meta).then(|| self.path.clone());
+        Ok(Loaded { file, exposed })
     }
 
     /// Starts a change: checks the directory, takes the lock, reads the current
@@ -112,7 +124,7 @@ impl FileStore {
     pub fn begin(&self, working: &str) -> Result<Transaction<'_>> {
         self.prepare_dir()?;
         let lock = self.lock(&self.dir.join("auth.json.lock"), self.waits.file)?;
-        let file = self.load(working)?;
+        let file = self.load(working)?.file;
         let tmp = self.create_temp(true)?;
         Ok(Transaction {
             store: self,
@@ -244,28 +256,6 @@ impl FileStore {
     fn error(&self, what: &str, e: std::io::Error) -> Error {
         Error::failure(format!("{what} {}: {e}", self.path.display()))
     }
-
-    /// Plain-text secrets in a file others can read deserve a warning (once per run);
-    /// the next write replaces the file with a 0600 one.
-    fn warn_if_exposed(&self, file: &AuthFile, meta: &fs::Metadata) {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            static WARNED: std::sync::Once = std::sync::Once::new();
-            let has_secret = file.profiles.values().any(|p| p.has_plain_secret());
-            if has_secret && meta.permissions().mode() & 0o077 != 0 {
-                WARNED.call_once(|| {
-                    crate::term::warn(&format!(
-                        "{} holds plain-text credentials and is readable by other users; \
-                         run `chmod 600` on it",
-                        self.path.display()
-                    ));
-                });
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = (file, meta);
-    }
 }
 
 impl Transaction<'_> {
@@ -293,6 +283,22 @@ impl Drop for Transaction<'_> {
         if let Some((path, _)) = self.tmp.take() {
             let _ = fs::remove_file(path);
         }
+    }
+}
+
+/// Whether `file` holds plain-text secrets that others can read (`meta` is its
+/// metadata); the next write replaces it with a 0600 file.
+fn exposed(file: &AuthFile, meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o077 != 0
+            && file.profiles.values().any(|p| p.has_plain_secret())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, meta);
+        false
     }
 }
 

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry, Error as KError};
 
-use crate::term::{self, debug};
+use crate::terminal;
+use crate::ui::debug;
 
 /// Wait for a keyring when nobody could be answering an unlock prompt.
 const SHORT_WAIT: Duration = Duration::from_secs(3);
@@ -176,7 +177,7 @@ fn deadline() -> Duration {
         || ["DISPLAY", "WAYLAND_DISPLAY"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    wait_for(display, term::stdin_is_terminal())
+    wait_for(display, terminal::stdin_is_terminal())
 }
 
 /// The wait for a keyring (SPEC §7): 3 s unless a person at a terminal with a display

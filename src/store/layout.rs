@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::remote;
+use crate::secret::Secret;
 use crate::timestamp;
 
 /// The keys of an object this program does not know, with their values' exact text.
@@ -43,7 +44,7 @@ pub struct Profile {
     remote: String,
     pub auth_type: AuthType,
     /// The API key, only when stored in plain text.
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     /// The OAuth token pair, only when stored in plain text.
     pub oauth_credential: Option<OAuthCredential>,
     /// The keyring item of the legacy layout still holding the secret: a move that
@@ -81,8 +82,9 @@ impl AuthType {
 /// An OAuth token pair; also the keyring secret of OAuth accounts, as compact JSON.
 #[derive(Clone)]
 pub struct OAuthCredential {
-    pub access_token: String,
-    pub refresh_token: String,
+    pub access_token: Secret,
+    /// Empty when the server gave none.
+    pub refresh_token: Secret,
     pub expiry: Expiry,
     extra: Extra,
 }
@@ -129,7 +131,7 @@ impl Expiry {
 
 impl OAuthCredential {
     /// A new token pair from a server response.
-    pub fn new(access_token: String, refresh_token: String, expiry: Expiry) -> Self {
+    pub fn new(access_token: Secret, refresh_token: Secret, expiry: Expiry) -> Self {
         OAuthCredential {
             access_token,
             refresh_token,
@@ -159,7 +161,7 @@ struct LegacyHost {
 /// One account of the legacy layout.
 struct LegacyUser {
     auth_type: AuthType,
-    api_key: Option<String>,
+    api_key: Option<Secret>,
     oauth_credential: Option<OAuthCredential>,
     extra: Extra,
 }

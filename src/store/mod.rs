@@ -16,7 +16,9 @@ pub mod layout;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::term::{self, debug};
+use crate::sanitize;
+use crate::secret::Secret;
+use crate::ui::debug;
 use file::{FileStore, Transaction};
 use layout::{AuthFile, LegacyItem, Profile};
 pub use layout::{AuthType, Expiry, OAuthCredential};
@@ -24,46 +26,35 @@ pub use layout::{AuthType, Expiry, OAuthCredential};
 /// Longest profile name accepted, in characters.
 const MAX_NAME: usize = 256;
 
-/// A stored secret.
-pub enum Secret {
+/// A stored credential.
+pub enum Credential {
     /// An API key, sent as `Authorization: Api-Key <key>`.
-    ApiKey(String),
+    ApiKey(Secret),
     /// An OAuth token pair, sent as `Authorization: Bearer <access_token>`.
     OAuth(OAuthCredential),
 }
 
-impl Secret {
+impl Credential {
     /// Which kind of account holds this secret.
     pub fn auth_type(&self) -> AuthType {
         match self {
-            Secret::ApiKey(_) => AuthType::ApiKey,
-            Secret::OAuth(_) => AuthType::OAuth,
+            Credential::ApiKey(_) => AuthType::ApiKey,
+            Credential::OAuth(_) => AuthType::OAuth,
         }
     }
 
     /// The keyring form: the key itself, or the token pair as compact JSON.
     fn encode(&self) -> String {
         match self {
-            Secret::ApiKey(key) => key.clone(),
-            Secret::OAuth(cred) => cred.encode(),
+            Credential::ApiKey(key) => key.expose().to_owned(),
+            Credential::OAuth(cred) => cred.encode(),
         }
     }
 
-    fn decode(auth_type: AuthType, text: String) -> Result<Secret, String> {
+    fn decode(auth_type: AuthType, text: String) -> Result<Credential, String> {
         match auth_type {
-            AuthType::ApiKey => Ok(Secret::ApiKey(text)),
-            AuthType::OAuth => OAuthCredential::parse(&text).map(Secret::OAuth),
-        }
-    }
-
-    /// Marks the secret's parts as secrets, so no stderr line can show them.
-    fn redact(&self) {
-        match self {
-            Secret::ApiKey(key) => term::secret(key),
-            Secret::OAuth(cred) => {
-                term::secret(&cred.access_token);
-                term::secret(&cred.refresh_token);
-            }
+            AuthType::ApiKey => Ok(Credential::ApiKey(Secret::new(text))),
+            AuthType::OAuth => OAuthCredential::parse(&text).map(Credential::OAuth),
         }
     }
 }
@@ -112,6 +103,8 @@ pub struct Account {
 /// One read of the store: every account, and each remote's active one.
 pub struct Snapshot {
     file: AuthFile,
+    /// `auth.json`, when it holds plain-text secrets that other users can read.
+    pub exposed: Option<std::path::PathBuf>,
 }
 
 impl Snapshot {
@@ -179,7 +172,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if name.chars().count() > MAX_NAME {
         return Err(format!("account name is longer than {MAX_NAME} characters"));
     }
-    if term::clean(name) != name {
+    if sanitize::clean(name) != name {
         return Err("account name must not contain control or format characters".into());
     }
     Ok(())
@@ -218,27 +211,27 @@ impl Store {
 
     /// Reads `auth.json` once.
     pub fn read(&self) -> Result<Snapshot> {
+        let loaded = self.file.load(&self.working)?;
         Ok(Snapshot {
-            file: self.file.load(&self.working)?,
+            file: loaded.file,
+            exposed: loaded.exposed,
         })
     }
 
     /// The account's secret: the plain-text copy when the profile has one, else its
     /// keyring item, else (not yet moved) its legacy keyring item.
-    pub fn secret(&self, account: &Account) -> Result<Secret> {
-        let secret = self.find_secret(&account.name, &account.profile)?;
-        secret.redact();
-        Ok(secret)
+    pub fn secret(&self, account: &Account) -> Result<Credential> {
+        self.find_secret(&account.name, &account.profile)
     }
 
-    fn find_secret(&self, name: &str, profile: &Profile) -> Result<Secret> {
+    fn find_secret(&self, name: &str, profile: &Profile) -> Result<Credential> {
         match (
             profile.auth_type,
             &profile.api_key,
             &profile.oauth_credential,
         ) {
-            (AuthType::ApiKey, Some(key), _) => return Ok(Secret::ApiKey(key.clone())),
-            (AuthType::OAuth, _, Some(cred)) => return Ok(Secret::OAuth(cred.clone())),
+            (AuthType::ApiKey, Some(key), _) => return Ok(Credential::ApiKey(key.clone())),
+            (AuthType::OAuth, _, Some(cred)) => return Ok(Credential::OAuth(cred.clone())),
             _ => {}
         }
         let unreadable = |e: keyring::Unavailable| {
@@ -258,7 +251,7 @@ impl Store {
                 "no credentials for {name:?} in the system keyring; run `baseten auth login` again"
             ))
         })?;
-        Secret::decode(profile.auth_type, text).map_err(|e| {
+        Credential::decode(profile.auth_type, text).map_err(|e| {
             Error::failure(format!(
                 "the keyring item of {name:?} is not a valid OAuth credential: {e}"
             ))
@@ -272,7 +265,7 @@ impl Store {
         &self,
         remote: &str,
         name: &str,
-        secret: &Secret,
+        secret: &Credential,
         insecure: bool,
         activate: bool,
     ) -> Result<Saved> {
@@ -301,8 +294,7 @@ impl Store {
     /// Replaces an OAuth account's token pair after a refresh, where the old pair was
     /// (keyring or file). The account must still exist.
     pub fn replace_oauth(&self, name: &str, cred: OAuthCredential) -> Result<Saved> {
-        let secret = Secret::OAuth(cred);
-        secret.redact();
+        let secret = Credential::OAuth(cred);
         self.change(|file, fx| {
             let profile = file
                 .profiles
@@ -387,7 +379,7 @@ impl Store {
 
     /// Writes `secret` to profile `name`'s keyring item, remembering what was there for
     /// an undo; says where the secret must go when the keyring cannot take it.
-    fn write_keyring(&self, fx: &mut Effects, name: &str, secret: &Secret) -> Saved {
+    fn write_keyring(&self, fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
         let written = keyring::get(keyring::SERVICE, name).and_then(|previous| {
             keyring::set(keyring::SERVICE, name, &secret.encode())?;
             fx.written.push((name.to_owned(), previous));
@@ -410,7 +402,7 @@ impl Store {
 /// [`Storage::File`], whose keyring items then go after the commit; for
 /// [`Storage::Keyring`] the profile keeps only the auth type. A legacy item, if the
 /// profile still had one, is no longer current either way.
-fn put(fx: &mut Effects, name: &str, profile: &mut Profile, secret: &Secret, storage: Storage) {
+fn put(fx: &mut Effects, name: &str, profile: &mut Profile, secret: &Credential, storage: Storage) {
     profile.auth_type = secret.auth_type();
     profile.api_key = None;
     profile.oauth_credential = None;
@@ -419,8 +411,8 @@ fn put(fx: &mut Effects, name: &str, profile: &mut Profile, secret: &Secret, sto
     }
     if storage == Storage::File {
         match secret {
-            Secret::ApiKey(key) => profile.api_key = Some(key.clone()),
-            Secret::OAuth(cred) => profile.oauth_credential = Some(cred.clone()),
+            Credential::ApiKey(key) => profile.api_key = Some(key.clone()),
+            Credential::OAuth(cred) => profile.oauth_credential = Some(cred.clone()),
         }
         fx.delete.push((keyring::SERVICE.into(), name.to_owned()));
     }

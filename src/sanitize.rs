@@ -1,0 +1,77 @@
+//! Text that came from outside (a server, a file, the environment) made safe for a
+//! terminal (SPEC §8): no control characters that could move the cursor, recolour or
+//! retitle it, and no Unicode format characters that could make one string look like
+//! another.
+
+use std::borrow::Cow;
+
+/// Removes control characters (C0, DEL, C1), so text from a server or a file cannot move
+/// the cursor, recolour or retitle the user's terminal, and Unicode format characters
+/// (bidirectional overrides and isolates, zero-width characters, the soft hyphen, …), so
+/// it cannot make one string look like another (SPEC §8).
+pub fn clean(s: &str) -> Cow<'_, str> {
+    let hidden = |c: char| c.is_control() || is_format(c);
+    if s.chars().any(hidden) {
+        Cow::Owned(s.chars().filter(|&c| !hidden(c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Unicode general category Cf (format characters), plus the line and paragraph
+/// separators U+2028/U+2029, which some terminals treat as line breaks. The table
+/// follows Unicode 16; unassigned code points inside a range are included.
+fn is_format(c: char) -> bool {
+    const RANGES: &[(u32, u32)] = &[
+        (0x00AD, 0x00AD),   // soft hyphen
+        (0x0600, 0x0605),   // Arabic number signs
+        (0x061C, 0x061C),   // Arabic letter mark
+        (0x06DD, 0x06DD),   // Arabic end of ayah
+        (0x070F, 0x070F),   // Syriac abbreviation mark
+        (0x0890, 0x0891),   // Arabic pound/piastre mark above
+        (0x08E2, 0x08E2),   // Arabic disputed end of ayah
+        (0x180E, 0x180E),   // Mongolian vowel separator
+        (0x200B, 0x200F),   // zero-width space, (non-)joiner, LRM, RLM
+        (0x2028, 0x202E),   // line/paragraph separators, bidi embeddings and overrides
+        (0x2060, 0x206F),   // word joiner, invisible operators, bidi isolates, deprecated
+        (0xFEFF, 0xFEFF),   // zero-width no-break space (BOM)
+        (0xFFF9, 0xFFFB),   // interlinear annotation
+        (0x110BD, 0x110BD), // Kaithi number sign
+        (0x110CD, 0x110CD), // Kaithi number sign above
+        (0x13430, 0x1343F), // Egyptian hieroglyph format controls
+        (0x1BCA0, 0x1BCA3), // shorthand format controls
+        (0x1D173, 0x1D17A), // musical symbol format controls
+        (0xE0001, 0xE0001), // language tag
+        (0xE0020, 0xE007F), // tag characters
+    ];
+    let c = u32::from(c);
+    RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn clean_strips_c0_del_and_c1() {
+        assert_eq!(
+            clean("a\u{1b}[31mb\u{7}c\u{7f}d\u{9b}e\u{85}f\r\n"),
+            "a[31mbcdef"
+        );
+        assert_eq!(clean("plain é ✓"), "plain é ✓");
+    }
+
+    #[test]
+    fn clean_strips_format_characters() {
+        assert_eq!(
+            clean("a\u{202E}b\u{2066}c\u{2069}d\u{200B}e\u{200D}f\u{FEFF}g\u{AD}h\u{2060}i"),
+            "abcdefghi"
+        );
+        assert_eq!(clean("x\u{E0041}\u{E007F}y\u{2028}z\u{61C}"), "xyz");
+        // Visible neighbours of the ranges stay.
+        assert_eq!(
+            clean("\u{2010}\u{2027}\u{2030}\u{205F}\u{FEFE}"),
+            "\u{2010}\u{2027}\u{2030}\u{205F}\u{FEFE}"
+        );
+    }
+}
