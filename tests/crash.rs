@@ -20,12 +20,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Env, Outcome};
-use routes::TOKEN;
+use routes::{TOKEN, me_server};
 use serde_json::{Value, json};
 use server::{Queue, Reply, Server};
 
-const ME_BODY: &str =
-    r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const ITERATIONS: u64 = 120;
 
 /// xorshift64*: a tiny deterministic generator, seeded per iteration.
@@ -55,11 +53,6 @@ impl Rng {
 /// loop, so the child being killed keeps the CPU.
 fn pause(d: Duration) {
     std::thread::sleep(d);
-}
-
-/// A server whose `who am I` accepts any key.
-fn me_server() -> Server {
-    routes::me_server_with(ME_BODY)
 }
 
 /// A store with three plain-text accounts for `remote` (`base-1` active) and one,

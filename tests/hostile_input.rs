@@ -12,16 +12,10 @@ mod server;
 use std::ffi::OsString;
 
 use common::{Env, FIXTURE, Outcome};
+use routes::me_server;
 use server::Server;
 
-const ME_BODY: &str =
-    r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const KEY: &str = "sk-input-key-1234";
-
-/// A server whose `who am I` accepts any key.
-fn me_server() -> Server {
-    routes::me_server_with(ME_BODY)
-}
 
 /// `login --with-api-key --insecure-storage --label <label>` with `input` on stdin.
 fn login(env: &Env, server: &Server, label: impl Into<OsString>, input: &[u8]) -> Outcome {

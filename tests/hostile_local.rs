@@ -20,12 +20,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{DEFAULT_REMOTE, Env, FIXTURE, Outcome};
-use routes::{LOGOUT, ME, queue_server};
+use routes::{LOGOUT, ME, ME_BODY, queue_server};
 use serde_json::json;
 use server::{Reply, Server};
 
-const ME_BODY: &str =
-    r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const KEY: &str = "sk-local-key-4242";
 /// The uid/gid the child runs as when the tests run as root, so that permissions apply.
 const NOBODY: u32 = 65534;

@@ -13,19 +13,15 @@ mod routes;
 mod server;
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Env, Outcome};
-use routes::{AUTHORIZE, LOGOUT, ME, TOKEN, queue_server};
+use routes::{AUTHORIZE, LOGOUT, ME, ME_BODY, TOKEN, queue_server};
 use serde_json::{Value, json};
-use server::{Reply, Request, Server};
+use server::{Reply, Server};
 
-const ME_BODY: &str =
-    r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
 const KEY: &str = "sk-hostile-key-0123456789";
 const DEVICE_CODE: &str = "dc-secret-device-code-5151";
 const ACCESS: &str = "at-secret-access-token-7777";
@@ -84,24 +80,13 @@ fn oauth_store(remote: &str, access: &str, refresh: &str, expiry: &str) -> Strin
     common::store_of(remote, Some("me@example.com"), profiles).to_string()
 }
 
-/// A device-flow server: `authorize` answers `authorize`, every poll answers `poll(n)`
-/// (n counting from 0) and `who am I` answers `me`.
+/// [`routes::device_server`] with the authorize answer as JSON.
 fn device_server(
     authorize: Value,
     poll: impl Fn(usize) -> Reply + Send + Sync + 'static,
     me: &str,
 ) -> Server {
-    let polls = AtomicUsize::new(0);
-    let authorize = authorize.to_string();
-    let me = me.to_owned();
-    Server::start(
-        move |r: &Request| match (r.method.as_str(), r.path.as_str()) {
-            ("POST", AUTHORIZE) => Reply::json(200, &authorize),
-            ("POST", TOKEN) => poll(polls.fetch_add(1, Ordering::SeqCst)),
-            ("GET", ME) => Reply::json(200, &me),
-            _ => Reply::json(404, r#"{"error":"not_found"}"#),
-        },
-    )
+    routes::device_server(&authorize.to_string(), me, poll)
 }
 
 /// A device authorization for [`DEVICE_CODE`] with the given user code and verification
@@ -250,47 +235,28 @@ fn a_verification_uri_complete_with_escapes_is_never_handed_to_a_browser() {
     let env = Env::new();
     let (browser, marker) = env.browser_script();
 
-    // Positive control: a plain https URL does reach the script. The first poll is held
-    // back until the marker appears, so the check below cannot race the browser.
-    let opened = |marker: PathBuf| {
-        move |n: usize| {
-            if n == 0 {
-                let deadline = Instant::now() + Duration::from_secs(10);
-                while !marker.exists() && Instant::now() < deadline {
-                    thread::yield_now();
-                }
-            }
-            token_ok()
-        }
-    };
-    let server = device_server(authorize_body(), opened(marker.clone()), ME_BODY);
-    let out = login_web(&env, &server, &browser, &[]);
-    out.assert_code(0);
-    assert_eq!(
-        std::fs::read_to_string(&marker).expect("browser opened for a plain URL"),
-        "https://app.example.test/device?user_code=WDJB-MJHT"
-    );
-    std::fs::remove_file(&marker).expect("remove marker");
-
-    // A complete URL carrying an OSC 8 hyperlink escape is not a plain URL: no browser.
-    // (A new store: this server is another remote, and the email-and-host name of its
-    // account is the one the first login took.)
-    let env = Env::new();
-    let (browser, marker) = env.browser_script();
+    // A complete URL carrying an OSC 8 hyperlink escape is not a plain URL: the browser
+    // gets the plain verification URI instead. The first poll waits for the browser to
+    // have been started, so the check cannot race it.
     let mut authorize = authorize_body();
     authorize["verification_uri_complete"] =
         "https://app.example.test/d\u{1b}]8;;https://evil.test\u{7}?c=1".into();
-    let server = device_server(authorize, pending_then_ok, ME_BODY);
+    let seen = marker.clone();
+    let poll = move |n: usize| {
+        if n == 0 {
+            common::wait_until(Duration::from_secs(20), || seen.exists());
+        }
+        pending_then_ok(n)
+    };
+    let server = device_server(authorize.clone(), poll, ME_BODY);
     let out = login_web(&env, &server, &browser, &[]);
     out.assert_code(0);
     assert_clean(&out);
-    // The login polled for more than a second after the browser would have been started.
-    if let Ok(opened) = std::fs::read_to_string(&marker) {
-        assert!(
-            !opened.contains('\u{1b}') && !opened.contains("evil"),
-            "the browser was given {opened:?}"
-        );
-    }
+    let opened = std::fs::read_to_string(&marker).expect("the browser was started");
+    assert_eq!(
+        opened, authorize["verification_uri"],
+        "the browser was given {opened:?}"
+    );
 }
 
 #[test]

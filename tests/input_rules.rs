@@ -11,13 +11,12 @@ mod routes;
 mod server;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Env, Outcome};
-use routes::{AUTHORIZE, ME, TOKEN, requests_to};
+use routes::{TOKEN, requests_to};
 use serde_json::json;
-use server::{Reply, Request, Server};
+use server::{Reply, Server};
 
 const TOKEN_OK: &str = r#"{"access_token":"access-odd-1","refresh_token":"refresh-odd-1","expires_in":3600.0,"token_type":"Bearer"}"#;
 const VERIFY: &str = "https://app.example.test/device";
@@ -28,23 +27,13 @@ fn me_body(workspace: &str) -> String {
         .to_string()
 }
 
-/// A device-flow server: `authorize` is the authorize answer, the n-th poll (from 0)
-/// gets `token(n)`, `who am I` answers `me`.
+/// [`routes::device_server`] with the authorize answer as JSON.
 fn device_server(
     authorize: serde_json::Value,
     me: String,
     token: impl Fn(usize) -> Reply + Send + Sync + 'static,
 ) -> Server {
-    let polls = AtomicUsize::new(0);
-    let authorize = authorize.to_string();
-    Server::start(
-        move |r: &Request| match (r.method.as_str(), r.path.as_str()) {
-            ("POST", AUTHORIZE) => Reply::json(200, &authorize),
-            ("POST", TOKEN) => token(polls.fetch_add(1, Ordering::SeqCst)),
-            ("GET", ME) => Reply::json(200, &me),
-            _ => Reply::json(404, r#"{"error":"not_found"}"#),
-        },
-    )
+    routes::device_server(&authorize.to_string(), &me, token)
 }
 
 fn authorize(expires_in: serde_json::Value, interval: serde_json::Value) -> serde_json::Value {

@@ -66,21 +66,13 @@ fn token_ok() -> Reply {
     Reply::json(200, TOKEN_OK)
 }
 
-/// A device-flow server: `authorize` answers `authorize_body`, the n-th poll (from 0)
-/// gets `token(n)`, and `who am I` answers [`ME_BODY`].
+/// The device-flow server of these tests: `authorize`, then `token(n)` for the n-th
+/// poll, and [`ME_BODY`] for who am I.
 fn device_server(
     authorize: String,
     token: impl Fn(usize) -> Reply + Send + Sync + 'static,
 ) -> Server {
-    let polls = AtomicUsize::new(0);
-    Server::start(
-        move |r: &Request| match (r.method.as_str(), r.path.as_str()) {
-            ("POST", AUTHORIZE) => Reply::json(200, &authorize),
-            ("POST", TOKEN) => token(polls.fetch_add(1, Ordering::SeqCst)),
-            ("GET", ME) => Reply::json(200, ME_BODY),
-            _ => Reply::json(404, r#"{"error":"not_found"}"#),
-        },
-    )
+    routes::device_server(&authorize, ME_BODY, token)
 }
 
 /// `baseten auth login --web --insecure-storage <extra>` pointed at `server`.
@@ -497,22 +489,25 @@ fn label_names_the_browser_login() {
     assert_eq!(out.success(), "\"laptop\"\n");
 }
 
-/// Runs a login whose `verification_uri_complete` is `bad` and that the server approves
-/// on the second poll; the browser must never be handed `bad`.
+/// Runs a login whose `verification_uri_complete` is `bad`: the browser must be handed
+/// the plain verification URI instead, never `bad`. The first poll waits for the
+/// browser to have been started, so the check cannot race it.
 fn assert_not_opened(bad: &str) {
     let env = Env::new();
     let (browser, marker) = env.browser_script();
-    let server = device_server(authorize_body(Some(bad), 60), |n| match n {
-        0 => pending(),
+    let seen = marker.clone();
+    let server = device_server(authorize_body(Some(bad), 60), move |n| match n {
+        0 => {
+            common::wait_until(Duration::from_secs(20), || seen.exists());
+            pending()
+        }
         _ => token_ok(),
     });
     let out = common::run(&mut login_cmd(&env, &server, &browser, &[]));
     out.assert_code(0);
     assert!(out.stderr.contains(USER_CODE), "{out:#?}");
-    // Opening the plain verification URI instead would be fine; `bad` never is.
-    if let Ok(opened) = std::fs::read_to_string(&marker) {
-        assert_eq!(opened, VERIFY, "the browser was given {opened:?}");
-    }
+    let opened = std::fs::read_to_string(&marker).expect("the browser was started");
+    assert_eq!(opened, VERIFY, "the browser was given {opened:?}");
 }
 
 #[test]

@@ -486,6 +486,19 @@ pub fn api_key_login_args(label: &str) -> [&str; 6] {
     ]
 }
 
+/// Waits until `done()` holds, checking every few milliseconds, at most `limit`; returns
+/// whether it held. For conditions another process brings about (a file it writes).
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
 /// A loopback `host:port` nothing listens on: bind, take the port, drop the listener.
 pub fn closed_port() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -3,6 +3,8 @@
 //! `#[path = "common/routes.rs"] mod routes;`).
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::server::{Queue, Reply, Request, Server};
 
 /// `who am I`.
@@ -22,6 +24,34 @@ pub fn queue_server(routes: &[(&str, &str, Reply)]) -> Server {
         queue.push(method, path, reply.clone());
     }
     Server::start(queue.handler())
+}
+
+/// The `who am I` answer most tests use.
+pub const ME_BODY: &str =
+    r#"{"user_id":"u-1","email":"me@example.com","name":"Me","workspace_name":"Acme"}"#;
+
+/// A server whose `who am I` answers 200 with [`ME_BODY`] (and 404 for everything else).
+pub fn me_server() -> Server {
+    me_server_with(ME_BODY)
+}
+
+/// A device-flow server: `authorize` is the authorize answer, the n-th poll (from 0)
+/// gets `poll(n)`, `who am I` answers `me`; everything else is a 404.
+pub fn device_server(
+    authorize: &str,
+    me: &str,
+    poll: impl Fn(usize) -> Reply + Send + Sync + 'static,
+) -> Server {
+    let polls = AtomicUsize::new(0);
+    let (authorize, me) = (authorize.to_owned(), me.to_owned());
+    Server::start(
+        move |r: &Request| match (r.method.as_str(), r.path.as_str()) {
+            ("POST", AUTHORIZE) => Reply::json(200, &authorize),
+            ("POST", TOKEN) => poll(polls.fetch_add(1, Ordering::SeqCst)),
+            ("GET", ME) => Reply::json(200, &me),
+            _ => Reply::json(404, r#"{"error":"not_found"}"#),
+        },
+    )
 }
 
 /// A server whose `who am I` answers 200 with `body` (and 404 for everything else).
