@@ -6,9 +6,9 @@
 //! `demo --serve` only runs the server, for scripts (the scratch smoke test): it prints
 //! the server's URL on one line and serves until its stdin is closed.
 
-#[path = "fake_api.rs"]
+#[path = "../tests/common/fake_api.rs"]
 mod fake_api;
-#[path = "server.rs"]
+#[path = "../tests/common/server.rs"]
 mod server;
 
 use std::io::{Read, Write};

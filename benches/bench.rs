@@ -5,9 +5,9 @@
 //! static binary is over its size budget or `auth status` over its memory target.
 //! Usage: `bench [static binary]` (the gnu binary is the one cargo built alongside).
 
-#[path = "fake_api.rs"]
+#[path = "../tests/common/fake_api.rs"]
 mod fake_api;
-#[path = "server.rs"]
+#[path = "../tests/common/server.rs"]
 mod server;
 
 use std::path::Path;
@@ -104,6 +104,7 @@ fn main() -> ExitCode {
             }
         }
     }
+    many_accounts(bin, &dir.join("many"), base.wall_ms);
     if which("hyperfine") {
         println!("\n== hyperfine (same commands)");
         let status = Command::new("hyperfine")
@@ -132,6 +133,50 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `status --all` over a store of 1,000 accounts on 10 remotes (half OAuth with a known
+/// expiry, half API keys, all in plain text: the file store alone, no keyring).
+fn many_accounts(bin: &str, dir: &Path, true_ms: f64) {
+    let _ = std::fs::create_dir_all(dir);
+    let mut profiles = serde_json::Map::new();
+    for r in 0..10 {
+        for i in 0..100 {
+            let remote = format!("https://app.r{r}.example.com");
+            let p = if i % 2 == 0 {
+                serde_json::json!({"remote_url": remote, "auth_type": "api_key", "api_key": "k"})
+            } else {
+                serde_json::json!({"remote_url": remote, "auth_type": "oauth",
+                    "oauth_credential": {"access_token": "a", "refresh_token": "r",
+                                         "expiry": "2031-05-06T07:08:09.987654321+02:00"}})
+            };
+            profiles.insert(format!("user{i}@r{r}.example.com"), p);
+        }
+    }
+    let store = serde_json::json!({"version": 1, "current": "user0@r0.example.com",
+                                   "profiles": profiles});
+    if std::fs::write(dir.join("auth.json"), store.to_string()).is_err() {
+        println!("  cannot write the 1,000-account store");
+        return;
+    }
+    println!("\n== status --all over 1,000 accounts on 10 remotes (median of {RUNS} runs)");
+    for (name, args) in [
+        ("auth status --all", &["auth", "status", "--all"][..]),
+        (
+            "auth status --all -o jsonl",
+            &["auth", "status", "--all", "-o", "jsonl"][..],
+        ),
+    ] {
+        let mut argv = vec![bin];
+        argv.extend_from_slice(args);
+        let m = measure(&argv, dir);
+        println!(
+            "  {name:<28} {:>8.3} ms  {:>6} KiB peak  {:>5.2}x /bin/true",
+            m.wall_ms,
+            m.rss_kib,
+            m.wall_ms / true_ms
+        );
     }
 }
 
