@@ -737,6 +737,18 @@ fn with_tiny_files(cmd: &mut Command, bytes: u64) -> &mut Command {
     }
 }
 
+/// A legacy account `base` (made unique) whose `secret` is in its legacy keyring item,
+/// converted to the profiles layout by a write made without a session bus: the secret
+/// could not be moved and stays where it was. Returns the account's name.
+fn converted_without_keyring(kr: &Kr, base: &str, secret: &str) -> String {
+    let name = kr.name(base);
+    kr.store_legacy(&name, secret);
+    write_legacy_account(kr, &name);
+    let switch = ["auth", "switch", "--user", &name];
+    common::run(&mut kr.env.cmd_at(&kr.remote(), &switch)).success();
+    name
+}
+
 /// `auth.json` in the legacy layout with keyring-stored API-key account `name` active.
 fn write_legacy_account(kr: &Kr, name: &str) {
     kr.write_legacy_users(name, json!({ name: { "auth_type": "api_key" } }));
@@ -798,17 +810,7 @@ fn a_legacy_item_is_read_in_place_and_moved_once_on_the_first_write() {
 #[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
 fn a_legacy_item_waits_for_a_keyring_that_was_absent_at_the_first_write() {
     let kr = Kr::new();
-    let name = kr.name("waits");
-    kr.store_legacy(&name, "sk-waits");
-    write_legacy_account(&kr, &name);
-
-    // First write without a session bus: converted, the secret stays where it was.
-    common::run(
-        &mut kr
-            .env
-            .cmd_at(&kr.remote(), &["auth", "switch", "--user", &name]),
-    )
-    .success();
+    let name = converted_without_keyring(&kr, "waits", "sk-waits");
     let after = kr.env.auth_json();
     assert!(after.get("hosts").is_none(), "{after:#}");
     assert_eq!(
@@ -830,16 +832,8 @@ fn a_legacy_item_waits_for_a_keyring_that_was_absent_at_the_first_write() {
 #[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
 fn logout_removes_the_item_and_a_legacy_one() {
     let kr = Kr::new();
-    let name = kr.name("bye");
-    kr.store_legacy(&name, "sk-bye");
-    write_legacy_account(&kr, &name);
     // Converted without a keyring, so the secret is still in the legacy item.
-    common::run(
-        &mut kr
-            .env
-            .cmd_at(&kr.remote(), &["auth", "switch", "--user", &name]),
-    )
-    .success();
+    let name = converted_without_keyring(&kr, "bye", "sk-bye");
     kr.run(&["auth", "logout"]).success();
     assert_eq!(kr.lookup_legacy(&name), None);
     assert_eq!(kr.lookup(&name), None);

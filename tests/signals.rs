@@ -13,19 +13,21 @@
 mod common;
 #[path = "common/routes.rs"]
 mod routes;
+#[path = "common/screen.rs"]
+mod screen;
 #[path = "common/server.rs"]
 mod server;
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Env;
+use screen::Screen;
 use server::Server;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -44,7 +46,7 @@ struct Job {
     /// The session leader that waits for the binary and exits with its status.
     leader: Child,
     master: File,
-    seen: Arc<(Mutex<Vec<u8>>, Condvar)>,
+    screen: Screen,
     /// The terminal's modes before the binary started.
     before: Modes,
 }
@@ -121,44 +123,23 @@ impl Job {
         let leader = cmd.spawn().expect("spawn baseten as a job");
         drop(cmd);
 
-        let seen = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
-        let mut reader = master.try_clone().expect("dup master");
-        let sink = Arc::clone(&seen);
-        thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
-                        sink.1.notify_all();
-                    }
-                }
-            }
-        });
+        let screen = Screen::collect(&master);
         Job {
             leader,
             master,
-            seen,
+            screen,
             before,
         }
     }
 
     fn output(&self) -> String {
-        String::from_utf8_lossy(&self.seen.0.lock().unwrap()).into_owned()
+        self.screen.text()
     }
 
     /// Waits until the output contains `needle`.
     #[track_caller]
     fn expect_text(&self, needle: &str) {
-        let (lock, changed) = &*self.seen;
-        let deadline = Instant::now() + WAIT;
-        let mut seen = lock.lock().unwrap();
-        while !String::from_utf8_lossy(&seen).contains(needle) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "no {needle:?} in {:?}", self.output());
-            seen = changed.wait_timeout(seen, left).unwrap().0;
-        }
+        self.screen.wait_for(needle, WAIT, |t| t.contains(needle));
     }
 
     fn echo_on(&self) -> bool {
@@ -175,7 +156,7 @@ impl Job {
                 "timed out waiting for {what}; output: {:?}",
                 self.output()
             );
-            thread::yield_now();
+            thread::sleep(Duration::from_millis(2));
         }
     }
 
@@ -218,7 +199,7 @@ impl Job {
                 let _ = self.leader.kill();
                 panic!("the job did not end; output: {:?}", self.output());
             }
-            thread::yield_now();
+            thread::sleep(Duration::from_millis(2));
         }
     }
 }

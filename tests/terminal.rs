@@ -7,19 +7,21 @@
 mod common;
 #[path = "common/routes.rs"]
 mod routes;
+#[path = "common/screen.rs"]
+mod screen;
 #[path = "common/server.rs"]
 mod server;
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Env;
+use screen::Screen;
 use serde_json::json;
 use server::Server;
 
@@ -29,7 +31,7 @@ const WAIT: Duration = Duration::from_secs(15);
 struct Pty {
     child: Child,
     master: File,
-    seen: Arc<(Mutex<Vec<u8>>, Condvar)>,
+    screen: Screen,
 }
 
 impl Pty {
@@ -75,52 +77,23 @@ impl Pty {
         drop(cmd);
 
         let master = File::from(master);
-        let seen = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
-        let mut reader = master.try_clone().expect("dup master");
-        let sink = Arc::clone(&seen);
-        thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            loop {
-                // EIO once the slave side is closed by everyone: the child is gone.
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
-                        sink.1.notify_all();
-                    }
-                }
-            }
-        });
+        let screen = Screen::collect(&master);
         Pty {
             child,
             master,
-            seen,
+            screen,
         }
     }
 
     /// Everything the child wrote so far (and what the terminal echoed), as text.
     fn output(&self) -> String {
-        String::from_utf8_lossy(&self.seen.0.lock().unwrap()).into_owned()
+        self.screen.text()
     }
 
     /// Waits until the output satisfies `done`; panics with the output on timeout.
     #[track_caller]
     fn expect(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let (lock, changed) = &*self.seen;
-        let deadline = Instant::now() + WAIT;
-        let mut seen = lock.lock().unwrap();
-        loop {
-            let text = String::from_utf8_lossy(&seen).into_owned();
-            if done(&text) {
-                return text;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "timed out waiting for {what}; output: {text:?}"
-            );
-            seen = changed.wait_timeout(seen, left).unwrap().0;
-        }
+        self.screen.wait_for(what, WAIT, done)
     }
 
     /// Waits until the output contains `needle` after position `from`.
@@ -150,7 +123,7 @@ impl Pty {
                 "echo never turned off; output: {:?}",
                 self.output()
             );
-            thread::yield_now();
+            thread::sleep(Duration::from_millis(2));
         }
     }
 
@@ -174,7 +147,7 @@ impl Pty {
                 let _ = self.child.wait();
                 panic!("the child did not exit; output: {:?}", self.output());
             }
-            thread::yield_now();
+            thread::sleep(Duration::from_millis(2));
         };
         (status.code().unwrap_or(-1), self.output())
     }
