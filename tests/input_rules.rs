@@ -201,20 +201,9 @@ fn format_characters_from_a_server_never_reach_the_terminal() {
 }
 
 fn key_login(env: &Env, server: &Server, label: &str, key_line: &str) -> Outcome {
-    let mut cmd = env.cmd_at(
-        &server.url(),
-        &[
-            "auth",
-            "login",
-            "--with-api-key",
-            "--label",
-            label,
-            "--insecure-storage",
-            "-o",
-            "json",
-        ],
-    );
-    common::run_with_stdin(&mut cmd, key_line)
+    let mut args = common::api_key_login_args(label).to_vec();
+    args.extend(["-o", "json"]);
+    common::run_with_stdin(&mut env.cmd_at(&server.url(), &args), key_line)
 }
 
 #[test]
