@@ -11,23 +11,23 @@
 #![cfg(target_os = "linux")]
 
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 #[path = "common/routes.rs"]
 mod routes;
-#[path = "common/screen.rs"]
-mod screen;
 #[path = "common/server.rs"]
 mod server;
 
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Env;
-use screen::Screen;
+use pty::Screen;
 use server::Server;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -53,27 +53,7 @@ struct Job {
 
 impl Job {
     fn spawn(mut cmd: Command) -> Job {
-        let mut master: libc::c_int = -1;
-        let mut slave: libc::c_int = -1;
-        // SAFETY: openpty writes two fds into the out-parameters; the rest may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both fds were just opened and are owned by nobody else.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        for fd in [&master, &slave] {
-            // SAFETY: sets close-on-exec on an fd we own.
-            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-        }
-        let master = File::from(master);
+        let (master, slave) = pty::open();
         let before = modes(&master);
         cmd.stdin(Stdio::from(slave.try_clone().expect("dup slave")))
             .stdout(Stdio::from(slave.try_clone().expect("dup slave")))

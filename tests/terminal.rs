@@ -5,23 +5,23 @@
 #![cfg(unix)]
 
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 #[path = "common/routes.rs"]
 mod routes;
-#[path = "common/screen.rs"]
-mod screen;
 #[path = "common/server.rs"]
 mod server;
 
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Env;
-use screen::Screen;
+use pty::Screen;
 use serde_json::json;
 use server::Server;
 
@@ -37,26 +37,7 @@ struct Pty {
 impl Pty {
     /// Starts `cmd` with a new pty as its stdin, stdout, stderr and controlling terminal.
     fn spawn(mut cmd: Command) -> Pty {
-        let mut master: libc::c_int = -1;
-        let mut slave: libc::c_int = -1;
-        // SAFETY: openpty writes two fds into the out-parameters; the rest may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both fds were just opened and are owned by nobody else.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        for fd in [&master, &slave] {
-            // SAFETY: sets close-on-exec on an fd we own, so other children never inherit it.
-            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-        }
+        let (master, slave) = pty::open();
         cmd.stdin(Stdio::from(slave.try_clone().expect("dup slave")))
             .stdout(Stdio::from(slave.try_clone().expect("dup slave")))
             .stderr(Stdio::from(slave));
@@ -76,7 +57,6 @@ impl Pty {
         // Drop our copies of the slave, so reading the master ends when the child exits.
         drop(cmd);
 
-        let master = File::from(master);
         let screen = Screen::collect(&master);
         Pty {
             child,

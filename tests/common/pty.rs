@@ -1,12 +1,38 @@
-//! What a program writes to a pseudo-terminal, collected on a thread as it arrives, for
-//! the tests that drive the binary on a pty (`terminal.rs`, `signals.rs`). Test files
-//! include it as `#[path = "common/screen.rs"] mod screen;`.
+//! Pseudo-terminals for the tests that drive the binary on one (`terminal.rs`,
+//! `signals.rs`): opening a pair, and what the program writes to it, collected on a
+//! thread as it arrives. Test files include it as `#[path = "common/pty.rs"] mod pty;`.
 
 use std::fs::File;
 use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Opens a pseudo-terminal pair: the master (the test's side) and the slave (the
+/// program's terminal), both close-on-exec so no other child inherits them.
+pub fn open() -> (File, OwnedFd) {
+    let mut master: libc::c_int = -1;
+    let mut slave: libc::c_int = -1;
+    // SAFETY: openpty writes two fds into the out-parameters; the rest may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both fds were just opened and are owned by nobody else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    for fd in [&master, &slave] {
+        // SAFETY: sets close-on-exec on an fd we own.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    (File::from(master), slave)
+}
 
 /// Everything read from a pty's master so far.
 pub struct Screen {
