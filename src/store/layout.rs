@@ -167,13 +167,13 @@ struct LegacyUser {
 }
 
 /// The keyring service of the legacy layout for the remote `key` (as written there).
-pub fn legacy_service(key: &str) -> String {
+fn legacy_service(key: &str) -> String {
     format!("baseten:{key}")
 }
 
 /// A remote URL in the form remotes are compared in (SPEC §3); text that is not a
 /// valid remote is compared as it is, lower-cased.
-pub fn remote_key(url: &str) -> String {
+fn remote_key(url: &str) -> String {
     remote::normalize(url).unwrap_or_else(|_| url.to_ascii_lowercase())
 }
 

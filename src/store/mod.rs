@@ -21,7 +21,7 @@ use crate::secret::Secret;
 use crate::ui::debug;
 use file::{FileStore, Transaction};
 use layout::{AuthFile, LegacyItem, Profile};
-pub use layout::{AuthType, Expiry, OAuthCredential};
+pub use layout::{AuthType, Expiry, OAuthCredential, oauth_profile_name};
 
 /// Longest profile name accepted, in characters.
 const MAX_NAME: usize = 256;
@@ -176,11 +176,6 @@ pub fn check_name(name: &str) -> Result<(), String> {
         return Err("account name must not contain control or format characters".into());
     }
     Ok(())
-}
-
-/// The profile name of a browser login of `email` on `remote` (the official CLI's rule).
-pub fn oauth_profile_name(email: &str, remote: &str) -> String {
-    layout::oauth_profile_name(email, remote)
 }
 
 /// The credential store of this machine.
