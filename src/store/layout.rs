@@ -146,8 +146,8 @@ impl OAuthCredential {
     }
 
     /// The keyring form: compact JSON `{"access_token","refresh_token","expiry"}`.
-    pub fn encode(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn encode(&self) -> Result<String, String> {
+        serde_json::to_string(self).map_err(|e| e.to_string())
     }
 }
 
@@ -609,12 +609,13 @@ mod tests {
             ))
             .unwrap();
             assert_eq!(c.expiry.at, at, "{text}");
-            assert!(c.encode().contains(text), "{}", c.encode());
+            let encoded = c.encode().unwrap();
+            assert!(encoded.contains(text), "{encoded}");
         }
         let c = OAuthCredential::parse(r#"{"access_token":"a","expiry":null}"#).unwrap();
         assert_eq!(c.expiry.at, None);
         assert_eq!(
-            c.encode(),
+            c.encode().unwrap(),
             r#"{"access_token":"a","refresh_token":"","expiry":null}"#
         );
     }

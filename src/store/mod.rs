@@ -44,9 +44,9 @@ impl Credential {
     }
 
     /// The keyring form: the key itself, or the token pair as compact JSON.
-    fn encode(&self) -> String {
+    fn encode(&self) -> Result<String, String> {
         match self {
-            Credential::ApiKey(key) => key.expose().to_owned(),
+            Credential::ApiKey(key) => Ok(key.expose().to_owned()),
             Credential::OAuth(cred) => cred.encode(),
         }
     }
@@ -376,7 +376,9 @@ impl Store {
     /// an undo; says where the secret must go when the keyring cannot take it.
     fn write_keyring(&self, fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
         let written = keyring::get(keyring::SERVICE, name).and_then(|previous| {
-            keyring::set(keyring::SERVICE, name, &secret.encode())?;
+            // Our own JSON cannot fail to encode; if it did, the file would take it.
+            let text = secret.encode().map_err(keyring::Unavailable)?;
+            keyring::set(keyring::SERVICE, name, &text)?;
             fx.written.push((name.to_owned(), previous));
             Ok(())
         });
