@@ -543,15 +543,24 @@ mod tests {
         assert_eq!(tops.len(), TOP_COMMANDS.len());
     }
 
+    /// Every command kind. The match has no wildcard: a new kind is a compile error here
+    /// until it is listed, and then the test below wants its table entry.
+    fn all_kinds() -> Vec<CommandKind> {
+        let next = |k: Option<CommandKind>| match k {
+            None => Some(CommandKind::Login),
+            Some(CommandKind::Login) => Some(CommandKind::Logout),
+            Some(CommandKind::Logout) => Some(CommandKind::Switch),
+            Some(CommandKind::Switch) => Some(CommandKind::Status),
+            Some(CommandKind::Status) => Some(CommandKind::Token),
+            Some(CommandKind::Token) => None,
+        };
+        std::iter::successors(next(None), |k| next(Some(*k))).collect()
+    }
+
     #[test]
     fn every_kind_has_exactly_one_entry() {
-        for kind in [
-            CommandKind::Login,
-            CommandKind::Logout,
-            CommandKind::Switch,
-            CommandKind::Status,
-            CommandKind::Token,
-        ] {
+        assert_eq!(all_kinds().len(), COMMANDS.len());
+        for kind in all_kinds() {
             assert_eq!(
                 COMMANDS.iter().filter(|c| c.kind == kind).count(),
                 1,
