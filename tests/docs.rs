@@ -27,6 +27,7 @@ use tempfile::TempDir;
 /// Environment variables the man page must document.
 const ENV_VARS: &[&str] = &[
     "BASETEN_API_KEY",
+    "BASETEN_PROFILE",
     "BASETEN_REMOTE_URL",
     "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
     "BASETEN_CONFIG_DIR",
@@ -34,6 +35,7 @@ const ENV_VARS: &[&str] = &[
     "BROWSER",
     "HTTPS_PROXY",
     "NO_PROXY",
+    "ALL_PROXY",
     "SSL_CERT_FILE",
 ];
 
