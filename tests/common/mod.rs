@@ -486,6 +486,26 @@ pub fn api_key_login_args(label: &str) -> [&str; 6] {
     ]
 }
 
+/// Accepts connections on `listener` until `stopped` is set (and one more connection
+/// wakes the loop), handing each to `serve` on a thread of its own.
+pub fn serve_each(
+    listener: TcpListener,
+    stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    serve: impl Fn(std::net::TcpStream) + Send + Sync + 'static,
+) {
+    let serve = std::sync::Arc::new(serve);
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            let serve = std::sync::Arc::clone(&serve);
+            thread::spawn(move || serve(stream));
+        }
+    });
+}
+
 /// Waits until `done()` holds, checking every few milliseconds, at most `limit`; returns
 /// whether it held. For conditions another process brings about (a file it writes).
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {

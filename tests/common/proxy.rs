@@ -88,23 +88,12 @@ impl Proxy {
         let stopped = Arc::new(AtomicBool::new(false));
         {
             let log = Arc::clone(&log);
-            let stopped = Arc::clone(&stopped);
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stopped.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let log = Arc::clone(&log);
-                    let mode = mode.clone();
-                    thread::spawn(move || {
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-                        let _ = match mode {
-                            Mode::Connect { answer } => serve_connect(stream, &log, answer),
-                            Mode::Socks5 { login } => serve_socks5(stream, &log, login),
-                        };
-                    });
-                }
+            crate::common::serve_each(listener, Arc::clone(&stopped), move |stream| {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                let _ = match mode.clone() {
+                    Mode::Connect { answer } => serve_connect(stream, &log, answer),
+                    Mode::Socks5 { login } => serve_socks5(stream, &log, login),
+                };
             });
         }
         Proxy { addr, log, stopped }

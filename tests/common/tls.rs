@@ -112,21 +112,9 @@ impl TlsServer {
         let body = body.to_string();
         {
             let served = Arc::clone(&served);
-            let stopped = Arc::clone(&stopped);
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stopped.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let config = Arc::clone(&config);
-                    let served = Arc::clone(&served);
-                    let body = body.clone();
-                    thread::spawn(move || {
-                        if serve(stream, config, &body).is_ok() {
-                            served.fetch_add(1, Ordering::SeqCst);
-                        }
-                    });
+            crate::common::serve_each(listener, Arc::clone(&stopped), move |stream| {
+                if serve(stream, Arc::clone(&config), &body).is_ok() {
+                    served.fetch_add(1, Ordering::SeqCst);
                 }
             });
         }
