@@ -46,6 +46,13 @@ pub struct Selection {
     pub profile_env: Option<String>,
 }
 
+impl Selection {
+    /// `BASETEN_API_KEY`, when it is the credential to use: set, and no `--user`.
+    pub fn env_key_in_use(&self) -> Option<&Secret> {
+        self.env_key.as_ref().filter(|_| self.user.is_none())
+    }
+}
+
 /// A leaf command with its resolved, validated options.
 #[derive(Debug)]
 pub enum Command {

@@ -33,12 +33,8 @@ impl Report for LogoutReport {
 /// writable, so the session is revoked exactly when the account can really go.
 pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
     let store = Store::open(&remote.url)?;
-    let snapshot = super::read(&store)?;
-    let (user, profile) = (selection.user.as_deref(), selection.profile_env.as_deref());
-    if user.is_none() && profile.is_none() && snapshot.active(&remote.url).is_none() {
-        return Err(Error::failure(format!("no active user for {}", remote.url)));
-    }
-    let (account, remote, _) = choose_account(&snapshot, remote, user, profile)?;
+    let none = |r: &Remote| Error::failure(format!("no active user for {}", r.url));
+    let (account, remote, _) = choose_account(&super::read(&store)?, remote, &selection, none)?;
     if account.auth_type == AuthType::OAuth {
         store.check_writable()?;
         let api = Api::new(&remote.api);

@@ -10,7 +10,7 @@ pub mod token;
 
 use serde::Serialize;
 
-use crate::cli::args::{API_KEY_ENV, PROFILE_ENV};
+use crate::cli::args::{API_KEY_ENV, PROFILE_ENV, Selection};
 use crate::error::{Error, Result};
 use crate::remote::Remote;
 use crate::store::{Account, Snapshot, Store};
@@ -29,22 +29,21 @@ pub enum Source {
 }
 
 /// The stored account a command acts on (SPEC §6a), with the remote to talk to about
-/// it: `user` (`--user`), else `profile_env` (`BASETEN_PROFILE`), else the active account
-/// of `remote`. A named account brings its own remote unless one was given explicitly,
-/// and then it must belong to that one.
+/// it: `--user`, else `BASETEN_PROFILE`, else the active account of `remote` (`none`
+/// says why there is none). A named account brings its own remote unless one was given
+/// explicitly, and then it must belong to that one. `BASETEN_API_KEY` is the caller's
+/// to weigh: it involves no stored account.
 fn choose_account(
     snapshot: &Snapshot,
     remote: &Remote,
-    user: Option<&str>,
-    profile_env: Option<&str>,
+    selection: &Selection,
+    none: fn(&Remote) -> Error,
 ) -> Result<(Account, Remote, Source)> {
-    let (name, source, from) = match (user, profile_env) {
+    let (name, source, from) = match (&selection.user, &selection.profile_env) {
         (Some(name), _) => (name, Source::Store, "--user"),
         (None, Some(name)) => (name, Source::ProfileEnv, PROFILE_ENV),
         (None, None) => {
-            let account = snapshot
-                .active(&remote.url)
-                .ok_or_else(|| not_logged_in(remote))?;
+            let account = snapshot.active(&remote.url).ok_or_else(|| none(remote))?;
             return Ok((account, remote.clone(), Source::Store));
         }
     };
@@ -65,7 +64,7 @@ fn choose_account(
 const FALLBACK_WARNING: &str =
     "could not store credentials in system keyring, storing in plain text";
 
-/// The error for a remote without an active account (SPEC §6).
+/// The error for a remote without an active account (SPEC §6: status, token, switch).
 fn not_logged_in(remote: &Remote) -> Error {
     Error::failure(format!(
         "not logged in to {}; run `baseten auth login` or set {API_KEY_ENV}",

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Source, choose_account};
+use super::{Source, choose_account, not_logged_in};
 use crate::cli::args::{API_KEY_ENV, Selection};
 use crate::error::Result;
 use crate::output::{ListReport, Report};
@@ -107,7 +107,7 @@ impl ListReport for StatusList {
 
 /// Runs `status` for the account `selection` picks (SPEC §6, §6a).
 pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
-    if let (None, Some(_)) = (&selection.user, &selection.env_key) {
+    if selection.env_key_in_use().is_some() {
         // The store is consulted only to mention what the variable shadows; a missing or
         // unreadable store must not stop the variable from working.
         let stored = Store::open(&remote.url)
@@ -130,12 +130,8 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
         });
     }
     let store = Store::open(&remote.url)?;
-    let (account, remote, source) = choose_account(
-        &super::read(&store)?,
-        remote,
-        selection.user.as_deref(),
-        selection.profile_env.as_deref(),
-    )?;
+    let (account, remote, source) =
+        choose_account(&super::read(&store)?, remote, &selection, not_logged_in)?;
     Ok(StatusReport {
         host: remote.url.clone(),
         auth_type: account.auth_type.as_str(),

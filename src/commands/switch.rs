@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::cli::args::Selection;
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
@@ -28,7 +29,12 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
     let snapshot = super::read(&store)?;
     let (user, remote) = match user {
         Some(user) => {
-            let (account, remote, _) = super::choose_account(&snapshot, remote, Some(&user), None)?;
+            let named = Selection {
+                user: Some(user),
+                ..Selection::default()
+            };
+            let (account, remote, _) =
+                super::choose_account(&snapshot, remote, &named, super::not_logged_in)?;
             (account.name, remote)
         }
         None => {

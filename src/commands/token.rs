@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::choose_account;
 use super::oauth::usable_saving_refresh;
+use super::{choose_account, not_logged_in};
 use crate::api::Api;
 use crate::cli::args::Selection;
 use crate::error::Result;
@@ -30,20 +30,16 @@ impl Report for TokenReport {
 /// Runs `token` for the account `selection` picks; `BASETEN_API_KEY` wins over all but
 /// `--user`.
 pub fn run(remote: &Remote, selection: Selection) -> Result<TokenReport> {
-    if let (None, Some(key)) = (&selection.user, selection.env_key) {
+    if let Some(key) = selection.env_key_in_use() {
         return Ok(TokenReport {
             user: None,
             auth_type: AuthType::ApiKey.as_str(),
-            token: key,
+            token: key.clone(),
         });
     }
     let store = Store::open(&remote.url)?;
-    let (account, remote, _) = choose_account(
-        &super::read(&store)?,
-        remote,
-        selection.user.as_deref(),
-        selection.profile_env.as_deref(),
-    )?;
+    let (account, remote, _) =
+        choose_account(&super::read(&store)?, remote, &selection, not_logged_in)?;
     let auth_type = account.auth_type.as_str();
     let token = match store.secret(&account)? {
         Credential::ApiKey(key) => key,
