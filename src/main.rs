@@ -42,14 +42,8 @@ fn run(args: Args) -> Result<()> {
         Command::Login(login) => render(&commands::login::run(remote, login)?, out),
         Command::Logout(selection) => render(&commands::logout::run(remote, selection)?, out),
         Command::Switch { user } => render(&commands::switch::run(remote, user)?, out),
-        Command::Status {
-            selection: _,
-            all: true,
-        } => render_list(&commands::status::run_all(remote)?, out),
-        Command::Status {
-            selection,
-            all: false,
-        } => render(&commands::status::run(remote, selection)?, out),
+        Command::Status(selection) => render(&commands::status::run(remote, selection)?, out),
+        Command::StatusAll => render_list(&commands::status::run_all(remote)?, out),
         Command::Token(selection) => render(&commands::token::run(remote, selection)?, out),
     }
 }

@@ -62,8 +62,10 @@ pub enum Command {
     Logout(Selection),
     /// `auth switch`; `user` is `None` when the user is to be asked (terminal only).
     Switch { user: Option<String> },
-    /// `auth status`, for one account or (`all`) every stored one.
-    Status { selection: Selection, all: bool },
+    /// `auth status`, for the account `Selection` picks.
+    Status(Selection),
+    /// `auth status --all`: every stored account.
+    StatusAll,
     /// `auth token`.
     Token(Selection),
 }

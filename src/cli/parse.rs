@@ -294,9 +294,10 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
             if low.all && user.is_some() {
                 return Err("--all and --user cannot be used together".into());
             }
-            Command::Status {
-                selection: selection(),
-                all: low.all,
+            if low.all {
+                Command::StatusAll
+            } else {
+                Command::Status(selection())
             }
         }
         CommandKind::Token => Command::Token(selection()),
@@ -458,10 +459,7 @@ mod parser_tests {
             other => panic!("{other:?}"),
         }
         match args(&["auth", "status", "--profile", "p"]).command {
-            Command::Status { selection, all } => {
-                assert_eq!(selection.user.as_deref(), Some("p"));
-                assert!(!all);
-            }
+            Command::Status(selection) => assert_eq!(selection.user.as_deref(), Some("p")),
             other => panic!("{other:?}"),
         }
         assert!(usage_error(&["auth", "switch", "--user", " "]).contains("empty"));
