@@ -491,7 +491,10 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ("4", "not found (404)"),
     ("5", "rejected by the server (other 4xx)"),
     ("6", "server error (5xx)"),
-    ("130", "interrupted (Ctrl-C)"),
+    (
+        "130",
+        "interrupted (Ctrl-C); other signals exit 128 + the signal (SIGTERM 143, SIGHUP 129, SIGQUIT 131)",
+    ),
 ];
 
 /// Looks a top-level command up by name.
