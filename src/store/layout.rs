@@ -303,13 +303,20 @@ impl AuthFile {
         // The default remote goes first, so its accounts keep their bare names.
         let mut hosts: Vec<(String, LegacyHost)> = hosts.into_iter().collect();
         hosts.sort_by_key(|(r, _)| remote_key(r) != remote::DEFAULT_REMOTE);
-        for (key, host) in hosts {
+        // Per-remote unknown keys have no place in the profiles layout.
+        for (
+            key,
+            LegacyHost {
+                active_user, users, ..
+            },
+        ) in hosts
+        {
             let remote = remote_key(&key);
             let stored_url = remote::normalize(&key).unwrap_or_else(|_| key.clone());
             let mut active = None;
-            for (label, user) in host.users {
+            for (label, user) in users {
                 let name = self.free_name(&label, &remote, &key);
-                if host.active_user.as_deref() == Some(label.as_str()) {
+                if active_user.as_deref() == Some(label.as_str()) {
                     active = Some(name.clone());
                 }
                 if self.profiles.contains_key(&name) {
@@ -332,7 +339,6 @@ impl AuthFile {
                 }
                 self.profiles.insert(name, profile);
             }
-            let _ = host.extra; // per-remote keys have no place in the profiles layout
             if let Some(name) = active
                 && !self
                     .active_by_remote
