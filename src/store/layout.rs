@@ -323,7 +323,7 @@ impl AuthFile {
                     continue; // the same account, already in the profiles layout
                 }
                 let mut profile = Profile {
-                    remote: remote_key(&stored_url),
+                    remote: remote.clone(),
                     remote_url: stored_url.clone(),
                     auth_type: user.auth_type,
                     api_key: user.api_key,
