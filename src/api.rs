@@ -90,6 +90,19 @@ impl Api {
         self.http.get_json(ME, auth)
     }
 
+    /// `GET /v1/users/me` for the credential of `whose` (a profile, or the variable it
+    /// came from): a 401/403 says whose credential the server rejected (SPEC §6b).
+    pub fn whoami(&self, auth: Auth<'_>, whose: &str) -> Result<Me> {
+        let resp = self.http.get(ME, auth)?;
+        if let 401 | 403 = resp.status {
+            return Err(Error::Auth(format!(
+                "the server rejected the credential of {whose} ({}); run `baseten auth login`",
+                resp.status
+            )));
+        }
+        self.http.json(ME, &self.http.success(ME, resp)?)
+    }
+
     /// Starts a device flow.
     pub fn authorize(&self) -> Result<DeviceAuthorization> {
         let resp = self

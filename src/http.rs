@@ -30,6 +30,16 @@ pub enum Auth<'a> {
     ApiKey(&'a Secret),
 }
 
+impl Auth<'_> {
+    /// The `Authorization` header value: `Bearer <token>` or `Api-Key <key>`.
+    pub fn header_value(&self) -> String {
+        match self {
+            Auth::Bearer(t) => format!("Bearer {}", t.expose()),
+            Auth::ApiKey(k) => format!("Api-Key {}", k.expose()),
+        }
+    }
+}
+
 /// A response whose body has been read (up to the cap).
 pub struct Response {
     pub status: u16,
@@ -133,10 +143,15 @@ impl Client {
 
     /// `GET base+path`, decoding a 2xx JSON body into `T`.
     pub fn get_json<T: DeserializeOwned>(&self, path: &str, auth: Auth<'_>) -> Result<T> {
+        let resp = self.get(path, auth)?;
+        self.json(path, &self.success(path, resp)?)
+    }
+
+    /// `GET base+path`; returns the response whatever its status.
+    pub fn get(&self, path: &str, auth: Auth<'_>) -> Result<Response> {
         self.check_route()?;
         let req = with_auth(self.agent.get(format!("{}{path}", self.base)), auth);
-        let resp = self.finish("GET", path, req.call())?;
-        self.json(path, &self.success(path, resp)?)
+        self.finish("GET", path, req.call())
     }
 
     /// `POST base+path` with a form body; returns the response whatever its status.
@@ -470,10 +485,7 @@ fn tls_failure(name: &str, host: &str, e: &rustls::Error) -> String {
 }
 
 fn with_auth<B>(req: ureq::RequestBuilder<B>, auth: Auth<'_>) -> ureq::RequestBuilder<B> {
-    match auth {
-        Auth::Bearer(t) => req.header("Authorization", format!("Bearer {}", t.expose())),
-        Auth::ApiKey(k) => req.header("Authorization", format!("Api-Key {}", k.expose())),
-    }
+    req.header("Authorization", auth.header_value())
 }
 
 /// The server's reason for an error, as `: <text>`: the usual JSON error fields when

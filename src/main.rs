@@ -44,7 +44,11 @@ fn run(args: Args) -> Result<()> {
         Command::Switch { user } => render(&commands::switch::run(remote, user)?, out),
         Command::Status(selection) => render(&commands::status::run(remote, selection)?, out),
         Command::StatusAll => render_list(&commands::status::run_all(remote)?, out),
-        Command::Token(selection) => render(&commands::token::run(remote, selection)?, out),
+        Command::Token { selection, header } => {
+            render(&commands::token::run(remote, selection, header)?, out)
+        }
+        Command::Whoami(selection) => render(&commands::whoami::run(remote, selection)?, out),
+        Command::Version => render(&commands::version::run(), out),
     }
 }
 

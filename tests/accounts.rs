@@ -171,11 +171,12 @@ fn logout_of_a_named_account_keeps_the_active_one() {
     assert!(file["profiles"].get("alt").is_none(), "{file:#}");
     assert_eq!(file["current"], "ci-bot");
     assert_eq!(token(&env, &[], &[]), "KEY-ci");
-    // BASETEN_PROFILE picks the account to log out too; an API key removes no session.
+    // logout ignores BASETEN_PROFILE (SPEC §6a): it removes the current profile; an API
+    // key removes no session.
     let out = run(&env, &["auth", "logout"], &[("BASETEN_PROFILE", "stg")]);
-    assert_eq!(out.success(), "Logged out stg\n");
-    assert!(env.auth_json()["profiles"].get("stg").is_none());
-    assert!(env.auth_json()["profiles"].get("ci-bot").is_some());
+    assert_eq!(out.success(), "Logged out ci-bot\n");
+    assert!(env.auth_json()["profiles"].get("ci-bot").is_none());
+    assert!(env.auth_json()["profiles"].get("stg").is_some());
 }
 
 #[test]
@@ -217,15 +218,15 @@ fn login_with_no_switch_stores_without_changing_the_active_account() {
 
 /// The objects `status --all` describes [`store`] with, in output order.
 fn all_objects() -> Vec<Value> {
+    let object = |host: &str, user: &str, auth_type: &str, expires: Value, active: bool| {
+        json!({"host": host, "user": user, "auth_type": auth_type, "storage": "file",
+               "expires_at": expires, "active": active, "profile": user, "remote_url": host})
+    };
     vec![
-        json!({"host": DEFAULT_REMOTE, "user": "ci-bot", "auth_type": "api_key",
-               "storage": "file", "expires_at": null, "active": true}),
-        json!({"host": DEFAULT_REMOTE, "user": "alt", "auth_type": "api_key",
-               "storage": "file", "expires_at": null, "active": false}),
-        json!({"host": STAGING, "user": "stg", "auth_type": "api_key",
-               "storage": "file", "expires_at": null, "active": true}),
-        json!({"host": STAGING, "user": "me", "auth_type": "oauth",
-               "storage": "file", "expires_at": "2031-05-06T05:08:09Z", "active": false}),
+        object(DEFAULT_REMOTE, "ci-bot", "api_key", Value::Null, true),
+        object(DEFAULT_REMOTE, "alt", "api_key", Value::Null, false),
+        object(STAGING, "stg", "api_key", Value::Null, true),
+        object(STAGING, "me", "oauth", json!("2031-05-06T05:08:09Z"), false),
     ]
 }
 
@@ -338,8 +339,13 @@ fn switching_on_one_remote_keeps_the_others_active_account() {
     let file = env.auth_json();
     assert_eq!(file["current"], "me");
     assert_eq!(file["active_by_remote"][STAGING], "me");
-    // The default remote's account, active through `current` until now, stays active.
-    assert_eq!(token(&env, &[], &[]), "KEY-ci");
+    // Without a remote given, commands follow the current profile to staging (SPEC §3);
+    // the default remote's account, active through `current` until now, stays active.
+    assert_eq!(token(&env, &[], &[]), "ACCESS-me");
+    assert_eq!(
+        token(&env, &["--remote-url", DEFAULT_REMOTE], &[]),
+        "KEY-ci"
+    );
     assert_eq!(token(&env, &["--remote-url", STAGING], &[]), "ACCESS-me");
     run(
         &env,

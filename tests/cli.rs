@@ -226,10 +226,12 @@ fn help_for_each_command_lists_its_flags() {
     let env = Env::new();
     for (cmd, own) in LEAVES {
         for help in ["--help", "-h"] {
-            let out = env.run(&["auth", cmd, help]);
+            let mut args: Vec<&str> = cmd.split(' ').collect();
+            args.push(help);
+            let out = env.run(&args);
             let text = out.success();
             assert!(
-                text.contains(&format!("Usage: baseten auth {cmd}")),
+                text.contains(&format!("Usage: baseten {cmd}")),
                 "{cmd} {help}: no usage line:\n{text}"
             );
             for flag in spellings(own.iter().chain(COMMON)) {
@@ -391,7 +393,8 @@ fn remote_url_is_normalized_for(stored: &str) {
         assert_eq!(out.success(), "\"https://app.example.com\"\n", "{given}");
     }
     // The default remote has nothing stored.
-    env.run(&["auth", "status"]).failure(1, &["not logged in"]);
+    env.run(&["auth", "status", "--remote-url", "https://app.baseten.co"])
+        .failure(1, &["not logged in to https://app.baseten.co"]);
 }
 
 #[test]

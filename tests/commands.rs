@@ -348,7 +348,13 @@ fn token_api_key_account() {
     let out = env.run(&["auth", "token", "-o", "json"]);
     assert_eq!(
         out.success(),
-        common::pretty(&json!({ "user": "ci-bot", "auth_type": "api_key", "token": "sk-ci-123" }))
+        common::pretty(&json!({
+            "profile": "ci-bot",
+            "user": "ci-bot",
+            "auth_type": "api_key",
+            "token": "sk-ci-123",
+            "header": "Api-Key sk-ci-123"
+        }))
     );
 }
 
@@ -359,7 +365,8 @@ fn token_oauth_account() {
     let out = env.run(&["auth", "token", "-o", "jsonl"]);
     assert_eq!(
         out.success(),
-        "{\"user\":\"me@example.com\",\"auth_type\":\"oauth\",\"token\":\"access-abc\"}\n"
+        "{\"profile\":\"me@example.com\",\"user\":\"me@example.com\",\"auth_type\":\"oauth\",\
+         \"token\":\"access-abc\",\"header\":\"Bearer access-abc\"}\n"
     );
     assert_eq!(env.read_auth(), FIXTURE, "a valid token needs no refresh");
 }
@@ -387,7 +394,7 @@ fn switch_changes_the_active_user() {
     let out = env.run(&["auth", "switch", "--user=me@example.com", "-o", "json"]);
     assert_eq!(
         out.success(),
-        common::pretty(&json!({ "user": "me@example.com" }))
+        common::pretty(&json!({ "profile": "me@example.com", "user": "me@example.com" }))
     );
     assert_eq!(active_user(&env).as_deref(), Some("me@example.com"));
 
@@ -468,17 +475,30 @@ fn logout_api_key_account() {
     );
     assert!(!env.read_auth().contains("sk-ci-123"));
 
-    // The remote's only remaining account is now its active one (SPEC §7).
+    // The remote's only remaining account is now its active one (SPEC §7), but there is
+    // no current profile: without a remote given, nothing is logged in (SPEC §3).
     assert_eq!(active_user(&env).as_deref(), Some("laptop"));
-    let out = env.run(&["auth", "status", "-o", "json"]);
+    let out = env.run(&[
+        "auth",
+        "status",
+        "--remote-url",
+        DEFAULT_REMOTE,
+        "-o",
+        "json",
+    ]);
     assert_fields(&out, stored_status("laptop", "oauth", Value::Null));
+    env.run(&["auth", "status"])
+        .failure(1, &["not logged in", "no current profile"]);
 }
 
 #[test]
 fn logout_json() {
     let env = Env::with_auth(API_KEY_ACTIVE);
     let out = env.run(&["auth", "logout", "-o", "jsonl"]);
-    assert_eq!(out.success(), "{\"user\":\"ci-bot\"}\n");
+    assert_eq!(
+        out.success(),
+        "{\"profile\":\"ci-bot\",\"user\":\"ci-bot\"}\n"
+    );
 }
 
 #[test]
@@ -486,14 +506,16 @@ fn logout_with_no_active_user_names_the_remote() {
     for fixture in [NONE_ACTIVE, LEGACY_NONE_ACTIVE] {
         let env = Env::with_auth(fixture);
         let out = env.run(&["auth", "logout"]);
-        out.failure(1, &["no active user", "https://app.baseten.co"]);
+        out.failure(1, &["no current profile", "--profile"]);
+        let out = env.run(&["auth", "logout", "--remote-url", DEFAULT_REMOTE]);
+        out.failure(1, &["no current profile", DEFAULT_REMOTE, "--profile"]);
         assert_eq!(env.read_auth(), fixture);
     }
 
     let env = Env::new();
     let remote = "https://app.example.com";
     let out = env.run(&["auth", "logout", "--remote-url", remote]);
-    out.failure(1, &["no active user", remote]);
+    out.failure(1, &["no current profile", remote]);
     assert!(!env.auth_path().exists());
 }
 

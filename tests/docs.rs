@@ -202,10 +202,16 @@ fn assert_script_names_everything(shell: &str, script: &str) {
         };
         assert!(named, "{shell} completion does not name {flag}:\n{script}");
     }
-    let names = LEAVES.iter().map(|l| &l.0).chain(TOP).chain(SHELLS);
-    for name in names.chain(FORMATS) {
+    let names = LEAVES
+        .iter()
+        .map(|l| spec::name(l.0))
+        .chain(TOP.iter().copied());
+    for name in names
+        .chain(SHELLS.iter().copied())
+        .chain(FORMATS.iter().copied())
+    {
         assert!(
-            words.contains(name),
+            words.contains(&name),
             "{shell} completion does not name {name:?}:\n{script}"
         );
     }
@@ -251,7 +257,7 @@ impl Mismatches {
 fn line_cases(middle: Vec<(String, BTreeSet<String>)>) -> Vec<(String, BTreeSet<String>)> {
     let mut cases: Vec<(String, BTreeSet<String>)> = vec![
         ("baseten ".into(), set(TOP)),
-        ("baseten auth ".into(), set(LEAVES.iter().map(|l| l.0))),
+        ("baseten auth ".into(), set(spec::auth_leaves())),
         ("baseten completion ".into(), set(SHELLS)),
         (
             "baseten auth login --w".into(),
@@ -372,7 +378,7 @@ fn bash_completion_parses_names_everything_and_completes() {
 
     let mut top = set(TOP);
     top.extend(set(["--help", "--version"]));
-    let mut leaves = set(LEAVES.iter().map(|l| l.0));
+    let mut leaves = set(spec::auth_leaves());
     leaves.insert("--help".into());
     let none = BTreeSet::new();
     let mut cases: Vec<(Vec<&str>, BTreeSet<String>)> = vec![
@@ -409,8 +415,13 @@ fn bash_completion_parses_names_everything_and_completes() {
         (vec!["baseten", "auth", "status", "--remote-url", ""], none),
     ];
     for (leaf, own) in LEAVES {
-        cases.push((vec!["baseten", "auth", leaf, "-"], spellings(own)));
-        cases.push((vec!["baseten", "auth", leaf, "--"], longs(own)));
+        let words = |last| {
+            std::iter::once("baseten")
+                .chain(leaf.split(' '))
+                .chain([last])
+        };
+        cases.push((words("-").collect(), spellings(own)));
+        cases.push((words("--").collect(), longs(own)));
     }
     let mut wrong = Mismatches::default();
     for (words, want) in &cases {
@@ -475,7 +486,7 @@ fn zsh_completion_parses_and_completes() {
         ("baseten auth status --output=".into(), set(FORMATS)),
     ]);
     for (leaf, own) in LEAVES {
-        cases.push((format!("baseten auth {leaf} -"), spellings(own)));
+        cases.push((format!("baseten {leaf} -"), spellings(own)));
     }
     let capture = write(dir.path(), "zsh-capture", ZSH_CAPTURE);
     let out = run_with_deadline(
@@ -532,8 +543,8 @@ fn fish_completion_parses_and_completes() {
     ]);
     cases.push(("baseten man ".into(), BTreeSet::new()));
     for (leaf, own) in LEAVES {
-        cases.push((format!("baseten auth {leaf} -"), spellings(own)));
-        cases.push((format!("baseten auth {leaf} --"), longs(own)));
+        cases.push((format!("baseten {leaf} -"), spellings(own)));
+        cases.push((format!("baseten {leaf} --"), longs(own)));
     }
     let capture = write(dir.path(), "fish-capture", FISH_CAPTURE);
     let out = run_with_deadline(
@@ -836,20 +847,22 @@ fn top_help_names_the_commands_and_options() {
     assert_eq!(env.run(&[]).success(), help);
 
     let auth = env.run(&["auth", "--help"]).success().to_owned();
-    assert_eq!(commands(&auth), set(LEAVES.iter().map(|l| l.0)), "{auth}");
+    assert_eq!(commands(&auth), set(spec::auth_leaves()), "{auth}");
 }
 
 #[test]
 fn leaf_help_lists_exactly_the_flags_the_parser_accepts() {
     let env = Env::new();
     for (leaf, own) in LEAVES {
-        let help = env.run(&["auth", leaf, "--help"]).success().to_owned();
-        assert_eq!(env.run(&["auth", leaf, "-h"]).success(), help);
+        let words: Vec<&str> = leaf.split(' ').collect();
+        let with = |last: &'static str| [words.as_slice(), &[last]].concat();
+        let help = env.run(&with("--help")).success().to_owned();
+        assert_eq!(env.run(&with("-h")).success(), help);
         let listed = options(&help);
 
         // The help lists the contract's flags, no more, with the right value-ness.
         let all: BTreeSet<String> = listed.iter().flat_map(|l| l.spellings.clone()).collect();
-        assert_eq!(all, spellings(own), "auth {leaf} --help:\n{help}");
+        assert_eq!(all, spellings(own), "{leaf} --help:\n{help}");
         for flag in leaf_flags(own) {
             let long = format!("--{}", flag.long);
             let entry = listed
@@ -863,16 +876,16 @@ fn leaf_help_lists_exactly_the_flags_the_parser_accepts() {
             want.push(long.clone());
             assert_eq!(
                 entry.spellings, want,
-                "auth {leaf}: {long} listed with the wrong spellings:\n{help}"
+                "{leaf}: {long} listed with the wrong spellings:\n{help}"
             );
             assert_eq!(
                 entry.value.is_some(),
                 flag.value.is_some(),
-                "auth {leaf}: {long} listed with the wrong value:\n{help}"
+                "{leaf}: {long} listed with the wrong value:\n{help}"
             );
         }
         // The usage line names the command's own flags.
-        let usage = format!("Usage: baseten auth {leaf}");
+        let usage = format!("Usage: baseten {leaf}");
         let usage_line = help
             .lines()
             .find(|l| l.starts_with(&usage))
@@ -913,7 +926,7 @@ fn leaf_help_lists_exactly_the_flags_the_parser_accepts() {
                 }
             }
             for run in runs {
-                let mut args: Vec<&str> = vec!["auth", leaf];
+                let mut args: Vec<&str> = words.clone();
                 args.extend(run.iter().map(String::as_str));
                 args.push("--help");
                 let out = env.run(&args);
@@ -929,7 +942,7 @@ fn leaf_help_lists_exactly_the_flags_the_parser_accepts() {
             }
         }
         // The check above can fail: an unlisted flag is rejected.
-        let out = env.run(&["auth", leaf, "--bogus", "--help"]);
+        let out = env.run(&[words.as_slice(), &["--bogus", "--help"]].concat());
         out.failure(2, &["unknown flag", "--bogus"]);
     }
     // Nothing ran: no store was written.

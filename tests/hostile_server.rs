@@ -167,7 +167,7 @@ fn escapes_in_who_am_i_are_stripped_from_text_output() {
     out.assert_code(0);
     assert_clean(&out);
     assert_eq!(
-        out.stdout, "Logged in as ev[31mil@ex2Jample.com (Ac[2J[Hme)\n",
+        out.stdout, "Logged in as ev[31mil@ex2Jample.com (Ac[2J[Hme) as profile k\n",
         "{out:#?}"
     );
     assert_eq!(out.stderr, "", "{out:#?}");
@@ -372,7 +372,10 @@ fn api_key_login_never_prints_the_key_on_success_or_when_echoed_back() {
             out.assert_code(*code);
             out.assert_no_secrets(&[KEY]);
             if *code == 0 {
-                assert_eq!(out.stdout, "Logged in as me@example.com (Acme)\n");
+                assert_eq!(
+                    out.stdout,
+                    "Logged in as me@example.com (Acme) as profile k\n"
+                );
             } else {
                 assert!(!env.auth_path().exists(), "stored after failure: {out:#?}");
             }

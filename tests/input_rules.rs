@@ -77,7 +77,8 @@ fn expires_in_and_interval_may_have_a_fraction() {
         let out = web_login(&env, &server, "true", &[]);
         out.assert_code(0);
         assert_eq!(
-            out.stdout, "Logged in as odd@example.com (Labs)\n",
+            out.stdout,
+            "Logged in as odd@example.com (Labs) as profile odd@example.com:127.0.0.1\n",
             "{expires_in}: {out:#?}"
         );
         let requests = server.requests();
@@ -116,7 +117,7 @@ fn http_429_while_polling_slows_down_and_honours_retry_after() {
     let out = web_login(&env, &server, "true", &[]);
     out.assert_code(0);
     assert_eq!(
-        out.stdout, "Logged in as odd@example.com (Labs)\n",
+        out.stdout, "Logged in as odd@example.com (Labs) as profile odd@example.com:127.0.0.1\n",
         "{out:#?}"
     );
     let requests = server.requests();
@@ -168,7 +169,10 @@ fn format_characters_from_a_server_never_reach_the_terminal() {
     });
     let out = web_login(&env, &server, "true", &[]);
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as odd@example.com (Labs)\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as odd@example.com (Labs) as profile odd@example.com:127.0.0.1\n"
+    );
     assert!(out.stderr.contains("ABCD-EFGH"), "{out:#?}");
     assert!(
         out.stderr.contains("https://app.example.test/device"),

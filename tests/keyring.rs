@@ -332,7 +332,10 @@ fn api_key_login_stores_the_key_in_the_keyring_only() {
     let kr = Kr::new();
     let ci = kr.name("ci");
     let out = kr.login_key(&ci, "sk-ring-0001", &[]);
-    assert_eq!(out.stdout, "Logged in as keyring@example.com (Acme)\n");
+    assert_eq!(
+        out.stdout,
+        format!("Logged in as keyring@example.com (Acme) as profile {ci}\n")
+    );
 
     assert_eq!(kr.lookup(&ci).as_deref(), Some("sk-ring-0001"));
     assert_eq!(kr.item_count(&ci), 1, "{}", kr.items(&ci));
@@ -460,7 +463,10 @@ fn device_login_stores_the_oauth_credential_in_the_keyring_and_logout_removes_it
 
     let out = kr.run(&["auth", "login", "--web"]);
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as keyring@example.com (Acme)\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as keyring@example.com (Acme) as profile keyring@example.com:127.0.0.1\n"
+    );
     assert!(!out.stderr.contains(WARNING), "fell back: {out:#?}");
     assert!(!out.stderr.contains("dev-access"), "{out:#?}");
 

@@ -182,7 +182,10 @@ fn fallback_login(env: &Env, server: &Server, bus: &str) -> (Outcome, Duration) 
     );
     let (out, elapsed) = timed(&mut cmd, Some(&format!("{KEY}\n")));
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as fallback@example.com (Acme)\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as fallback@example.com (Acme) as profile ci\n"
+    );
     assert_one_warning(&out);
     assert!(!out.stderr.contains(KEY), "key on stderr: {out:#?}");
     (out, elapsed)
@@ -340,7 +343,10 @@ fn wedged_bus_insecure_storage_login_completes_within_the_deadline() {
     let (out, elapsed) = timed(&mut cmd, Some(&format!("{KEY}\n")));
     eprintln!("login --insecure-storage on a wedged bus took {elapsed:?}");
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as fallback@example.com (Acme)\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as fallback@example.com (Acme) as profile ci\n"
+    );
     assert!(
         !out.stderr.contains(WARNING),
         "--insecure-storage is no fallback, no warning: {out:#?}"

@@ -61,7 +61,10 @@ fn sends_the_key_and_user_agent_prints_and_stores_the_account() {
     let server = me_server(Reply::json(200, ME_BODY));
     let out = login(&env, &server, &["--label", "ci"], "sk-live-0001\n");
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as me@example.com (Acme)\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as me@example.com (Acme) as profile ci\n"
+    );
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "{requests:#?}");
@@ -96,6 +99,7 @@ fn json_result_has_the_user_fields_label_and_auth_type() {
     assert_eq!(
         out.json(),
         json!({
+            "profile": "ci",
             "user_id": "u-42",
             "email": "me@example.com",
             "name": "Me Myself",
@@ -132,13 +136,16 @@ fn null_and_absent_user_fields_print_empty_in_text() {
     let server = me_server(Reply::json(200, NULL_USER_ID));
     let out = login(&env, &server, &["--label", "ci"], "sk-live-0004\n");
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as only@example.com ()\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as only@example.com () as profile ci\n"
+    );
 
     // A second server is another remote: its account needs a name of its own.
     let server = me_server(Reply::json(200, r#"{"email":null,"workspace_name":null}"#));
     let out = login(&env, &server, &["--label", "ci-2"], "sk-live-0004\n");
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as  ()\n");
+    assert_eq!(out.stdout, "Logged in as  () as profile ci-2\n");
     assert_eq!(stored_key(&env, &server, "ci-2"), "sk-live-0004");
 }
 
@@ -158,6 +165,7 @@ fn null_and_absent_user_fields_are_empty_strings_in_json() {
     assert_eq!(
         out.json(),
         json!({
+            "profile": "ci",
             "user_id": "",
             "email": "only@example.com",
             "name": "",
@@ -298,7 +306,10 @@ fn login_with_baseten_api_key_set_warns_that_it_keeps_precedence() {
         "sk-stdin-0012\n",
     );
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as me@example.com (Acme)\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as me@example.com (Acme) as profile ci\n"
+    );
     let warning = out
         .stderr
         .lines()

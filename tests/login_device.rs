@@ -221,7 +221,7 @@ fn device_login_happy_path() {
     let (out, lines) = Running::spawn(&mut login_cmd(&env, &server, &browser, &[])).finish();
     out.assert_code(0);
     assert_eq!(
-        out.stdout, "Logged in as dev@example.com (Labs)\n",
+        out.stdout, "Logged in as dev@example.com (Labs) as profile dev@example.com:127.0.0.1\n",
         "{out:#?}"
     );
 
@@ -319,6 +319,7 @@ fn device_login_json_result_and_verbose_never_shows_tokens() {
     assert_eq!(
         out.json(),
         json!({
+            "profile": PROFILE,
             "user_id": "u-7",
             "email": EMAIL,
             "name": "Dev",
@@ -440,7 +441,10 @@ fn a_dropped_connection_while_polling_is_retried() {
     });
     let out = common::run(&mut login_cmd(&env, &server, "true", &[]));
     out.assert_code(0);
-    assert_eq!(out.stdout, "Logged in as dev@example.com (Labs)\n");
+    assert_eq!(
+        out.stdout,
+        "Logged in as dev@example.com (Labs) as profile dev@example.com:127.0.0.1\n"
+    );
     assert_poll_gaps(&server, &[Duration::from_secs(1), Duration::from_secs(1)]);
     assert_eq!(env.active(&server.url()).as_deref(), Some(PROFILE));
 }

@@ -93,8 +93,17 @@ fn a_v2_store_is_read_as_the_official_cli_reads_it() {
 #[test]
 fn without_current_a_remote_with_one_profile_has_it_active() {
     let env = Env::with_auth(&fixture("v2-current-removed.json"));
-    assert_eq!(json_of(&env, &["auth", "status"])["user"], "ci-bot");
-    assert_eq!(token(&env, &[]), "KEY-ci-bot-2");
+    let given = ["--remote-url", DEFAULT_REMOTE];
+    assert_eq!(
+        json_of(&env, &["auth", "status", given[0], given[1]])["user"],
+        "ci-bot"
+    );
+    assert_eq!(token(&env, &given), "KEY-ci-bot-2");
+    // With no remote given, only the current profile counts (SPEC §3): there is none,
+    // and no other profile is tried.
+    env.run(&["auth", "status"])
+        .failure(1, &["not logged in", "no current profile"]);
+    env.run(&["auth", "token"]).failure(1, &["not logged in"]);
 }
 
 #[test]
@@ -165,7 +174,8 @@ fn the_legacy_layout_is_read_then_converted_on_the_first_write() {
 #[test]
 fn a_legacy_file_with_null_users_is_an_empty_store_not_a_corrupt_one() {
     let env = Env::with_auth(&fixture("v1-users-null.json"));
-    env.run(&["auth", "status"])
+    env.run(&["auth", "status"]).failure(1, &["not logged in"]);
+    env.run(&["auth", "status", "--remote-url", DEFAULT_REMOTE])
         .failure(1, &["not logged in", DEFAULT_REMOTE]);
     let server = Server::start(
         Queue::new()
@@ -201,7 +211,7 @@ fn nulls_and_empty_values_the_official_code_writes_are_accepted() {
         })
         .to_string(),
     );
-    assert_eq!(token(&env, &[]), "KEY-a");
+    assert_eq!(token(&env, &["--remote-url", DEFAULT_REMOTE]), "KEY-a");
     let o = json_of(&env, &["auth", "status", "--user", "o"]);
     assert_eq!(o["expires_at"], Value::Null);
     assert_eq!(token(&env, &["--user", "o"]), "ACCESS-o");

@@ -8,7 +8,13 @@ use serde_json::json;
 
 /// The `token` result of [`FIXTURE`]'s active account.
 fn token_result() -> serde_json::Value {
-    json!({ "user": "me@example.com", "auth_type": "oauth", "token": "access-abc" })
+    json!({
+        "profile": "me@example.com",
+        "user": "me@example.com",
+        "auth_type": "oauth",
+        "token": "access-abc",
+        "header": "Bearer access-abc"
+    })
 }
 
 #[test]

@@ -20,7 +20,7 @@ use server::Server;
 const KEY: &str = "sk-proxy-test-7781";
 const ME_BODY: &str =
     r#"{"user_id":"u-1","email":"px@example.com","name":"Px","workspace_name":"Hops"}"#;
-const LOGGED_IN: &str = "Logged in as px@example.com (Hops)\n";
+const LOGGED_IN: &str = "Logged in as px@example.com (Hops) as profile ci\n";
 
 fn me_server() -> Server {
     routes::me_server_with(ME_BODY)

@@ -144,7 +144,8 @@ fn token_refreshes_an_expired_access_token_once_and_saves_the_new_pair() {
     out.assert_code(0);
     assert_eq!(
         out.json(),
-        json!({"user": LABEL, "auth_type": "oauth", "token": "access-new"})
+        json!({"profile": LABEL, "user": LABEL, "auth_type": "oauth", "token": "access-new",
+               "header": "Bearer access-new"})
     );
     assert_eq!(server.requests().len(), 1, "{:#?}", server.requests());
 }
@@ -285,7 +286,7 @@ fn logout_of_an_api_key_account_makes_no_request() {
     out.assert_code(0);
     let out = run(&env, &server, &["auth", "logout", "-o", "json"]);
     out.assert_code(0);
-    assert_eq!(out.json(), json!({"user": "ci-bot"}));
+    assert_eq!(out.json(), json!({"profile": "ci-bot", "user": "ci-bot"}));
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
     let auth = assert_removed(&env, &server, "ci-bot");
     assert!(!env.read_auth().contains("sk-ci-123"));
@@ -301,7 +302,7 @@ fn logout_without_an_active_account_fails() {
     let server = queue_server(&[]);
     let env = Env::new();
     let out = run(&env, &server, &["auth", "logout"]);
-    out.failure(1, &["no active user", &server.url()]);
+    out.failure(1, &["no current profile", &server.url()]);
     assert!(server.requests().is_empty());
 }
 
@@ -330,7 +331,10 @@ fn sixty_four_concurrent_api_key_logins_lose_no_account() {
     for (i, child) in children.into_iter().enumerate() {
         let out = Outcome::from_output(child.wait_with_output().expect("wait"));
         assert_eq!(out.code, 0, "login bot-{i}: {out:#?}");
-        assert_eq!(out.stdout, "Logged in as bot@example.com (W)\n");
+        assert_eq!(
+            out.stdout,
+            format!("Logged in as bot@example.com (W) as profile bot-{i}\n")
+        );
     }
     assert_eq!(server.requests().len(), N);
     let auth = env.auth_json();

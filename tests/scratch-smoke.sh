@@ -91,7 +91,7 @@ case $url in http://127.0.0.1:*) ;; *) echo "error: unexpected server URL $url" 
 remote=(BASETEN_CONFIG_DIR=/config BASETEN_REMOTE_URL="$url" BASETEN_MANAGEMENT_API_URL_OVERRIDE="$url")
 
 run login $'scratch-key\n' "${remote[@]}" -- auth login --with-api-key --label ci --insecure-storage
-expect 0 $'Logged in as newcomer@example.com (Demo Workspace)\n' ''
+expect 0 $'Logged in as newcomer@example.com (Demo Workspace) as profile ci\n' ''
 
 # status promises its first three lines (more may follow).
 run stored-status '' "${remote[@]}" -- auth status

@@ -188,7 +188,10 @@ fn interactive_login_offers_a_menu_then_asks_for_label_and_hidden_key() {
     let mark = text.len();
     pty.expect_echo_off();
     pty.type_text(&format!("{KEY}\n"));
-    pty.expect_text(mark, "Logged in as tty@example.com (Term)");
+    pty.expect_text(
+        mark,
+        "Logged in as tty@example.com (Term) as profile tty-label",
+    );
 
     let (code, output) = pty.finish();
     assert_eq!(code, 0, "output: {output:?}");
@@ -267,6 +270,63 @@ fn interactive_switch_lists_accounts_and_switches_by_number() {
     assert_eq!(
         common::active_of(&auth, common::DEFAULT_REMOTE).as_deref(),
         Some("elsewhere-bot")
+    );
+}
+
+#[test]
+fn interactive_switch_without_a_remote_offers_every_remote_grouped_with_the_current_marked() {
+    const STAGING: &str = "http://127.0.0.1:9";
+    // As the official CLI writes it: `current` only, no `active_by_remote`; accounts of
+    // the two remotes interleaved in the file.
+    let store = json!({
+        "version": 1,
+        "current": "prod-b",
+        "profiles": {
+            "prod-a": { "remote_url": common::DEFAULT_REMOTE, "auth_type": "api_key", "api_key": "sk-a" },
+            "stg-a": { "remote_url": STAGING, "auth_type": "api_key", "api_key": "sk-s" },
+            "prod-b": { "remote_url": common::DEFAULT_REMOTE, "auth_type": "api_key", "api_key": "sk-b" }
+        }
+    });
+    let env = Env::with_auth(&common::pretty(&store));
+    let mut cmd = env.cmd(&["auth", "switch"]);
+    cmd.env("TERM", "dumb");
+    let mut pty = Pty::spawn(cmd);
+    let menu = pty.expect("the account list", |t| {
+        ["prod-a", "stg-a", "prod-b"].iter().all(|l| t.contains(l))
+    });
+    let line_of = |name: &str| -> (usize, String) {
+        menu.lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(&format!(" {name}")))
+            .map(|(i, l)| (i, l.to_owned()))
+            .unwrap_or_else(|| panic!("no line for {name}: {menu:?}"))
+    };
+    let (a, b, s) = (line_of("prod-a"), line_of("prod-b"), line_of("stg-a"));
+    // Grouped by remote: both default-remote accounts before the staging one, and each
+    // line names its remote.
+    assert!(a.0 < s.0 && b.0 < s.0, "not grouped by remote: {menu:?}");
+    assert!(
+        a.1.contains(common::DEFAULT_REMOTE) && s.1.contains(STAGING),
+        "{menu:?}"
+    );
+    assert!(b.1.contains("current") && !a.1.contains("current") && !s.1.contains("current"));
+    let number: String =
+        s.1.trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+    let mark = menu.len();
+    pty.type_text(&format!("{number}\n"));
+    pty.expect_text(mark, "Switched to stg-a");
+    let (code, output) = pty.finish();
+    assert_eq!(code, 0, "output: {output:?}");
+    let auth = env.auth_json();
+    assert_eq!(auth["current"], "stg-a", "{auth:#}");
+    // The default remote keeps an active account.
+    assert_eq!(
+        common::active_of(&auth, common::DEFAULT_REMOTE).as_deref(),
+        Some("prod-b"),
+        "{auth:#}"
     );
 }
 

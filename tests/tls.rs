@@ -19,7 +19,7 @@ use tls::{Ca, TlsServer};
 const KEY: &str = "sk-tls-test-5521";
 const ME_BODY: &str =
     r#"{"user_id":"u-2","email":"tls@example.com","name":"Tls","workspace_name":"Certs"}"#;
-const LOGGED_IN: &str = "Logged in as tls@example.com (Certs)\n";
+const LOGGED_IN: &str = "Logged in as tls@example.com (Certs) as profile ci\n";
 
 /// A test world: its temp dir, the CA the binary trusts (in `SSL_CERT_FILE`).
 struct World {

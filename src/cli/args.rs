@@ -34,8 +34,9 @@ pub struct LoginArgs {
     pub env_key_set: bool,
 }
 
-/// Which credential a command uses (SPEC §6a): `--user` > `BASETEN_API_KEY` >
-/// `BASETEN_PROFILE` > the remote's active account.
+/// Which credential a command uses (SPEC §3, §6a): `--user` > `BASETEN_API_KEY` >
+/// `BASETEN_PROFILE` > the given remote's active account, or with no remote given the
+/// current profile.
 #[derive(Debug, Default)]
 pub struct Selection {
     /// `--user` / `--profile`.
@@ -66,8 +67,12 @@ pub enum Command {
     Status(Selection),
     /// `auth status --all`: every stored account.
     StatusAll,
-    /// `auth token`.
-    Token(Selection),
+    /// `auth token`; `header`: print the whole `Authorization` header line.
+    Token { selection: Selection, header: bool },
+    /// `whoami`: the server's answer for the credential `token` would use.
+    Whoami(Selection),
+    /// `version`.
+    Version,
 }
 
 /// Everything a command run needs.

@@ -41,11 +41,22 @@ pub enum CommandKind {
     Switch,
     Status,
     Token,
+    Whoami,
+    Version,
 }
 
-/// One leaf command of `baseten auth`.
+/// Where a leaf command sits: under `baseten auth`, or at the top level like the
+/// official CLI's `whoami` and `version`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Group {
+    Auth,
+    Top,
+}
+
+/// One leaf command: a command that runs and prints a result.
 pub struct CommandDef {
     pub kind: CommandKind,
+    pub group: Group,
     /// Subcommand name, e.g. `login`.
     pub name: &'static str,
     /// One-line summary.
@@ -85,7 +96,7 @@ const USER: FlagDef = FlagDef {
     value_name: Some("NAME"),
     choices: &[],
     complete_accounts: true,
-    help: "The stored account to use (default: the remote's active account)",
+    help: "The stored account to use (default: the current profile)",
     apply: |a, v| text(v).map(|x| a.user = x),
 };
 
@@ -156,18 +167,19 @@ pub const COMMON: &[FlagDef] = &[
 pub const COMMANDS: &[CommandDef] = &[
     CommandDef {
         kind: CommandKind::Login,
+        group: Group::Auth,
         name: "login",
         about: "Log in to Baseten with a browser (OAuth device flow) or an API key",
         description: "Log in to Baseten with a browser (OAuth device flow) or an API key. \
             On a terminal without flags it asks which method to use. --web goes straight to \
             the browser flow without prompts; --with-api-key reads the key from standard \
             input (or prompts for it, without echo, on a terminal). The account is stored \
-            under its label: --label, or for a browser login the email (on remotes other \
-            than https://app.baseten.co, email:host). It becomes the active account of the \
+            under its profile name: --label (or --profile), or for a browser login the \
+            email (on remotes other than https://app.baseten.co, email:host). It becomes the active account of the \
             remote unless --no-switch is given. Credentials go to the system keyring, or to \
             auth.json in plain text when no keyring is available or --insecure-storage is \
             given.",
-        synopsis: "[--web | --with-api-key] [--label TEXT] [--insecure-storage] [--no-switch]",
+        synopsis: "[--web | --with-api-key] [--label|--profile TEXT] [--insecure-storage] [--no-switch]",
         flags: &[
             FlagDef {
                 long: "web",
@@ -193,8 +205,18 @@ pub const COMMANDS: &[CommandDef] = &[
                 value_name: Some("TEXT"),
                 choices: &[],
                 complete_accounts: false,
-                help: "Account label (required for an API key when not on a terminal)",
+                help: "Profile name of the account (required for an API key when not on a terminal)",
                 apply: |a, v| text(v).map(|x| a.label = x),
+            },
+            FlagDef {
+                long: "profile",
+                short: None,
+                value_name: Some("TEXT"),
+                choices: &[],
+                // Naming a stored profile replaces its credential.
+                complete_accounts: true,
+                help: "Same as --label (the official CLI's name for it)",
+                apply: |a, v| text(v).map(|x| a.profile = x),
             },
             FlagDef {
                 long: "insecure-storage",
@@ -222,7 +244,7 @@ pub const COMMANDS: &[CommandDef] = &[
             ),
             (
                 "Provide an API key on standard input",
-                "echo \"$API_KEY\" | baseten auth login --with-api-key --label ci-bot",
+                "echo \"$API_KEY\" | baseten auth login --with-api-key --profile ci-bot",
             ),
             (
                 "Add an account without making it active",
@@ -233,35 +255,44 @@ pub const COMMANDS: &[CommandDef] = &[
                 "baseten auth login --web --jq .email",
             ),
         ],
-        output: "Text: \"Logged in as <email> (<workspace>)\". \
-            JSON: user_id, email, name, workspace_name, user, auth_type.",
+        output: "Text: \"Logged in as <email> (<workspace>) as profile <profile>\". \
+            JSON: profile, user_id, email, name, workspace_name, user (= profile), auth_type.",
     },
     CommandDef {
         kind: CommandKind::Logout,
+        group: Group::Auth,
         name: "logout",
         about: "Remove an account's credentials; revokes OAuth sessions",
         description: "Remove the stored credentials of an account: the one named by --user \
-            (or BASETEN_PROFILE), else the active account of the remote. For OAuth accounts \
-            the session is first revoked on the server; if that fails a warning is printed \
-            and the local credentials are removed anyway.",
+            (or --profile), else the current profile (with --remote-url or \
+            BASETEN_REMOTE_URL, that remote's active account). BASETEN_PROFILE and \
+            BASETEN_API_KEY are ignored: removing an account takes a name or the current \
+            profile. For OAuth accounts the session is first revoked on the server; if that \
+            fails a warning is printed and the local credentials are removed anyway.",
         synopsis: "[--user|--profile NAME]",
         flags: &[USER, PROFILE],
         examples: &[
-            ("Log out the active account", "baseten auth logout"),
-            ("Log out one account", "baseten auth logout --user ci-bot"),
+            ("Log out the current profile", "baseten auth logout"),
             (
-                "Print just the logged-out account",
-                "baseten auth logout --jq .user",
+                "Log out one account",
+                "baseten auth logout --profile ci-bot",
+            ),
+            (
+                "Print just the logged-out profile",
+                "baseten auth logout --jq .profile",
             ),
         ],
-        output: "Text: \"Logged out <user>\". JSON: user.",
+        output: "Text: \"Logged out <profile>\". JSON: profile, user (= profile).",
     },
     CommandDef {
         kind: CommandKind::Switch,
+        group: Group::Auth,
         name: "switch",
-        about: "Switch the active account for the remote",
-        description: "Make another stored account of the remote the active one. Without \
-            --user on a terminal, offers the stored accounts to choose from.",
+        about: "Switch the current profile (the active account)",
+        description: "Make a stored account the current profile, and the active account of \
+            its remote. Without --user (or --profile) on a terminal, offers the stored \
+            accounts of every remote to choose from (only the given remote's with \
+            --remote-url or BASETEN_REMOTE_URL).",
         synopsis: "[--user|--profile NAME]",
         flags: &[
             FlagDef {
@@ -273,24 +304,27 @@ pub const COMMANDS: &[CommandDef] = &[
         examples: &[
             (
                 "Switch to a specific account",
-                "baseten auth switch --user ci-bot",
+                "baseten auth switch --profile ci-bot",
             ),
             (
-                "Print just the newly active account",
-                "baseten auth switch --user ci-bot --jq .user",
+                "Print just the newly active profile",
+                "baseten auth switch --profile ci-bot --jq .profile",
             ),
         ],
-        output: "Text: \"Switched to <user>\". JSON: user.",
+        output: "Text: \"Switched to <profile>\". JSON: profile, user (= profile).",
     },
     CommandDef {
         kind: CommandKind::Status,
+        group: Group::Auth,
         name: "status",
         about: "Show the active account, its auth type and where its secret is stored",
         description: "Show the authentication state: the account in use (the one named by \
             --user, else BASETEN_API_KEY when set, else the one named by BASETEN_PROFILE, \
-            else the remote's active account), its auth type, where the secret is stored \
-            (keyring or file) and, for OAuth, when the access token expires. With --all, \
-            every stored account of every remote, the active ones marked. Works offline.",
+            else the current profile, or with --remote-url or BASETEN_REMOTE_URL that \
+            remote's active account), its auth type, where the secret is stored (keyring or \
+            file) and, for OAuth, when the access token expires. With --all, every stored \
+            account of every remote, the active ones marked. Works offline: `baseten whoami` \
+            asks the server whether the credential still works.",
         synopsis: "[--user|--profile NAME | --all]",
         flags: &[
             USER,
@@ -320,29 +354,91 @@ pub const COMMANDS: &[CommandDef] = &[
             <type>\" lines, then details. JSON: host, user, auth_type, storage, source, \
             expires_at, profile, remote_url. With --all: text grouped by remote, one line \
             per account; JSON an array of objects host, user, auth_type, storage, \
-            expires_at, active (one object per line under jsonl and --jq).",
+            expires_at, active, profile, remote_url (one object per line under jsonl and \
+            --jq).",
     },
     CommandDef {
         kind: CommandKind::Token,
+        group: Group::Auth,
         name: "token",
         about: "Print the active credential's secret, for scripts",
         description: "Print an account's API key or OAuth access token, refreshing an \
             expired access token first: the account named by --user, else BASETEN_API_KEY \
             when set (printed as it is), else the account named by BASETEN_PROFILE, else the \
-            remote's active account.",
-        synopsis: "[--user|--profile NAME]",
-        flags: &[USER, PROFILE],
+            current profile (with --remote-url or BASETEN_REMOTE_URL, that remote's active \
+            account). API keys go in an \"Authorization: Api-Key <key>\" header, OAuth \
+            access tokens in \"Authorization: Bearer <token>\"; the JSON field header \
+            holds the right value for either, and --header prints the whole header line.",
+        synopsis: "[--user|--profile NAME] [--header]",
+        flags: &[
+            USER,
+            PROFILE,
+            FlagDef {
+                long: "header",
+                short: None,
+                value_name: None,
+                choices: &[],
+                complete_accounts: false,
+                help: "Print the whole Authorization header line (Api-Key or Bearer)",
+                apply: |a, v| on(v).map(|x| a.header = x),
+            },
+        ],
         examples: &[
             (
-                "Call the API with the active credential",
-                "curl -H \"Authorization: Bearer $(baseten auth token)\" https://api.baseten.co/v1/users/me",
+                "Call the API with the credential in use, whatever its kind",
+                "curl -H \"$(baseten auth token --header)\" https://api.baseten.co/v1/users/me",
+            ),
+            (
+                "The same with the scheme spelled out: Api-Key for API keys",
+                "curl -H \"Authorization: Api-Key $(baseten auth token --profile ci-bot)\" https://api.baseten.co/v1/users/me",
             ),
             (
                 "Print the secret of one account",
-                "baseten auth token --user ci-bot",
+                "baseten auth token --profile ci-bot",
             ),
         ],
-        output: "Text: the secret alone. JSON: user, auth_type, token.",
+        output: "Text: the secret alone (--header: \"Authorization: <header>\"). JSON: profile, user (= profile), auth_type, token, \
+            header (\"Api-Key <key>\" or \"Bearer <token>\").",
+    },
+    CommandDef {
+        kind: CommandKind::Whoami,
+        group: Group::Top,
+        name: "whoami",
+        about: "Ask the server who the credential in use belongs to (the online check)",
+        description: "Ask Baseten who the credential belongs to, for the account token \
+            would use: --user (or --profile), else BASETEN_API_KEY, else BASETEN_PROFILE, \
+            else the current profile (with --remote-url or BASETEN_REMOTE_URL, that \
+            remote's active account). An expired OAuth access token is refreshed first. \
+            Unlike status, which reads the store only, this is an online check: a revoked \
+            or wrong credential exits 3 and a network failure exits 1, so `baseten whoami \
+            -o none` is a pre-flight check for CI.",
+        synopsis: "[--user|--profile NAME]",
+        flags: &[USER, PROFILE],
+        examples: &[
+            ("Show who is logged in", "baseten whoami"),
+            (
+                "Check the credential in CI, printing nothing",
+                "baseten whoami -o none",
+            ),
+            ("Print just the email", "baseten whoami --jq .email"),
+        ],
+        output: "Text: \"User ID:\", then \"Email:\", \"Name:\" and \"Workspace:\" lines \
+            for the fields the server gave. JSON: user_id, email, name, workspace_name \
+            (null when the server gave none).",
+    },
+    CommandDef {
+        kind: CommandKind::Version,
+        group: Group::Top,
+        name: "version",
+        about: "Print the version",
+        description: "Print the version of baseten (--version prints \"baseten <version>\").",
+        synopsis: "",
+        flags: &[],
+        examples: &[
+            ("Print the version", "baseten version"),
+            ("Print the version as JSON", "baseten version -o json"),
+        ],
+        output: "Text: the version alone, e.g. 0.1.0. JSON: version.",
     },
 ];
 
@@ -426,11 +522,11 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "BASETEN_PROFILE",
-        "A stored account for status, token and logout; --user overrides it, and so does BASETEN_API_KEY.",
+        "A stored account for status, token and whoami; --user overrides it, and so does BASETEN_API_KEY.",
     ),
     (
         "BASETEN_REMOTE_URL",
-        "The remote (default https://app.baseten.co); --remote-url overrides it.",
+        "The remote: login logs in to it, and other commands use its active account instead of the current profile. --remote-url overrides it; default https://app.baseten.co.",
     ),
     (
         "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
@@ -502,12 +598,25 @@ pub fn top_command(name: &str) -> Option<&'static TopDef> {
     TOP_COMMANDS.iter().find(|c| c.name == name)
 }
 
-/// Looks a leaf command up by name.
-pub fn command(name: &str) -> Option<&'static CommandDef> {
-    COMMANDS.iter().find(|c| c.name == name)
+/// Looks a leaf command of `group` up by name.
+pub fn command(group: Group, name: &str) -> Option<&'static CommandDef> {
+    COMMANDS.iter().find(|c| c.group == group && c.name == name)
+}
+
+/// The leaf commands of `group`, in help order.
+pub fn commands(group: Group) -> impl Iterator<Item = &'static CommandDef> {
+    COMMANDS.iter().filter(move |c| c.group == group)
 }
 
 impl CommandDef {
+    /// The words that run it: `auth login`, `whoami`.
+    pub fn path(&self) -> String {
+        match self.group {
+            Group::Auth => format!("auth {}", self.name),
+            Group::Top => self.name.to_owned(),
+        }
+    }
+
     /// The command's flags followed by the common ones.
     pub fn all_flags(&self) -> impl Iterator<Item = &'static FlagDef> + use<> {
         self.flags.iter().chain(COMMON)
@@ -517,8 +626,9 @@ impl CommandDef {
     pub fn usage(&self) -> String {
         let sep = if self.synopsis.is_empty() { "" } else { " " };
         format!(
-            "Usage: baseten auth {}{sep}{} [OPTIONS]",
-            self.name, self.synopsis
+            "Usage: baseten {}{sep}{} [OPTIONS]",
+            self.path(),
+            self.synopsis
         )
     }
 }
@@ -555,7 +665,9 @@ mod tests {
             Some(CommandKind::Logout) => Some(CommandKind::Switch),
             Some(CommandKind::Switch) => Some(CommandKind::Status),
             Some(CommandKind::Status) => Some(CommandKind::Token),
-            Some(CommandKind::Token) => None,
+            Some(CommandKind::Token) => Some(CommandKind::Whoami),
+            Some(CommandKind::Whoami) => Some(CommandKind::Version),
+            Some(CommandKind::Version) => None,
         };
         std::iter::successors(next(None), |k| next(Some(*k))).collect()
     }

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use super::defs::{
-    COMMANDS, CommandDef, ENVIRONMENT, EXIT_CODES, FlagDef, Shell, TOP_COMMANDS, TopDef,
+    COMMANDS, CommandDef, ENVIRONMENT, EXIT_CODES, FlagDef, Group, Shell, TOP_COMMANDS, TopDef,
+    commands,
 };
 use super::parse::LIST_ACCOUNTS;
 
@@ -20,7 +21,7 @@ const AUTH_ABOUT: &str = "Log in, log out and manage Baseten credentials. Creden
 /// `baseten --help`.
 pub fn top_help() -> String {
     let mut s = format!("baseten: the Baseten command line\n\n{TOP_USAGE}\n\nCommands:\n");
-    for TopDef { name, about, .. } in TOP_COMMANDS {
+    for (name, about) in top_words() {
         let _ = writeln!(s, "  {name:<12}{about}");
     }
     s.push_str("\nOptions:\n  -h, --help      Show help\n      --version   Show the version\n");
@@ -31,14 +32,22 @@ pub fn top_help() -> String {
 /// `baseten auth --help`.
 pub fn auth_help() -> String {
     let mut s = format!("{}\n\n{AUTH_USAGE}\n\nCommands:\n", wrap(AUTH_ABOUT, 80));
-    for c in COMMANDS {
+    for c in commands(Group::Auth) {
         let _ = writeln!(s, "  {:<8}{}", c.name, c.about);
     }
     s.push_str("\nRun 'baseten auth <command> --help' for a command's options.\n");
     s
 }
 
-/// `baseten auth <command> --help`.
+/// Every word that can follow `baseten`, with its summary, in help order: `auth`, the
+/// top-level leaf commands, then the generators.
+fn top_words() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let tops = TOP_COMMANDS.iter().map(|t| (t.name, t.about));
+    let leaves = commands(Group::Top).map(|c| (c.name, c.about));
+    tops.clone().take(1).chain(leaves).chain(tops.skip(1))
+}
+
+/// `baseten auth <command> --help`, `baseten whoami --help`.
 pub fn command_help(def: &CommandDef) -> String {
     let mut s = format!(
         "{}\n\n{}\n\nOptions:\n",
@@ -101,7 +110,7 @@ pub fn man_page() -> String {
     s.push_str(".SH NAME\nbaseten \\- log in to Baseten and manage credentials\n.SH SYNOPSIS\n");
     for c in COMMANDS {
         let args = format!("{} [OPTIONS]", c.synopsis);
-        let _ = writeln!(s, ".B baseten auth {}\n{}\n.br", c.name, roff(args.trim()));
+        let _ = writeln!(s, ".B baseten {}\n{}\n.br", c.path(), roff(args.trim()));
     }
     for TopDef { name, synopsis, .. } in &TOP_COMMANDS[1..] {
         let _ = writeln!(s, ".B baseten {name} {}\n.br", roff(synopsis));
@@ -113,12 +122,7 @@ pub fn man_page() -> String {
          standard error.\n.SH COMMANDS\n",
     );
     for c in COMMANDS {
-        let _ = writeln!(
-            s,
-            ".SS \"baseten auth {}\"\n{}",
-            c.name,
-            roff(c.description)
-        );
+        let _ = writeln!(s, ".SS \"baseten {}\"\n{}", c.path(), roff(c.description));
         for f in c.flags {
             man_flag(&mut s, f);
         }
@@ -138,7 +142,7 @@ pub fn man_page() -> String {
             roff(about)
         );
     }
-    s.push_str(".SH OPTIONS\nEvery auth command accepts:\n");
+    s.push_str(".SH OPTIONS\nEvery auth command, whoami and version accept:\n");
     for f in super::defs::COMMON {
         man_flag(&mut s, f);
     }
@@ -218,21 +222,21 @@ fn flag_spellings(c: &CommandDef) -> String {
 
 fn bash() -> String {
     let mut s = String::from("# bash completion for baseten\n_baseten() {\n");
-    s.push_str("    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n");
+    s.push_str("    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} leaf\n");
     let _ = writeln!(
         s,
         "    if [[ $COMP_CWORD -eq 1 ]]; then\n        COMPREPLY=($(compgen -W \"{} --help --version\" -- \"$cur\"))\n        return\n    fi",
-        names(TOP_COMMANDS.iter().map(|t| t.name))
+        names(top_words().map(|(name, _)| name))
     );
     let _ = writeln!(
         s,
-        "    case ${{COMP_WORDS[1]}} in\n        completion) [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n        auth) ;;\n        *) return ;;\n    esac",
-        Shell::names(" ")
-    );
-    let _ = writeln!(
-        s,
-        "    if [[ $COMP_CWORD -eq 2 ]]; then\n        COMPREPLY=($(compgen -W \"{} --help\" -- \"$cur\"))\n        return\n    fi",
-        names(COMMANDS.iter().map(|c| c.name))
+        "    case ${{COMP_WORDS[1]}} in\n        completion) [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n        auth)\n            if [[ $COMP_CWORD -eq 2 ]]; then\n                COMPREPLY=($(compgen -W \"{} --help\" -- \"$cur\"))\n                return\n            fi\n            leaf=${{COMP_WORDS[2]}} ;;\n        {}) leaf=${{COMP_WORDS[1]}} ;;\n        *) return ;;\n    esac",
+        Shell::names(" "),
+        names(commands(Group::Auth).map(|c| c.name)),
+        commands(Group::Top)
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join("|"),
     );
     // `--output=<TAB>`: bash splits at `=`, so the flag is the word before it.
     s.push_str("    [[ $prev == = ]] && prev=${COMP_WORDS[COMP_CWORD-2]}\n    case $prev in\n");
@@ -263,7 +267,7 @@ fn bash() -> String {
             valued.push(pat);
         }
     }
-    s.push_str("    esac\n    local flags\n    case ${COMP_WORDS[2]} in\n");
+    s.push_str("    esac\n    local flags\n    case $leaf in\n");
     for c in COMMANDS {
         let _ = writeln!(s, "        {}) flags=\"{}\" ;;", c.name, flag_spellings(c));
     }
@@ -289,22 +293,25 @@ fn zsh() -> String {
     );
     s.push_str("_baseten() {\n");
     s.push_str("    if (( CURRENT == 2 )); then\n        local -a cmds\n        cmds=(\n");
-    for TopDef { name, about, .. } in TOP_COMMANDS {
+    for (name, about) in top_words() {
         let _ = writeln!(s, "            '{name}:{}'", zsh_text(about));
     }
     s.push_str("        )\n        _describe 'command' cmds\n        return\n    fi\n");
     let _ = writeln!(
         s,
-        "    case $words[2] in\n        completion) (( CURRENT == 3 )) && _values 'shell' {}; return ;;\n        auth) ;;\n        *) return ;;\n    esac",
+        "    case $words[2] in\n        completion) (( CURRENT == 3 )) && _values 'shell' {}; return ;;\n        auth)\n            if (( CURRENT == 3 )); then\n                local -a subs\n                subs=(",
         Shell::names(" ")
     );
-    s.push_str("    if (( CURRENT == 3 )); then\n        local -a subs\n        subs=(\n");
-    for c in COMMANDS {
-        let _ = writeln!(s, "            '{}:{}'", c.name, zsh_text(c.about));
+    for c in commands(Group::Auth) {
+        let _ = writeln!(s, "                    '{}:{}'", c.name, zsh_text(c.about));
     }
-    s.push_str("        )\n        _describe 'auth command' subs\n        return\n    fi\n");
-    s.push_str(
-        "    words=(\"${(@)words[3,-1]}\")\n    (( CURRENT -= 2 ))\n    case $words[1] in\n",
+    let _ = writeln!(
+        s,
+        "                )\n                _describe 'auth command' subs\n                return\n            fi\n            words=(\"${{(@)words[3,-1]}}\")\n            (( CURRENT -= 2 )) ;;\n        {})\n            words=(\"${{(@)words[2,-1]}}\")\n            (( CURRENT -= 1 )) ;;\n        *) return ;;\n    esac\n    case $words[1] in",
+        commands(Group::Top)
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join("|"),
     );
     for c in COMMANDS {
         let _ = writeln!(s, "        {})\n            _arguments \\", c.name);
@@ -344,7 +351,7 @@ fn fish_text(text: &str) -> String {
 
 fn fish() -> String {
     let mut s = String::from("# fish completion for baseten\ncomplete -c baseten -f\n");
-    for TopDef { name, about, .. } in TOP_COMMANDS {
+    for (name, about) in top_words() {
         let _ = writeln!(
             s,
             "complete -c baseten -n __fish_use_subcommand -a {name} -d '{}'",
@@ -356,19 +363,25 @@ fn fish() -> String {
         "complete -c baseten -n '__fish_seen_subcommand_from completion' -a '{}'",
         Shell::names(" ")
     );
-    let leaves = names(COMMANDS.iter().map(|c| c.name));
+    let leaves = names(commands(Group::Auth).map(|c| c.name));
     for c in COMMANDS {
-        let _ = writeln!(
-            s,
-            "complete -c baseten -n '__fish_seen_subcommand_from auth; and not __fish_seen_subcommand_from {leaves}' -a {} -d '{}'",
-            c.name,
-            fish_text(c.about)
-        );
+        let seen = match c.group {
+            Group::Auth => {
+                let _ = writeln!(
+                    s,
+                    "complete -c baseten -n '__fish_seen_subcommand_from auth; and not __fish_seen_subcommand_from {leaves}' -a {} -d '{}'",
+                    c.name,
+                    fish_text(c.about)
+                );
+                format!(
+                    "__fish_seen_subcommand_from auth; and __fish_seen_subcommand_from {}",
+                    c.name
+                )
+            }
+            Group::Top => format!("__fish_seen_subcommand_from {}", c.name),
+        };
         for f in c.all_flags() {
-            let mut line = format!(
-                "complete -c baseten -n '__fish_seen_subcommand_from auth; and __fish_seen_subcommand_from {}' -l {}",
-                c.name, f.long
-            );
+            let mut line = format!("complete -c baseten -n '{seen}' -l {}", f.long);
             if let Some(short) = f.short {
                 let _ = write!(line, " -s {short}");
             }

@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 
 use super::args::{API_KEY_ENV, Args, Command, LoginArgs, LoginMethod, PROFILE_ENV, Selection};
-use super::defs::{self, CommandDef, CommandKind, FlagDef, FlagValue, Shell, TopKind};
+use super::defs::{self, CommandDef, CommandKind, FlagDef, FlagValue, Group, Shell, TopKind};
 use super::doc;
 use crate::error::{Error, Result};
 use crate::jq;
@@ -27,10 +27,13 @@ pub struct LowArgs {
     pub web: bool,
     pub with_api_key: bool,
     pub label: Option<String>,
+    /// Login's `--profile`, the official CLI's spelling of `--label`.
+    pub profile: Option<String>,
     pub insecure_storage: bool,
     pub no_switch: bool,
     pub user: Option<String>,
     pub all: bool,
+    pub header: bool,
 }
 
 /// What the program was asked to do.
@@ -93,7 +96,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
                     };
                 }
             },
-            None => return Err(top(format!("unknown command {v:?}"))),
+            None => match v.to_str().and_then(|name| defs::command(Group::Top, name)) {
+                Some(def) => return leaf(&mut p, def),
+                None => return Err(top(format!("unknown command {v:?}"))),
+            },
         },
         Some(arg) => return Err(top(describe(arg, "command"))),
     }
@@ -105,22 +111,29 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
         None | Some(lexopt::Arg::Short('h')) | Some(lexopt::Arg::Long("help")) => {
             return Ok(Action::Print(doc::auth_help()));
         }
-        Some(lexopt::Arg::Value(v)) => match v.to_str().and_then(defs::command) {
-            Some(def) => def,
-            None => {
-                return Err(auth(format!(
-                    "unknown command {:?} for \"baseten auth\"",
-                    v
-                )));
+        Some(lexopt::Arg::Value(v)) => {
+            match v.to_str().and_then(|name| defs::command(Group::Auth, name)) {
+                Some(def) => def,
+                None => {
+                    return Err(auth(format!(
+                        "unknown command {:?} for \"baseten auth\"",
+                        v
+                    )));
+                }
             }
-        },
+        }
         Some(arg) => return Err(auth(describe(arg, "command"))),
     };
+    leaf(&mut p, def)
+}
+
+/// Parses and resolves the rest of a leaf command's arguments.
+fn leaf(p: &mut lexopt::Parser, def: &'static CommandDef) -> Result<Action> {
     let usage = |message: String| Error::Usage {
         message,
         usage: def.usage(),
     };
-    let low = parse_leaf(&mut p, def).map_err(usage)?;
+    let low = parse_leaf(p, def).map_err(usage)?;
     if low.help {
         return Ok(Action::Print(doc::command_help(def)));
     }
@@ -242,8 +255,8 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     let output = resolve_output(low.output.as_deref(), low.jq.as_deref(), streamed)?;
     let remote = resolve_remote(low.remote_url)?;
     let online = match def.kind {
-        CommandKind::Login | CommandKind::Logout | CommandKind::Token => true,
-        CommandKind::Switch | CommandKind::Status => false,
+        CommandKind::Login | CommandKind::Logout | CommandKind::Token | CommandKind::Whoami => true,
+        CommandKind::Switch | CommandKind::Status | CommandKind::Version => false,
     };
     if online {
         // Proxy variables that cannot be used are a usage error before any prompt,
@@ -271,9 +284,19 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                     return Err("must specify --web or --with-api-key when not interactive".into());
                 }
             };
-            let label = low.label.as_deref().map(name).transpose()?;
+            let label = match (low.label, low.profile) {
+                (Some(_), Some(_)) => {
+                    return Err(
+                        "--label and --profile are two spellings of one flag: give one".into(),
+                    );
+                }
+                (label, profile) => label.or(profile).as_deref().map(name).transpose()?,
+            };
             if label.is_none() && method == Some(LoginMethod::ApiKey) && !interactive {
-                return Err("--label is required with --with-api-key when not interactive".into());
+                return Err(
+                    "--label or --profile is required with --with-api-key when not interactive"
+                        .into(),
+                );
             }
             Command::Login(LoginArgs {
                 method,
@@ -283,10 +306,15 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                 env_key_set: env_key.is_some(),
             })
         }
-        CommandKind::Logout => Command::Logout(selection()),
+        // Removing an account takes a name on the command line or the current profile:
+        // neither variable applies (SPEC §6a).
+        CommandKind::Logout => Command::Logout(Selection {
+            user: user.clone(),
+            ..Selection::default()
+        }),
         CommandKind::Switch => {
             if user.is_none() && !interactive {
-                return Err("--user is required when not interactive".into());
+                return Err("--user or --profile is required when not interactive".into());
             }
             Command::Switch { user: user.clone() }
         }
@@ -300,7 +328,12 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                 Command::Status(selection())
             }
         }
-        CommandKind::Token => Command::Token(selection()),
+        CommandKind::Token => Command::Token {
+            selection: selection(),
+            header: low.header,
+        },
+        CommandKind::Whoami => Command::Whoami(selection()),
+        CommandKind::Version => Command::Version,
     };
     Ok(Args {
         def,
@@ -455,7 +488,7 @@ mod parser_tests {
     #[test]
     fn names_are_trimmed_and_checked() {
         match args(&["auth", "token", "--user", "  ci bot \t", R[0], R[1]]).command {
-            Command::Token(s) => assert_eq!(s.user.as_deref(), Some("ci bot")),
+            Command::Token { selection: s, .. } => assert_eq!(s.user.as_deref(), Some("ci bot")),
             other => panic!("{other:?}"),
         }
         match args(&["auth", "status", "--profile", "p"]).command {

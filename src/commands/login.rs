@@ -25,14 +25,18 @@ const MAX_KEY: usize = 4096;
 /// Longest device-flow wait honoured, whatever the server says.
 const MAX_EXPIRES_IN: u64 = 3600;
 
-/// The result of `login`. Fields the server left null or absent are empty strings.
+/// The result of `login`: the official CLI's fields, then `user` (= `profile`, the
+/// documentation page's name) and `auth_type`. Fields the server left null or absent are
+/// empty strings.
 #[derive(Serialize)]
 pub struct LoginReport {
+    /// The stored account's name.
+    pub profile: String,
     pub user_id: String,
     pub email: String,
     pub name: String,
     pub workspace_name: String,
-    /// The stored account label.
+    /// The same as `profile`.
     pub user: String,
     pub auth_type: &'static str,
 }
@@ -40,8 +44,8 @@ pub struct LoginReport {
 impl Report for LoginReport {
     fn lines(&self) -> Vec<String> {
         vec![format!(
-            "Logged in as {} ({})",
-            self.email, self.workspace_name
+            "Logged in as {} ({}) as profile {}",
+            self.email, self.workspace_name, self.profile
         )]
     }
 }
@@ -102,6 +106,7 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
         email: me.email.unwrap_or_default(),
         name: me.name.unwrap_or_default(),
         workspace_name: me.workspace_name.unwrap_or_default(),
+        profile: name.clone(),
         user: name,
         auth_type: secret.auth_type().as_str(),
     })

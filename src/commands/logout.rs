@@ -13,28 +13,46 @@ use crate::remote::Remote;
 use crate::store::{AuthType, Credential, Store};
 use crate::ui;
 
-/// The result of `logout`.
+/// The result of `logout`: the removed profile, under both names of SPEC §2.
 #[derive(Serialize)]
 pub struct LogoutReport {
+    pub profile: String,
     pub user: String,
 }
 
 impl Report for LogoutReport {
     fn lines(&self) -> Vec<String> {
-        vec![format!("Logged out {}", self.user)]
+        vec![format!("Logged out {}", self.profile)]
     }
 }
 
-/// Runs `logout` for the account named by `--user` or `BASETEN_PROFILE`, else the
-/// active account of `remote` (`BASETEN_API_KEY` has nothing to log out). An OAuth session is revoked with
+/// The error for nothing to log out, in the official CLI's words (SPEC §6).
+fn no_current_profile(remote: &Remote) -> Error {
+    if remote.explicit {
+        Error::failure(format!(
+            "no current profile for {}: it has no active account; name one with --profile",
+            remote.url
+        ))
+    } else {
+        Error::failure("no current profile; name the account to log out with --profile")
+    }
+}
+
+/// Runs `logout` for the account named by `--user`, else the current profile (the
+/// active account of `remote` when one was given). The selection carries no variable:
+/// `BASETEN_API_KEY` has nothing to log out, and `BASETEN_PROFILE` does not apply. An OAuth session is revoked with
 /// the stored token (never `BASETEN_API_KEY`), refreshed first if it has expired; a
 /// failed revocation is a warning, and the account is removed all the same. The server
 /// is called before the store is locked, and only once the store is known to be
 /// writable, so the session is revoked exactly when the account can really go.
 pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
     let store = Store::open(&remote.url)?;
-    let none = |r: &Remote| Error::failure(format!("no active user for {}", r.url));
-    let (account, remote, _) = choose_account(&super::read(&store)?, remote, &selection, none)?;
+    let (account, remote, _) = choose_account(
+        &super::read(&store)?,
+        remote,
+        &selection,
+        no_current_profile,
+    )?;
     if account.auth_type == AuthType::OAuth {
         store.check_writable()?;
         let api = Api::new(&remote.api);
@@ -47,5 +65,8 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
         }
     }
     store.remove(&account.name)?;
-    Ok(LogoutReport { user: account.name })
+    Ok(LogoutReport {
+        profile: account.name.clone(),
+        user: account.name,
+    })
 }

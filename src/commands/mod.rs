@@ -7,13 +7,17 @@ pub mod oauth;
 pub mod status;
 pub mod switch;
 pub mod token;
+pub mod version;
+pub mod whoami;
 
 use serde::Serialize;
 
 use crate::cli::args::{API_KEY_ENV, PROFILE_ENV, Selection};
 use crate::error::{Error, Result};
+use crate::http::Auth;
 use crate::remote::Remote;
-use crate::store::{Account, Snapshot, Store};
+use crate::secret::Secret;
+use crate::store::{Account, AuthType, Snapshot, Store};
 use crate::ui;
 
 /// Where the credential a command used came from (status JSON `source`).
@@ -28,9 +32,9 @@ pub enum Source {
     ProfileEnv,
 }
 
-/// The stored account a command acts on (SPEC §6a), with the remote to talk to about
-/// it: `--user`, else `BASETEN_PROFILE`, else the active account of `remote` (`none`
-/// says why there is none). A named account brings its own remote unless one was given
+/// The stored account a command acts on (SPEC §3, §6a), with the remote to talk to
+/// about it: `--user`, else `BASETEN_PROFILE`, else [`working_account`] (`none` says why
+/// there is none). A named account brings its own remote unless one was given
 /// explicitly, and then it must belong to that one. `BASETEN_API_KEY` is the caller's
 /// to weigh: it involves no stored account.
 fn choose_account(
@@ -43,8 +47,9 @@ fn choose_account(
         (Some(name), _) => (name, Source::Store, "--user"),
         (None, Some(name)) => (name, Source::ProfileEnv, PROFILE_ENV),
         (None, None) => {
-            let account = snapshot.active(&remote.url).ok_or_else(|| none(remote))?;
-            return Ok((account, remote.clone(), Source::Store));
+            let account = working_account(snapshot, remote).ok_or_else(|| none(remote))?;
+            let remote = remote.of_account(&account.remote);
+            return Ok((account, remote, Source::Store));
         }
     };
     let account = snapshot
@@ -60,15 +65,50 @@ fn choose_account(
     Ok((account, remote, source))
 }
 
+/// The account a command uses when none is named (SPEC §3): the given remote's active
+/// account when a remote was given, else the current profile, on whatever remote it
+/// lives. Other profiles are never tried.
+fn working_account(snapshot: &Snapshot, remote: &Remote) -> Option<Account> {
+    if remote.explicit {
+        snapshot.active(&remote.url)
+    } else {
+        snapshot.current()
+    }
+}
+
+/// Orders accounts by remote, remotes in the order they first appear, accounts of one
+/// remote in their own order (`status --all`, the `switch` menu). Linear in the number
+/// of accounts.
+fn group_by_remote(accounts: &mut [Account]) {
+    let mut first: std::collections::HashMap<String, usize> = Default::default();
+    for (i, a) in accounts.iter().enumerate() {
+        first.entry(a.remote.clone()).or_insert(i);
+    }
+    accounts.sort_by_key(|a| first[&a.remote]);
+}
+
+/// How a secret of an account of `auth_type` is sent.
+fn auth_of(auth_type: AuthType, secret: &Secret) -> Auth<'_> {
+    match auth_type {
+        AuthType::ApiKey => Auth::ApiKey(secret),
+        AuthType::OAuth => Auth::Bearer(secret),
+    }
+}
+
 /// The warning for a secret that had to go to the file instead of the keyring.
 const FALLBACK_WARNING: &str =
     "could not store credentials in system keyring, storing in plain text";
 
-/// The error for a remote without an active account (SPEC §6: status, token, switch).
+/// The error when [`working_account`] finds none (SPEC §6: status, token, whoami,
+/// switch).
 fn not_logged_in(remote: &Remote) -> Error {
+    let whom = if remote.explicit {
+        format!("not logged in to {}", remote.url)
+    } else {
+        "not logged in (no current profile)".to_owned()
+    };
     Error::failure(format!(
-        "not logged in to {}; run `baseten auth login` or set {API_KEY_ENV}",
-        remote.url
+        "{whom}; run `baseten auth login` or set {API_KEY_ENV}"
     ))
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Source, choose_account, not_logged_in};
+use super::{Source, choose_account, not_logged_in, working_account};
 use crate::cli::args::{API_KEY_ENV, Selection};
 use crate::error::Result;
 use crate::output::{ListReport, Report};
@@ -63,6 +63,10 @@ pub struct AccountStatus {
     pub expires_at: Option<String>,
     /// Whether it is its remote's active account.
     pub active: bool,
+    /// The official CLI's name for `user`.
+    pub profile: String,
+    /// The official CLI's name for `host`.
+    pub remote_url: String,
 }
 
 /// The result of `status --all`: every stored account, grouped by remote.
@@ -108,11 +112,11 @@ impl ListReport for StatusList {
 /// Runs `status` for the account `selection` picks (SPEC §6, §6a).
 pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
     if selection.env_key_in_use().is_some() {
-        // The store is consulted only to mention what the variable shadows; a missing or
-        // unreadable store must not stop the variable from working.
+        // The store is consulted only to mention the account the variable shadows; a
+        // missing or unreadable store must not stop the variable from working.
         let stored = Store::open(&remote.url)
             .and_then(|s| super::read(&s))
-            .map(|snapshot| snapshot.active(&remote.url).map(|a| a.name))
+            .map(|snapshot| working_account(&snapshot, remote).map(|a| a.name))
             .unwrap_or_else(|e| {
                 debug!("store not read: {e}");
                 None
@@ -153,22 +157,18 @@ pub fn run_all(remote: &Remote) -> Result<StatusList> {
     if all.is_empty() {
         ui::note("no accounts are stored; run `baseten auth login` to add one");
     }
-    let mut order: Vec<String> = Vec::new();
-    for a in &all {
-        if !order.contains(&a.remote) {
-            order.push(a.remote.clone());
-        }
-    }
-    all.sort_by_key(|a| order.iter().position(|r| *r == a.remote));
+    super::group_by_remote(&mut all);
     let accounts = all
         .into_iter()
         .map(|a| AccountStatus {
             expires_at: expiry(&store, &a),
-            host: a.remote,
-            user: a.name,
             auth_type: a.auth_type.as_str(),
             storage: a.storage,
             active: a.active,
+            profile: a.name.clone(),
+            remote_url: a.remote.clone(),
+            host: a.remote,
+            user: a.name,
         })
         .collect();
     Ok(StatusList { accounts })

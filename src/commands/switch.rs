@@ -9,21 +9,24 @@ use crate::remote::Remote;
 use crate::store::Store;
 use crate::ui;
 
-/// The result of `switch`.
+/// The result of `switch`: the new current profile, under both names of SPEC §2.
 #[derive(Serialize)]
 pub struct SwitchReport {
+    pub profile: String,
     pub user: String,
 }
 
 impl Report for SwitchReport {
     fn lines(&self) -> Vec<String> {
-        vec![format!("Switched to {}", self.user)]
+        vec![format!("Switched to {}", self.profile)]
     }
 }
 
-/// Runs `switch`; `user` is `None` only on a terminal, where the user picks one of the
-/// remote's accounts. A named account is made active on its own remote, which must be
-/// the one given when a remote is given (as for `--user` everywhere, SPEC §6a).
+/// Runs `switch`; `user` is `None` only on a terminal, where the user picks an account:
+/// of every remote, grouped by remote with the current profile marked, or of the given
+/// remote only when one was given (SPEC §6). A named account is made active on its own
+/// remote, which must be the one given when a remote is given (as for `--user`
+/// everywhere, SPEC §6a).
 pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
     let store = Store::open(&remote.url)?;
     let snapshot = super::read(&store)?;
@@ -38,22 +41,33 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
             (account.name, remote)
         }
         None => {
-            let accounts = snapshot.accounts(&remote.url);
+            let mut accounts = match remote.explicit {
+                true => snapshot.accounts(&remote.url),
+                false => snapshot.all(),
+            };
             if accounts.is_empty() {
                 return Err(super::not_logged_in(remote));
             }
+            super::group_by_remote(&mut accounts);
+            let current = snapshot.current().map(|a| a.name);
             let shown: Vec<String> = accounts
                 .iter()
-                .map(|a| match a.active {
-                    true => format!("{} (active)", a.name),
-                    false => a.name.clone(),
+                .map(|a| {
+                    let mark = match current.as_ref() == Some(&a.name) {
+                        true => " (current)",
+                        false => "",
+                    };
+                    format!("{}: {}{mark}", a.remote, a.name)
                 })
                 .collect();
-            let question = format!("Which account of {} should be active?", remote.url);
-            let chosen = accounts[ui::choose(&question, &shown)?].name.clone();
-            (chosen, remote.clone())
+            let chosen = accounts.swap_remove(ui::choose("Switch to which account?", &shown)?);
+            let remote = remote.of_account(&chosen.remote);
+            (chosen.name, remote)
         }
     };
     store.switch(&remote.url, &user)?;
-    Ok(SwitchReport { user })
+    Ok(SwitchReport {
+        profile: user.clone(),
+        user,
+    })
 }

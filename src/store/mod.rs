@@ -126,6 +126,11 @@ impl Snapshot {
         self.get(name)
     }
 
+    /// The current profile (auth.json `current`), when it names a stored account.
+    pub fn current(&self) -> Option<Account> {
+        self.get(self.file.current.as_deref()?)
+    }
+
     /// The account named `name`, on whatever remote.
     pub fn get(&self, name: &str) -> Option<Account> {
         let profile = self.file.profiles.get(name)?;

@@ -48,23 +48,39 @@ pub const COMMON: &[Flag] = &[
 const USER: Flag = flag("user", Some("ci-bot"));
 const PROFILE: Flag = flag("profile", Some("ci-bot"));
 
-/// The leaf commands of `baseten auth` with their own flags.
+/// The leaf commands (the words after `baseten`: `auth login`, `whoami`) with their own
+/// flags (SPEC §1).
 pub const LEAVES: &[(&str, &[Flag])] = &[
     (
-        "login",
+        "auth login",
         &[
             flag("web", None),
             flag("with-api-key", None),
             flag("label", Some("ci-bot")),
+            PROFILE,
             flag("insecure-storage", None),
             flag("no-switch", None),
         ],
     ),
-    ("logout", &[USER, PROFILE]),
-    ("switch", &[USER, PROFILE]),
-    ("status", &[USER, PROFILE, flag("all", None)]),
-    ("token", &[USER, PROFILE]),
+    ("auth logout", &[USER, PROFILE]),
+    ("auth switch", &[USER, PROFILE]),
+    ("auth status", &[USER, PROFILE, flag("all", None)]),
+    ("auth token", &[USER, PROFILE, flag("header", None)]),
+    ("whoami", &[USER, PROFILE]),
+    ("version", &[]),
 ];
+
+/// A leaf's own name, the last word of its path.
+pub fn name(path: &'static str) -> &'static str {
+    path.rsplit(' ').next().unwrap_or(path)
+}
+
+/// The names of the leaf commands under `baseten auth`.
+pub fn auth_leaves() -> impl Iterator<Item = &'static str> {
+    LEAVES
+        .iter()
+        .filter_map(|(path, _)| path.strip_prefix("auth "))
+}
 
 /// Every flag spelling.
 pub const ALL_FLAGS: &[&str] = &[
@@ -76,6 +92,7 @@ pub const ALL_FLAGS: &[&str] = &[
     "--user",
     "--profile",
     "--all",
+    "--header",
     "--output",
     "-o",
     "--jq",
@@ -91,7 +108,7 @@ pub const ALL_FLAGS: &[&str] = &[
 pub const FORMATS: &[&str] = &["text", "json", "jsonl", "none"];
 
 /// Top-level commands.
-pub const TOP: &[&str] = &["auth", "completion", "man"];
+pub const TOP: &[&str] = &["auth", "whoami", "version", "completion", "man"];
 
 /// Shells `baseten completion` supports.
 pub const SHELLS: &[&str] = &["bash", "zsh", "fish"];
