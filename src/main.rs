@@ -41,9 +41,10 @@ fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Login(login) => render(&commands::login::run(remote, login)?, out),
         Command::Logout(selection) => render(&commands::logout::run(remote, selection)?, out),
+        Command::LogoutAll => render_list(&commands::logout::run_all(remote)?, out),
         Command::Switch { user } => render(&commands::switch::run(remote, user)?, out),
         Command::Status(selection) => render(&commands::status::run(remote, selection)?, out),
-        Command::StatusAll => render_list(&commands::status::run_all(remote)?, out),
+        Command::StatusAll(env) => render_list(&commands::status::run_all(remote, env)?, out),
         Command::Token { selection, header } => {
             render(&commands::token::run(remote, selection, header)?, out)
         }

@@ -27,6 +27,7 @@ use tempfile::TempDir;
 /// Environment variables the man page must document.
 const ENV_VARS: &[&str] = &[
     "BASETEN_API_KEY",
+    "BASETEN_API_KEY_FILE",
     "BASETEN_PROFILE",
     "BASETEN_REMOTE_URL",
     "BASETEN_MANAGEMENT_API_URL_OVERRIDE",

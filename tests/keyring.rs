@@ -866,3 +866,26 @@ fn a_login_that_cannot_write_the_file_leaves_the_keyring_as_it_was() {
     assert_eq!(kr.status()["user"], json!(kept));
     assert_eq!(kr.token(), "sk-old");
 }
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn logout_all_leaves_nothing_in_the_keyring_or_the_file() {
+    let kr = Kr::new();
+    let (ring1, ring2, plain) = (kr.name("all-1"), kr.name("all-2"), kr.name("all-3"));
+    kr.login_key(&ring1, "sk-all-0001", &[]);
+    kr.login_key(&ring2, "sk-all-0002", &["--no-switch"]);
+    kr.login_key(&plain, "sk-all-0003", &["--insecure-storage"]);
+    assert_eq!(kr.lookup(&ring1).as_deref(), Some("sk-all-0001"));
+    assert_eq!(kr.lookup(&ring2).as_deref(), Some("sk-all-0002"));
+
+    let out = kr.run(&["auth", "logout", "--all"]);
+    assert_eq!(
+        out.success(),
+        format!("Logged out {ring1}\nLogged out {ring2}\nLogged out {plain}\n")
+    );
+    for name in [&ring1, &ring2, &plain] {
+        assert_eq!(kr.lookup(name), None, "{name} left in the keyring");
+    }
+    assert_eq!(kr.env.auth_json()["profiles"], json!({}));
+    assert!(!kr.env.read_auth().contains("sk-all-"));
+}

@@ -79,6 +79,22 @@ expect 0 $'scratch-key\n' ''
 run env-jq '' BASETEN_API_KEY=scratch-key -- auth status --jq '{user, source, n: ([paths] | length > 3)}'
 expect 0 $'{\n  "user": null,\n  "source": "env",\n  "n": true\n}\n' ''
 
+# A key in a file, as Docker and Kubernetes mount secrets: the same, and still no config
+# directory needed.
+printf 'scratch-file-key\n' > "$root/key"
+run file-status '' BASETEN_API_KEY_FILE=/key -- auth status
+expect 0 $'https://app.baseten.co\n  Logged in with BASETEN_API_KEY_FILE\n  Auth type: api_key\n' ''
+
+run file-all '' BASETEN_API_KEY_FILE=/key -- auth status --all
+expect 0 $'https://app.baseten.co\n  * BASETEN_API_KEY_FILE (api_key, env) active\n' ''
+
+run file-header '' BASETEN_API_KEY_FILE=/key -- auth token --header
+expect 0 $'Authorization: Api-Key scratch-file-key\n' ''
+
+run file-missing '' BASETEN_API_KEY_FILE=/nowhere -- auth token
+[ "$code" -eq 2 ] || fail "a missing key file: exit code $code, expected 2"
+case $err in *BASETEN_API_KEY_FILE*/nowhere*) ;; *) fail "a missing key file: stderr $err" ;; esac
+
 # Nothing is stored without a config directory, and nothing says otherwise.
 run no-home '' -- auth status
 expect 1 '' $'error: cannot find a config directory: HOME is not set; set BASETEN_CONFIG_DIR\n'
@@ -102,12 +118,15 @@ run stored-token '' "${remote[@]}" -- auth token
 expect 0 $'scratch-key\n' ''
 
 run stored-token-json '' "${remote[@]}" -- auth token -o jsonl
-expect 0 $'{"user":"ci","auth_type":"api_key","token":"scratch-key"}\n' ''
+expect 0 $'{"profile":"ci","user":"ci","auth_type":"api_key","token":"scratch-key","header":"Api-Key scratch-key"}\n' ''
 
-# The root holds the binary and the store (and its lock file), nothing else: no /etc, no
-# /tmp, no keyring.
+run file-whoami '' "${remote[@]}" BASETEN_API_KEY_FILE=/key -- whoami --jq .email
+expect 0 $'"newcomer@example.com"\n' ''
+
+# The root holds the binary, the key file and the store (and its lock file), nothing
+# else: no /etc, no /tmp, no keyring.
 found=$(cd "$root" && find . | LC_ALL=C sort | tr '\n' ' ')
-[ "$found" = ". ./baseten ./config ./config/auth.json ./config/auth.json.lock " ] \
+[ "$found" = ". ./baseten ./config ./config/auth.json ./config/auth.json.lock ./key " ] \
   || fail "files in the root: $found"
 [ "$(stat -c %a "$root/config/auth.json")" = 600 ] || fail "auth.json is not mode 600"
 [ "$(stat -c %a "$root/config")" = 700 ] || fail "the config directory is not mode 700"

@@ -1,12 +1,10 @@
 //! The resolved arguments: everything a command run needs from the command line and the
 //! environment, validated. [`super::parse`] builds them; commands only ever see these.
 
+use super::env_key::EnvKey;
 use crate::output::OutputOptions;
 use crate::remote::Remote;
-use crate::secret::Secret;
 
-/// The variable whose API key overrides stored credentials.
-pub const API_KEY_ENV: &str = "BASETEN_API_KEY";
 /// The variable that selects a stored account by name (the official CLI's).
 pub const PROFILE_ENV: &str = "BASETEN_PROFILE";
 
@@ -30,8 +28,9 @@ pub struct LoginArgs {
     pub insecure_storage: bool,
     /// Store the account without making it active.
     pub no_switch: bool,
-    /// `BASETEN_API_KEY` is set (and will keep taking precedence: login warns).
-    pub env_key_set: bool,
+    /// `BASETEN_API_KEY` or `BASETEN_API_KEY_FILE`, whichever is set (it will keep taking
+    /// precedence: login warns).
+    pub env_key_var: Option<&'static str>,
 }
 
 /// Which credential a command uses (SPEC §3, §6a): `--user` > `BASETEN_API_KEY` >
@@ -41,15 +40,16 @@ pub struct LoginArgs {
 pub struct Selection {
     /// `--user` / `--profile`.
     pub user: Option<String>,
-    /// `BASETEN_API_KEY`.
-    pub env_key: Option<Secret>,
+    /// `BASETEN_API_KEY` or `BASETEN_API_KEY_FILE`.
+    pub env_key: Option<EnvKey>,
     /// `BASETEN_PROFILE`.
     pub profile_env: Option<String>,
 }
 
 impl Selection {
-    /// `BASETEN_API_KEY`, when it is the credential to use: set, and no `--user`.
-    pub fn env_key_in_use(&self) -> Option<&Secret> {
+    /// The key from the environment, when it is the credential to use: set, and no
+    /// `--user`.
+    pub fn env_key_in_use(&self) -> Option<&EnvKey> {
         self.env_key.as_ref().filter(|_| self.user.is_none())
     }
 }
@@ -61,12 +61,14 @@ pub enum Command {
     Login(LoginArgs),
     /// `auth logout`.
     Logout(Selection),
+    /// `auth logout --all`: every stored account.
+    LogoutAll,
     /// `auth switch`; `user` is `None` when the user is to be asked (terminal only).
     Switch { user: Option<String> },
     /// `auth status`, for the account `Selection` picks.
     Status(Selection),
-    /// `auth status --all`: every stored account.
-    StatusAll,
+    /// `auth status --all`: every stored account, and the key from the environment.
+    StatusAll(Option<EnvKey>),
     /// `auth token`; `header`: print the whole `Authorization` header line.
     Token { selection: Selection, header: bool },
     /// `whoami`: the server's answer for the credential `token` would use.

@@ -111,6 +111,17 @@ const PROFILE: FlagDef = FlagDef {
     apply: |a, v| text(v).map(|x| a.user = x),
 };
 
+/// `--all`: every stored account of every remote.
+const ALL: FlagDef = FlagDef {
+    long: "all",
+    short: None,
+    value_name: None,
+    choices: &[],
+    complete_accounts: false,
+    help: "Every stored account of every remote (one JSON object each)",
+    apply: |a, v| on(v).map(|x| a.all = x),
+};
+
 /// Output formats accepted by `--output`, as [`Format::name`] spells them.
 pub const OUTPUT_FORMATS: &[&str] = &["text", "json", "jsonl", "none"];
 
@@ -267,12 +278,24 @@ pub const COMMANDS: &[CommandDef] = &[
             (or --profile), else the current profile (with --remote-url or \
             BASETEN_REMOTE_URL, that remote's active account). BASETEN_PROFILE and \
             BASETEN_API_KEY are ignored: removing an account takes a name or the current \
-            profile. For OAuth accounts the session is first revoked on the server; if that \
-            fails a warning is printed and the local credentials are removed anyway.",
-        synopsis: "[--user|--profile NAME]",
-        flags: &[USER, PROFILE],
+            profile. With --all, every stored account of every remote. For OAuth accounts \
+            the session is first revoked on the server; if that fails a warning is printed \
+            and the local credentials are removed anyway.",
+        synopsis: "[--user|--profile NAME | --all]",
+        flags: &[
+            USER,
+            PROFILE,
+            FlagDef {
+                help: "Log out every stored account of every remote (one JSON object each)",
+                ..ALL
+            },
+        ],
         examples: &[
             ("Log out the current profile", "baseten auth logout"),
+            (
+                "Log out every account, e.g. before handing a machine on",
+                "baseten auth logout --all",
+            ),
             (
                 "Log out one account",
                 "baseten auth logout --profile ci-bot",
@@ -282,7 +305,9 @@ pub const COMMANDS: &[CommandDef] = &[
                 "baseten auth logout --jq .profile",
             ),
         ],
-        output: "Text: \"Logged out <profile>\". JSON: profile, user (= profile).",
+        output: "Text: \"Logged out <profile>\" (one line per account with --all). JSON: \
+            profile, user (= profile); with --all an array of them (one object per line \
+            under jsonl and --jq).",
     },
     CommandDef {
         kind: CommandKind::Switch,
@@ -326,19 +351,7 @@ pub const COMMANDS: &[CommandDef] = &[
             account of every remote, the active ones marked. Works offline: `baseten whoami` \
             asks the server whether the credential still works.",
         synopsis: "[--user|--profile NAME | --all]",
-        flags: &[
-            USER,
-            PROFILE,
-            FlagDef {
-                long: "all",
-                short: None,
-                value_name: None,
-                choices: &[],
-                complete_accounts: false,
-                help: "Every stored account of every remote (one JSON object each)",
-                apply: |a, v| on(v).map(|x| a.all = x),
-            },
-        ],
+        flags: &[USER, PROFILE, ALL],
         examples: &[
             ("Show the current auth status", "baseten auth status"),
             (
@@ -519,6 +532,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "BASETEN_API_KEY",
         "An API key that overrides stored credentials.",
+    ),
+    (
+        "BASETEN_API_KEY_FILE",
+        "A file whose first line is an API key, used as BASETEN_API_KEY is (for secrets mounted as files); setting both is an error.",
     ),
     (
         "BASETEN_PROFILE",

@@ -4,4 +4,5 @@
 pub mod args;
 pub mod defs;
 pub mod doc;
+pub mod env_key;
 pub mod parse;

@@ -5,14 +5,14 @@
 
 use std::ffi::OsString;
 
-use super::args::{API_KEY_ENV, Args, Command, LoginArgs, LoginMethod, PROFILE_ENV, Selection};
+use super::args::{Args, Command, LoginArgs, LoginMethod, PROFILE_ENV, Selection};
 use super::defs::{self, CommandDef, CommandKind, FlagDef, FlagValue, Group, Shell, TopKind};
 use super::doc;
+use super::env_key;
 use crate::error::{Error, Result};
 use crate::jq;
 use crate::output::{Format, OutputOptions};
 use crate::remote::{self, Remote};
-use crate::secret::Secret;
 use crate::store;
 use crate::terminal;
 
@@ -251,7 +251,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Second stage: environment, defaults and cross-flag rules.
 fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
-    let streamed = def.kind == CommandKind::Status && low.all;
+    let streamed = low.all;
     let output = resolve_output(low.output.as_deref(), low.jq.as_deref(), streamed)?;
     let remote = resolve_remote(low.remote_url)?;
     let online = match def.kind {
@@ -265,11 +265,13 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     }
     let interactive = terminal::stdin_is_terminal();
     let user = low.user.as_deref().map(name).transpose()?;
-    let env_key = env_nonempty(API_KEY_ENV).map(Secret::new);
-    let selection = || Selection {
-        user: user.clone(),
-        env_key: env_key.clone(),
-        profile_env: env_nonempty(PROFILE_ENV),
+    // Read only by the commands that use it: a key file is opened when it matters.
+    let selection = || -> Result<Selection, String> {
+        Ok(Selection {
+            user: user.clone(),
+            env_key: env_key::from_env()?,
+            profile_env: env_nonempty(PROFILE_ENV),
+        })
     };
     let command = match def.kind {
         CommandKind::Login => {
@@ -303,15 +305,19 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                 label,
                 insecure_storage: low.insecure_storage,
                 no_switch: low.no_switch,
-                env_key_set: env_key.is_some(),
+                env_key_var: env_key::set_var(),
             })
         }
         // Removing an account takes a name on the command line or the current profile:
         // neither variable applies (SPEC §6a).
-        CommandKind::Logout => Command::Logout(Selection {
-            user: user.clone(),
-            ..Selection::default()
-        }),
+        CommandKind::Logout => match (low.all, &user) {
+            (true, Some(_)) => return Err("--all and --user cannot be used together".into()),
+            (true, None) => Command::LogoutAll,
+            (false, _) => Command::Logout(Selection {
+                user: user.clone(),
+                ..Selection::default()
+            }),
+        },
         CommandKind::Switch => {
             if user.is_none() && !interactive {
                 return Err("--user or --profile is required when not interactive".into());
@@ -323,16 +329,16 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
                 return Err("--all and --user cannot be used together".into());
             }
             if low.all {
-                Command::StatusAll
+                Command::StatusAll(env_key::from_env()?)
             } else {
-                Command::Status(selection())
+                Command::Status(selection()?)
             }
         }
         CommandKind::Token => Command::Token {
-            selection: selection(),
+            selection: selection()?,
             header: low.header,
         },
-        CommandKind::Whoami => Command::Whoami(selection()),
+        CommandKind::Whoami => Command::Whoami(selection()?),
         CommandKind::Version => Command::Version,
     };
     Ok(Args {

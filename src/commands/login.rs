@@ -9,7 +9,7 @@ use super::oauth::credential_from;
 use super::warn_if_fell_back;
 use crate::api::{Api, Me};
 use crate::browser;
-use crate::cli::args::{API_KEY_ENV, LoginArgs, LoginMethod};
+use crate::cli::args::{LoginArgs, LoginMethod};
 use crate::device_flow::{self, SystemClock};
 use crate::error::{Error, Result};
 use crate::http::Auth;
@@ -63,9 +63,9 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
             }
         }
     };
-    if args.env_key_set {
+    if let Some(var) = args.env_key_var {
         ui::warn(&format!(
-            "{API_KEY_ENV} is set and will keep taking precedence over the stored credentials"
+            "{var} is set and will keep taking precedence over the stored credentials"
         ));
     }
     let label = match (method, args.label) {

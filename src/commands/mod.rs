@@ -12,7 +12,8 @@ pub mod whoami;
 
 use serde::Serialize;
 
-use crate::cli::args::{API_KEY_ENV, PROFILE_ENV, Selection};
+use crate::cli::args::{PROFILE_ENV, Selection};
+use crate::cli::env_key::API_KEY_ENV;
 use crate::error::{Error, Result};
 use crate::http::Auth;
 use crate::remote::Remote;
@@ -79,12 +80,12 @@ fn working_account(snapshot: &Snapshot, remote: &Remote) -> Option<Account> {
 /// Orders accounts by remote, remotes in the order they first appear, accounts of one
 /// remote in their own order (`status --all`, the `switch` menu). Linear in the number
 /// of accounts.
-fn group_by_remote(accounts: &mut [Account]) {
+fn group_by_remote<T>(accounts: &mut [T], remote: impl Fn(&T) -> &str) {
     let mut first: std::collections::HashMap<String, usize> = Default::default();
     for (i, a) in accounts.iter().enumerate() {
-        first.entry(a.remote.clone()).or_insert(i);
+        first.entry(remote(a).to_owned()).or_insert(i);
     }
-    accounts.sort_by_key(|a| first[&a.remote]);
+    accounts.sort_by_cached_key(|a| first.get(remote(a)).copied());
 }
 
 /// How a secret of an account of `auth_type` is sent.

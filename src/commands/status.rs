@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::{Source, choose_account, not_logged_in, working_account};
-use crate::cli::args::{API_KEY_ENV, Selection};
+use crate::cli::args::Selection;
+use crate::cli::env_key::EnvKey;
 use crate::error::Result;
 use crate::output::{ListReport, Report};
 use crate::remote::Remote;
@@ -25,22 +26,26 @@ pub struct StatusReport {
     pub profile: Option<String>,
     /// The official CLI's name for `host`.
     pub remote_url: String,
-    /// Only with `BASETEN_API_KEY`: the stored active account it shadows (or null).
+    /// Only with a key from the environment: the stored account it shadows (or null).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stored_user: Option<Option<String>>,
+    /// The variable the key came from, when it came from the environment.
+    #[serde(skip)]
+    pub env_var: Option<&'static str>,
 }
 
 impl Report for StatusReport {
     fn lines(&self) -> Vec<String> {
         let mut lines = vec![self.host.clone()];
-        lines.push(match &self.user {
-            Some(user) => format!("  Logged in as {user}"),
-            None => format!("  Logged in with {API_KEY_ENV}"),
+        lines.push(match (&self.user, self.env_var) {
+            (_, Some(var)) => format!("  Logged in with {var}"),
+            (Some(user), None) => format!("  Logged in as {user}"),
+            (None, None) => "  Logged in".to_owned(),
         });
         lines.push(format!("  Auth type: {}", self.auth_type));
-        if let Some(Some(stored)) = &self.stored_user {
+        if let (Some(Some(stored)), Some(var)) = (&self.stored_user, self.env_var) {
             lines.push(format!(
-                "  Stored account {stored} is ignored while {API_KEY_ENV} is set"
+                "  Stored account {stored} is ignored while {var} is set"
             ));
         }
         if let Some(storage) = self.storage {
@@ -53,20 +58,24 @@ impl Report for StatusReport {
     }
 }
 
-/// One account of `status --all`.
+/// One account of `status --all`: a stored one, or the key from the environment
+/// (`user`, `profile` and `storage` null), which is in use wherever it applies.
 #[derive(Serialize)]
 pub struct AccountStatus {
     pub host: String,
-    pub user: String,
+    pub user: Option<String>,
     pub auth_type: &'static str,
-    pub storage: Storage,
+    pub storage: Option<Storage>,
     pub expires_at: Option<String>,
     /// Whether it is its remote's active account.
     pub active: bool,
     /// The official CLI's name for `user`.
-    pub profile: String,
+    pub profile: Option<String>,
     /// The official CLI's name for `host`.
     pub remote_url: String,
+    /// The variable the key came from, for the key from the environment.
+    #[serde(skip)]
+    pub env_var: Option<&'static str>,
 }
 
 /// The result of `status --all`: every stored account, grouped by remote.
@@ -90,12 +99,11 @@ impl ListReport for StatusList {
                 lines.push(a.host.clone());
             }
             let mark = if a.active { '*' } else { ' ' };
-            let mut line = format!(
-                "  {mark} {} ({}, {}",
-                a.user,
-                a.auth_type,
-                a.storage.as_str()
-            );
+            let (name, storage) = match (&a.user, a.storage, a.env_var) {
+                (Some(user), Some(storage), _) => (user.as_str(), storage.as_str()),
+                (_, _, var) => (var.unwrap_or_default(), "env"),
+            };
+            let mut line = format!("  {mark} {name} ({}, {storage}", a.auth_type);
             if let Some(at) = &a.expires_at {
                 line.push_str(&format!(", expires {at}"));
             }
@@ -111,7 +119,7 @@ impl ListReport for StatusList {
 
 /// Runs `status` for the account `selection` picks (SPEC §6, §6a).
 pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
-    if selection.env_key_in_use().is_some() {
+    if let Some(env) = selection.env_key_in_use() {
         // The store is consulted only to mention the account the variable shadows; a
         // missing or unreadable store must not stop the variable from working.
         let stored = Store::open(&remote.url)
@@ -131,6 +139,7 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
             profile: None,
             remote_url: remote.url.clone(),
             stored_user: Some(stored),
+            env_var: Some(env.var),
         });
     }
     let store = Store::open(&remote.url)?;
@@ -146,31 +155,56 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
         profile: Some(account.name),
         remote_url: remote.url,
         stored_user: None,
+        env_var: None,
     })
 }
 
-/// Runs `status --all`: every stored account of every remote, grouped by remote in the
-/// order remotes first appear. An empty store is a success, said on stderr.
-pub fn run_all(remote: &Remote) -> Result<StatusList> {
-    let store = Store::open(&remote.url)?;
-    let mut all = super::read(&store)?.all();
-    if all.is_empty() {
-        ui::note("no accounts are stored; run `baseten auth login` to add one");
+/// Runs `status --all`: the key from the environment when one is set (it comes first,
+/// on the remote it applies to), then every stored account of every remote, grouped by
+/// remote in the order remotes first appear. An empty store is a success, said on
+/// stderr. With a key from the environment, a store that cannot be found or read (a
+/// scratch image without a config directory) leaves the key as the only account.
+pub fn run_all(remote: &Remote, env: Option<EnvKey>) -> Result<StatusList> {
+    let mut accounts: Vec<AccountStatus> = Vec::new();
+    if let Some(env) = &env {
+        accounts.push(AccountStatus {
+            host: remote.url.clone(),
+            user: None,
+            auth_type: AuthType::ApiKey.as_str(),
+            storage: None,
+            expires_at: None,
+            active: true,
+            profile: None,
+            remote_url: remote.url.clone(),
+            env_var: Some(env.var),
+        });
     }
-    super::group_by_remote(&mut all);
-    let accounts = all
-        .into_iter()
-        .map(|a| AccountStatus {
-            expires_at: expiry(&store, &a),
-            auth_type: a.auth_type.as_str(),
-            storage: a.storage,
-            active: a.active,
-            profile: a.name.clone(),
-            remote_url: a.remote.clone(),
-            host: a.remote,
-            user: a.name,
-        })
-        .collect();
+    let stored = Store::open(&remote.url).and_then(|store| {
+        let all = super::read(&store)?.all();
+        Ok(all
+            .into_iter()
+            .map(|a| AccountStatus {
+                expires_at: expiry(&store, &a),
+                auth_type: a.auth_type.as_str(),
+                storage: Some(a.storage),
+                active: a.active,
+                profile: Some(a.name.clone()),
+                remote_url: a.remote.clone(),
+                host: a.remote,
+                user: Some(a.name),
+                env_var: None,
+            })
+            .collect::<Vec<_>>())
+    });
+    match stored {
+        Ok(stored) if stored.is_empty() && env.is_none() => {
+            ui::note("no accounts are stored; run `baseten auth login` to add one");
+        }
+        Ok(stored) => accounts.extend(stored),
+        Err(e) if env.is_some() => debug!("store not read: {e}"),
+        Err(e) => return Err(e),
+    }
+    super::group_by_remote(&mut accounts, |a| &a.host);
     Ok(StatusList { accounts })
 }
 

@@ -48,7 +48,7 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
             if accounts.is_empty() {
                 return Err(super::not_logged_in(remote));
             }
-            super::group_by_remote(&mut accounts);
+            super::group_by_remote(&mut accounts, |a| &a.remote);
             let current = snapshot.current().map(|a| a.name);
             let shown: Vec<String> = accounts
                 .iter()

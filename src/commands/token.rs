@@ -58,7 +58,7 @@ pub fn run(remote: &Remote, selection: Selection, header: bool) -> Result<TokenR
         return Ok(TokenReport::new(
             None,
             AuthType::ApiKey,
-            key.clone(),
+            key.key.clone(),
             header,
         ));
     }

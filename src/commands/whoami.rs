@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::oauth::usable_saving_refresh;
 use super::{auth_of, choose_account, not_logged_in};
 use crate::api::Api;
-use crate::cli::args::{API_KEY_ENV, Selection};
+use crate::cli::args::Selection;
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
@@ -46,7 +46,7 @@ impl Report for WhoamiReport {
 /// saved first.
 pub fn run(remote: &Remote, selection: Selection) -> Result<WhoamiReport> {
     let me = match selection.env_key_in_use() {
-        Some(key) => Api::new(&remote.api).whoami(auth_of(AuthType::ApiKey, key), API_KEY_ENV)?,
+        Some(env) => Api::new(&remote.api).whoami(auth_of(AuthType::ApiKey, &env.key), env.var)?,
         None => {
             let store = Store::open(&remote.url)?;
             let (account, remote, _) =

@@ -62,7 +62,7 @@ pub const LEAVES: &[(&str, &[Flag])] = &[
             flag("no-switch", None),
         ],
     ),
-    ("auth logout", &[USER, PROFILE]),
+    ("auth logout", &[USER, PROFILE, flag("all", None)]),
     ("auth switch", &[USER, PROFILE]),
     ("auth status", &[USER, PROFILE, flag("all", None)]),
     ("auth token", &[USER, PROFILE, flag("header", None)]),
