@@ -30,13 +30,14 @@ impl Report for LogoutReport {
 /// the stored token (never `BASETEN_API_KEY`), refreshed first if it has expired; a
 /// failed revocation is a warning, and the account is removed all the same. The server
 /// is called before the store is locked, and only once the store is known to be
-/// writable, so the session is revoked exactly when the account can really go.
+/// writable and the keyring holding the secret to answer, so the session is revoked
+/// exactly when the account can really go.
 pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
     let store = Store::open(&remote.url)?;
     let none = |r: &Remote| Error::failure(format!("no active user for {}", r.url));
     let (account, remote, _) = choose_account(&super::read(&store)?, remote, &selection, none)?;
+    store.check_removable(&account)?;
     if account.auth_type == AuthType::OAuth {
-        store.check_writable()?;
         let api = Api::new(&remote.api);
         let revoked = store.secret(&account).and_then(|secret| match secret {
             Credential::OAuth(cred) => api.revoke(&usable_without_saving(&api, cred)?.access_token),

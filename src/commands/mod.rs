@@ -44,6 +44,7 @@ fn choose_account(
         (None, Some(name)) => (name, Source::ProfileEnv, PROFILE_ENV),
         (None, None) => {
             let account = snapshot.active(&remote.url).ok_or_else(|| none(remote))?;
+            account.check_remote()?;
             return Ok((account, remote.clone(), Source::Store));
         }
     };
@@ -56,6 +57,7 @@ fn choose_account(
             account.remote, remote.url
         )));
     }
+    account.check_remote()?;
     let remote = remote.of_account(&account.remote);
     Ok((account, remote, source))
 }
