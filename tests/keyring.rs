@@ -910,38 +910,6 @@ fn a_plain_text_write_over_a_keyring_copy_it_cannot_remove_changes_nothing() {
 
 #[test]
 #[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
-fn logins_racing_logouts_of_the_same_name_never_lose_the_secret() {
-    let kr = Kr::new();
-    let name = kr.name("race");
-    for round in 0..12 {
-        let mut children = Vec::new();
-        for i in 0..3 {
-            let key = format!("sk-race-{round}-{i}");
-            let login = ["auth", "login", "--with-api-key", "--label", &name];
-            children.push(common::spawn_with_stdin(
-                &mut kr.cmd(&login),
-                format!("{key}\n").as_bytes(),
-            ));
-            let logout = ["auth", "logout", "--user", &name];
-            children.push(common::spawn_with_stdin(&mut kr.cmd(&logout), b""));
-        }
-        for child in children {
-            child.wait_with_output().expect("wait");
-        }
-        let entry = kr.env.profile(&name);
-        let item = kr.lookup(&name);
-        if entry.is_null() {
-            assert_eq!(item, None, "round {round}: an item outlived its account");
-        } else {
-            let key = item.unwrap_or_else(|| panic!("round {round}: the secret was lost"));
-            assert!(key.starts_with("sk-race-"), "{key}");
-            assert_eq!(kr.token(), key, "round {round}");
-        }
-    }
-}
-
-#[test]
-#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
 fn a_keyring_refresh_on_a_full_disk_saves_the_new_pair_in_the_keyring() {
     let kr = Kr::new();
     let name = kr.name(EMAIL);
@@ -970,19 +938,17 @@ fn a_keyring_refresh_on_a_full_disk_saves_the_new_pair_in_the_keyring() {
     assert_eq!(kr.env.read_auth(), before, "auth.json was rewritten");
 }
 
-/// `cmd` run under strace, killed by SIGKILL at its `n`-th rename (`auth.json` landing).
-fn killed_at_rename(cmd: &Command, n: usize) -> Command {
+/// `cmd` run under strace with `options` (its syscalls injected with faults or delays).
+fn traced(cmd: &Command, options: &[&str]) -> Command {
+    assert!(
+        Command::new("strace")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "strace is needed"
+    );
     let mut traced = Command::new("strace");
-    traced.args([
-        "-f",
-        "-qq",
-        "-o",
-        "/dev/null",
-        "-e",
-        "trace=rename,renameat,renameat2",
-        "-e",
-        &format!("inject=rename,renameat,renameat2:signal=KILL:when={n}"),
-    ]);
+    traced.args(["-f", "-qq", "-o", "/dev/null"]).args(options);
     traced.arg(cmd.get_program()).args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
@@ -993,16 +959,65 @@ fn killed_at_rename(cmd: &Command, n: usize) -> Command {
     traced
 }
 
+/// `cmd` killed by SIGKILL at its `n`-th rename (`auth.json` landing).
+fn killed_at_rename(cmd: &Command, n: usize) -> Command {
+    let renames = "rename,renameat,renameat2";
+    let inject = format!("inject={renames}:signal=KILL:when={n}");
+    traced(cmd, &["-e", &format!("trace={renames}"), "-e", &inject])
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn logins_racing_logouts_of_the_same_name_never_lose_the_secret() {
+    let kr = Kr::new();
+    let name = kr.name("race");
+    let lock = kr.env.lock_path().display().to_string();
+    kr.login_key(&name, "sk-race-first", &[]);
+    for round in 0..8 {
+        if kr.env.profile(&name).is_null() {
+            kr.login_key(&name, "sk-race-again", &[]);
+        }
+        // The logout stalls right after closing the store lock (the widest window for
+        // anything of its change still to come), while logins of the name wait for it.
+        let logout = ["auth", "logout", "--user", &name];
+        let stall = [
+            "-P",
+            &lock,
+            "-e",
+            "trace=close",
+            "-e",
+            "inject=close:delay_exit=300000",
+        ];
+        let mut children = vec![common::spawn_with_stdin(
+            &mut traced(&kr.cmd(&logout), &stall),
+            b"",
+        )];
+        for i in 0..3 {
+            let login = ["auth", "login", "--with-api-key", "--label", &name];
+            let key = format!("sk-race-{round}-{i}\n");
+            children.push(common::spawn_with_stdin(
+                &mut kr.cmd(&login),
+                key.as_bytes(),
+            ));
+        }
+        for child in children {
+            child.wait_with_output().expect("wait");
+        }
+        let entry = kr.env.profile(&name);
+        let item = kr.lookup(&name);
+        if entry.is_null() {
+            assert_eq!(item, None, "round {round}: an item outlived its account");
+        } else {
+            let key = item.unwrap_or_else(|| panic!("round {round}: the secret was lost"));
+            assert!(key.starts_with("sk-race-"), "{key}");
+            assert_eq!(kr.token(), key, "round {round}");
+        }
+    }
+}
+
 #[test]
 #[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
 fn a_login_killed_at_any_rename_leaves_no_orphan_once_the_store_is_written_again() {
-    assert!(
-        Command::new("strace")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "strace is needed"
-    );
     let kr = Kr::new();
     let other = kr.name("other");
     kr.login_key(&other, "sk-other", &["--insecure-storage"]);
