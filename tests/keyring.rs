@@ -20,7 +20,6 @@ mod server;
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 
 use common::{Env, Outcome};
