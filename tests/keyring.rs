@@ -502,10 +502,9 @@ fn device_login_stores_the_oauth_credential_in_the_keyring_and_logout_removes_it
     assert!(kr.entry(&name).is_null(), "{}", kr.env.read_auth());
 }
 
-#[test]
-#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
-fn token_refreshes_an_expired_keyring_credential_and_writes_it_back() {
-    let kr = Kr::new();
+/// The OAuth account (active) of this world, its pair (`access-old`, `refresh-old`)
+/// in the keyring and expired; the server refreshes it to `access-new`, `refresh-new`.
+fn expired_keyring_account(kr: &Kr) -> String {
     let name = kr.name(EMAIL);
     kr.queue.push(
         "POST",
@@ -521,6 +520,14 @@ fn token_refreshes_an_expired_keyring_credential_and_writes_it_back() {
         &oauth_secret("access-old", "refresh-old", "2001-01-01T00:00:00Z"),
     );
     kr.write_users(&name, json!({ &name: { "auth_type": "oauth" } }));
+    name
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn token_refreshes_an_expired_keyring_credential_and_writes_it_back() {
+    let kr = Kr::new();
+    let name = expired_keyring_account(&kr);
 
     assert_eq!(kr.token(), "access-new");
     let requests = kr.server.requests();
@@ -911,21 +918,7 @@ fn a_plain_text_write_over_a_keyring_copy_it_cannot_remove_changes_nothing() {
 #[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
 fn a_keyring_refresh_on_a_full_disk_saves_the_new_pair_in_the_keyring() {
     let kr = Kr::new();
-    let name = kr.name(EMAIL);
-    kr.queue.push(
-        "POST",
-        TOKEN,
-        Reply::json(
-            200,
-            r#"{"access_token":"access-new","refresh_token":"refresh-new","expires_in":3600,
-                "token_type":"Bearer"}"#,
-        ),
-    );
-    kr.store_official(
-        &name,
-        &oauth_secret("access-old", "refresh-old", "2001-01-01T00:00:00Z"),
-    );
-    kr.write_users(&name, json!({ &name: { "auth_type": "oauth" } }));
+    let name = expired_keyring_account(&kr);
     let before = kr.env.read_auth();
 
     let mut cmd = kr.cmd(&["auth", "token"]);

@@ -24,6 +24,9 @@ use server::{Queue, Reply, Request, Server};
 
 const NEW_PAIR: &str =
     r#"{"access_token":"at-new","refresh_token":"rt-new","expires_in":3600,"token_type":"Bearer"}"#;
+/// The device authorization answer of the browser logins here.
+const AUTHORIZE_BODY: &str = r#"{"device_code":"dc","user_code":"AB-CD",
+    "verification_uri":"https://x.test/d","expires_in":60,"interval":1}"#;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// `auth.json` with the one plain-text OAuth account `me` of `remote`, active, whose
@@ -76,11 +79,7 @@ fn held_refresh_server() -> (Server, mpsc::Receiver<()>, mpsc::Sender<()>) {
                 200,
                 r#"{"access_token":"at-login","refresh_token":"rt-login","expires_in":3600,"token_type":"Bearer"}"#,
             ),
-            ("POST", AUTHORIZE) => Reply::json(
-                200,
-                r#"{"device_code":"dc","user_code":"AB-CD","verification_uri":"https://x.test/d",
-                    "expires_in":60,"interval":1}"#,
-            ),
+            ("POST", AUTHORIZE) => Reply::json(200, AUTHORIZE_BODY),
             ("GET", ME) => Reply::json(200, routes::ME_BODY),
             ("POST", LOGOUT) => Reply::json(200, "{}"),
             _ => Reply::json(404, r#"{"error":"not_found"}"#),
@@ -233,15 +232,7 @@ fn device_server_for(email: &str) -> Server {
     let me = json!({"user_id": "u-1", "email": email, "name": "Me", "workspace_name": "Acme"});
     let queue = Queue::new();
     queue
-        .push(
-            "POST",
-            AUTHORIZE,
-            Reply::json(
-                200,
-                r#"{"device_code":"dc","user_code":"AB-CD","verification_uri":"https://x.test/d",
-                    "expires_in":60,"interval":1}"#,
-            ),
-        )
+        .push("POST", AUTHORIZE, Reply::json(200, AUTHORIZE_BODY))
         .push(
             "POST",
             TOKEN,
