@@ -1051,3 +1051,29 @@ fn an_item_no_profile_names_is_left_alone() {
     kr.run(&["auth", "logout", "--user", &ours]).success();
     assert_eq!(kr.lookup(&theirs).as_deref(), Some("sk-theirs"));
 }
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn a_keyring_browser_login_refused_for_a_name_clash_changes_nothing() {
+    let kr = Kr::new();
+    // The name this browser login makes is this test's own.
+    let email = "clash@example.com";
+    let name = format!("{email}:127.0.0.1");
+    kr.track(&name);
+    let server = routes::browser_login_server(email);
+    let file = json!({"version": 1, "profiles": {&name: {
+        "remote_url": "https://app.other.example.com", "auth_type": "api_key",
+        "api_key": "sk-other"}}});
+    kr.env.write_auth(&file.to_string());
+    let before = kr.env.read_auth();
+
+    let mut cmd = kr.env.cmd_at(&server.url(), &["auth", "login", "--web"]);
+    let out = common::run(common::with_session_bus(&mut cmd));
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("https://app.other.example.com"),
+        "{out:#?}"
+    );
+    assert_eq!(kr.env.read_auth(), before);
+    assert_eq!(kr.lookup(&name), None, "an item was left");
+}

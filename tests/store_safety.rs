@@ -20,13 +20,10 @@ use std::time::Duration;
 use common::{Env, Outcome};
 use routes::{AUTHORIZE, LOGOUT, ME, TOKEN, requests_to};
 use serde_json::{Value, json};
-use server::{Queue, Reply, Request, Server};
+use server::{Reply, Request, Server};
 
 const NEW_PAIR: &str =
     r#"{"access_token":"at-new","refresh_token":"rt-new","expires_in":3600,"token_type":"Bearer"}"#;
-/// The device authorization answer of the browser logins here.
-const AUTHORIZE_BODY: &str = r#"{"device_code":"dc","user_code":"AB-CD",
-    "verification_uri":"https://x.test/d","expires_in":60,"interval":1}"#;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// `auth.json` with the one plain-text OAuth account `me` of `remote`, active, whose
@@ -79,7 +76,7 @@ fn held_refresh_server() -> (Server, mpsc::Receiver<()>, mpsc::Sender<()>) {
                 200,
                 r#"{"access_token":"at-login","refresh_token":"rt-login","expires_in":3600,"token_type":"Bearer"}"#,
             ),
-            ("POST", AUTHORIZE) => Reply::json(200, AUTHORIZE_BODY),
+            ("POST", AUTHORIZE) => Reply::json(200, routes::AUTHORIZE_BODY),
             ("GET", ME) => Reply::json(200, routes::ME_BODY),
             ("POST", LOGOUT) => Reply::json(200, "{}"),
             _ => Reply::json(404, r#"{"error":"not_found"}"#),
@@ -227,29 +224,10 @@ fn the_lock_file_is_0600_whatever_the_umask_and_works_whatever_its_mode() {
     }
 }
 
-/// A device-flow server whose `who am I` gives `email`; logout answers 200.
-fn device_server_for(email: &str) -> Server {
-    let me = json!({"user_id": "u-1", "email": email, "name": "Me", "workspace_name": "Acme"});
-    let queue = Queue::new();
-    queue
-        .push("POST", AUTHORIZE, Reply::json(200, AUTHORIZE_BODY))
-        .push(
-            "POST",
-            TOKEN,
-            Reply::json(
-                200,
-                r#"{"access_token":"at-web","refresh_token":"rt-web","expires_in":3600,"token_type":"Bearer"}"#,
-            ),
-        )
-        .push("GET", ME, Reply::json(200, &me.to_string()))
-        .push("POST", LOGOUT, Reply::json(200, "{}"));
-    Server::start(queue.handler())
-}
-
 #[test]
 fn a_browser_login_with_a_long_email_stores_a_name_that_can_be_typed() {
     let email = format!("{}@example.com", "a".repeat(250));
-    let server = device_server_for(&email);
+    let server = routes::browser_login_server(&email);
     let env = Env::new();
     let login = ["auth", "login", "--web", "--insecure-storage"];
     let out = common::run(&mut env.cmd_at(&server.url(), &login));
@@ -270,7 +248,7 @@ fn a_browser_login_with_a_long_email_stores_a_name_that_can_be_typed() {
 
 #[test]
 fn a_browser_login_refused_for_a_name_clash_revokes_its_session() {
-    let server = device_server_for("me@example.com");
+    let server = routes::browser_login_server("me@example.com");
     // The name a browser login on this server makes belongs to another remote.
     let file = json!({"version": 1, "profiles": {"me@example.com:127.0.0.1": {
         "remote_url": "https://app.other.example.com", "auth_type": "api_key",

@@ -63,6 +63,8 @@ pub struct Transaction<'a> {
     pub file: AuthFile,
     /// The file's bytes when the change began, for [`Transaction::restore`].
     original: Option<Vec<u8>>,
+    /// Whether a commit has landed: only then is there anything to restore.
+    committed: bool,
     tmp: Option<Temp>,
 }
 
@@ -191,6 +193,7 @@ impl FileStore {
             _lock: lock,
             file: loaded.file,
             original: loaded.bytes,
+            committed: false,
             tmp: reserved,
         })
     }
@@ -357,12 +360,17 @@ impl Transaction<'_> {
         let mut text = serde_json::to_string_pretty(&self.file)
             .map_err(|e| self.store.error("cannot write", std::io::Error::other(e)))?;
         text.push('\n');
-        self.land(Some(text.as_bytes()))
+        self.land(Some(text.as_bytes()))?;
+        self.committed = true;
+        Ok(())
     }
 
     /// Puts back `auth.json` as it was when the change began (removes it when there
     /// was none).
     pub fn restore(&mut self) -> Result<()> {
+        if !self.committed {
+            return Ok(());
+        }
         let original = self.original.take();
         let result = self.land(original.as_deref());
         self.original = original;

@@ -508,8 +508,8 @@ impl Store {
 
     /// The steps of a change under the lock: settle the items a killed run left
     /// pending; record the items this change may write, then edit and move legacy
-    /// secrets; check the copies that must go can go; commit; delete. Written items are
-    /// left for the caller to undo on failure.
+    /// secrets; check the copies that must go can go; commit; delete. On failure the
+    /// file is put back as it was (written items are left for the caller to undo).
     fn apply<T>(
         &self,
         tx: &mut Transaction<'_>,
@@ -517,63 +517,97 @@ impl Store {
         item: Item<'_>,
         edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
     ) -> Result<T> {
-        let mut pending = settle_pending(&mut tx.file, fx);
-        if fx.unreachable.is_none() {
-            let mut writes = tx.file.legacy_names();
-            if let Item::Write(name) = item {
-                writes.push(name.to_owned());
-            }
-            if !writes.is_empty() {
-                tx.file.pending_keyring = pending.iter().cloned().chain(writes).collect();
-                tx.commit()?;
-                tx.file.pending_keyring.clear();
-            }
+        let out = apply_steps(tx, fx, item, edit);
+        if out.is_err()
+            && let Err(e) = tx.restore()
+        {
+            debug!("auth.json not restored: {e}");
         }
-        let out = edit(&mut tx.file, fx)?;
-        move_legacy_items(&mut tx.file, fx);
-        pending.append(&mut tx.file.pending_keyring);
-        for d in fx.deletes.iter().filter(|d| d.must) {
-            let reached = match &fx.unreachable {
-                Some(why) => Err(why.clone()),
-                None => keyring::get(&d.service, &d.account).map_err(|e| e.0),
-            };
-            reached.map_err(|why| cannot_remove(&d.service, &d.account, &why))?;
-            if d.service == keyring::SERVICE {
-                pending.push(d.account.clone());
-            }
-        }
-        tx.file.pending_keyring = pending;
-        tx.commit()?;
-        let mut settled = false;
-        for d in &fx.deletes {
-            if fx.unreachable.is_some() {
-                break;
-            }
-            match keyring::delete(&d.service, &d.account) {
-                Ok(()) => settled |= d.must,
-                Err(e) if d.must => {
-                    if let Err(r) = tx.restore() {
-                        debug!("auth.json not restored: {r}");
-                    }
-                    return Err(cannot_remove(&d.service, &d.account, &e.0));
-                }
-                Err(e) => debug!(
-                    "keyring item {}/{} not removed: {}",
-                    d.service, d.account, e.0
-                ),
-            }
-        }
-        if settled {
-            let done: Vec<&str> = fx.deletes.iter().map(|d| d.account.as_str()).collect();
-            tx.file
-                .pending_keyring
-                .retain(|n| !done.contains(&n.as_str()));
-            if let Err(e) = tx.commit() {
-                debug!("pending keyring items not cleared: {e}");
-            }
-        }
-        Ok(out)
+        out
     }
+}
+
+/// [`Store::apply`]'s steps, up to the first failure.
+fn apply_steps<T>(
+    tx: &mut Transaction<'_>,
+    fx: &mut Effects,
+    item: Item<'_>,
+    edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
+) -> Result<T> {
+    let mut pending = settle_pending(&mut tx.file, fx);
+    record_writes(tx, fx, item, &pending)?;
+    let out = edit(&mut tx.file, fx)?;
+    move_legacy_items(&mut tx.file, fx);
+    pending.append(&mut tx.file.pending_keyring);
+    for d in fx.deletes.iter().filter(|d| d.must) {
+        let reached = match &fx.unreachable {
+            Some(why) => Err(why.clone()),
+            None => keyring::get(&d.service, &d.account).map_err(|e| e.0),
+        };
+        reached.map_err(|why| cannot_remove(&d.service, &d.account, &why))?;
+        if d.service == keyring::SERVICE {
+            pending.push(d.account.clone());
+        }
+    }
+    tx.file.pending_keyring = pending;
+    tx.commit()?;
+    delete_items(tx, fx)?;
+    Ok(out)
+}
+
+/// Before any keyring write: commits the file with the items this change may write
+/// (`item`'s, and the legacy moves') recorded as pending beside `pending`, so a kill
+/// after a write leaves them for the next write to settle.
+fn record_writes(
+    tx: &mut Transaction<'_>,
+    fx: &Effects,
+    item: Item<'_>,
+    pending: &[String],
+) -> Result<()> {
+    if fx.unreachable.is_some() {
+        return Ok(());
+    }
+    let mut writes = tx.file.legacy_names();
+    if let Item::Write(name) = item {
+        writes.push(name.to_owned());
+    }
+    if writes.is_empty() {
+        return Ok(());
+    }
+    tx.file.pending_keyring = pending.iter().cloned().chain(writes).collect();
+    tx.commit()?;
+    tx.file.pending_keyring.clear();
+    Ok(())
+}
+
+/// After the commit: deletes the change's keyring items. One that held a current copy
+/// and cannot go fails the change; once those are gone, their pending records are
+/// cleared (a failure to do so leaves them for the next write).
+fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) -> Result<()> {
+    if fx.unreachable.is_some() {
+        return Ok(());
+    }
+    let mut settled = false;
+    for d in &fx.deletes {
+        match keyring::delete(&d.service, &d.account) {
+            Ok(()) => settled |= d.must,
+            Err(e) if d.must => return Err(cannot_remove(&d.service, &d.account, &e.0)),
+            Err(e) => debug!(
+                "keyring item {}/{} not removed: {}",
+                d.service, d.account, e.0
+            ),
+        }
+    }
+    if settled {
+        let done: Vec<&str> = fx.deletes.iter().map(|d| d.account.as_str()).collect();
+        tx.file
+            .pending_keyring
+            .retain(|n| !done.contains(&n.as_str()));
+        if let Err(e) = tx.commit() {
+            debug!("pending keyring items not cleared: {e}");
+        }
+    }
+    Ok(())
 }
 
 impl Effects {
