@@ -206,6 +206,34 @@ fn with_umask(cmd: &mut Command, mask: libc::mode_t) -> &mut Command {
     }
 }
 
+/// `cmd` run as a user whose file permissions bind: this one, or when the tests run as
+/// root (whom permissions do not bind), `nobody`, made owner of `env`'s files.
+fn as_ordinary_user<'a>(env: &Env, cmd: &'a mut Command) -> &'a mut Command {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return cmd;
+    }
+    const NOBODY: u32 = 65534;
+    fn chown_all(path: &std::path::Path) {
+        std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).expect("chown");
+        if path.is_dir() && !path.is_symlink() {
+            for entry in std::fs::read_dir(path).expect("read dir") {
+                chown_all(&entry.expect("entry").path());
+            }
+        }
+    }
+    chown_all(env.root());
+    // SAFETY: only async-signal-safe calls (setgid, setuid) between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setgid(NOBODY) != 0 || libc::setuid(NOBODY) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
 #[test]
 fn the_lock_file_is_0600_whatever_the_umask_and_works_whatever_its_mode() {
     let server = routes::me_server();
@@ -216,9 +244,10 @@ fn the_lock_file_is_0600_whatever_the_umask_and_works_whatever_its_mode() {
     assert_eq!(common::mode(&env.lock_path()), 0o600);
 
     // A lock file the user made read-only (or an earlier version left so) still works.
-    for mode in [0o400, 0o000, 0o644] {
+    for mode in [0o400, 0o444, 0o200, 0o644] {
         common::set_mode(&env.lock_path(), mode);
-        let out = common::run(&mut env.cmd_at(&server.url(), &["auth", "switch", "--user", "ci"]));
+        let mut cmd = env.cmd_at(&server.url(), &["auth", "switch", "--user", "ci"]);
+        let out = common::run(as_ordinary_user(&env, &mut cmd));
         assert_eq!(out.success(), "Switched to ci\n", "mode {mode:o}");
         assert_eq!(common::mode(&env.lock_path()), mode, "the mode was changed");
     }

@@ -457,8 +457,9 @@ fn allocate(f: &File, bytes: u64) -> std::io::Result<()> {
     }
 }
 
-/// Opens (creating it 0600 whatever the umask) the lock file `path`; read-only when it
-/// exists and the user may not write it.
+/// Opens (creating it 0600 whatever the umask) the lock file `path`; when it exists
+/// and the user may not both read and write it, read-only or write-only (a lock needs
+/// no particular access).
 fn open_lock(path: &Path) -> std::io::Result<File> {
     match private_options()
         .read(true)
@@ -471,9 +472,10 @@ fn open_lock(path: &Path) -> std::io::Result<File> {
         Err(_) => {}
     }
     match private_options().read(true).write(true).open(path) {
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-            private_options().read(true).open(path)
-        }
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => private_options()
+            .read(true)
+            .open(path)
+            .or_else(|_| private_options().write(true).open(path)),
         other => other,
     }
 }

@@ -53,10 +53,30 @@ pub fn get(service: &str, user: &str) -> Result<Option<String>, Unavailable> {
     })
 }
 
-/// Reaches the keyring (unlocking the item of profile `user` when a prompt is needed),
-/// so that the calls of a change, made under the `auth.json` lock, wait for no person.
+/// Reaches the keyring, unlocking what a change of profile `user` may need (its item,
+/// and on the Secret Service the default collection new items go to), so that the
+/// calls of the change, made under the `auth.json` lock, wait for no person.
 pub fn reach(user: &str) -> Result<(), Unavailable> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    call("unlock", unlock_default_collection)?;
     get(SERVICE, user).map(|_| ())
+}
+
+/// Unlocks the Secret Service's default collection (prompting if need be).
+#[cfg(all(unix, not(target_os = "macos")))]
+fn unlock_default_collection() -> keyring_core::Result<()> {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    let failed = |e: dbus_secret_service::Error| KError::PlatformFailure(Box::new(e));
+    // No secret crosses this connection: it needs no encryption.
+    let service = SecretService::connect(EncryptionType::Plain).map_err(failed)?;
+    // No default collection yet: the keyring store makes one when it first writes.
+    let Ok(collection) = service.get_default_collection() else {
+        return Ok(());
+    };
+    if collection.is_locked().map_err(failed)? {
+        collection.unlock().map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Stores `secret` for `user` under `service`, replacing what was there.
