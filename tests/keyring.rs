@@ -992,18 +992,28 @@ fn logins_racing_logouts_of_the_same_name_never_lose_the_secret() {
                 key.as_bytes(),
             ));
         }
-        for child in children {
-            child.wait_with_output().expect("wait");
-        }
+        let outs: Vec<String> = children
+            .into_iter()
+            .map(|c| {
+                let out = Outcome::from_output(c.wait_with_output().expect("wait"));
+                format!("{}{}", out.stdout, out.stderr)
+            })
+            .collect();
         let entry = kr.env.profile(&name);
         let item = kr.lookup(&name);
-        if entry.is_null() {
-            assert_eq!(item, None, "round {round}: an item outlived its account");
-        } else {
-            let key = item.unwrap_or_else(|| panic!("round {round}: the secret was lost"));
-            assert!(key.starts_with("sk-race-"), "{key}");
-            assert_eq!(kr.token(), key, "round {round}");
-        }
+        let why = format!("round {round}: {entry} {outs:#?}");
+        // Under load a keyring call may miss its deadline: the login then falls back to
+        // the file, which is no loss either.
+        let key = match (entry.is_null(), entry["api_key"].as_str()) {
+            (true, _) => {
+                assert_eq!(item, None, "an item outlived its account: {why}");
+                continue;
+            }
+            (false, Some(plain)) => plain.to_owned(),
+            (false, None) => item.unwrap_or_else(|| panic!("the secret was lost: {why}")),
+        };
+        assert!(key.starts_with("sk-race-"), "{key}");
+        assert_eq!(kr.token(), key, "{why}");
     }
 }
 
