@@ -7,8 +7,8 @@
 //! - a change is all or nothing across the file and the keyring, and every part of it
 //!   happens under the `auth.json` lock: keyring items are recorded as pending before
 //!   they are written (so a killed run's are settled by the next write), writes made for
-//!   a change that cannot be committed are undone, deletions follow the commit, and a
-//!   current copy that cannot be deleted undoes the change;
+//!   a change that cannot be committed are undone, a current copy that must go is checked
+//!   to be reachable before the commit (else nothing changes), and deletions follow it;
 //! - a refreshed token pair is saved only over the pair it replaces, where no undo can
 //!   bring back the spent one;
 //! - secrets of the legacy layout are moved to their new keyring items on a write (the
@@ -440,7 +440,7 @@ impl Store {
     }
 
     /// Deletes the account `name`: its profile, every pointer to it, and its keyring
-    /// items. When a keyring item holding its current copy cannot be removed, nothing
+    /// items. When the keyring holding its current copy cannot be reached, nothing
     /// changes.
     pub fn remove(&self, name: &str) -> Result<()> {
         self.change(Item::Delete(name), |file, fx| {
@@ -551,7 +551,7 @@ fn apply_steps<T>(
     }
     tx.file.pending_keyring = pending;
     tx.commit()?;
-    delete_items(tx, fx)?;
+    delete_items(tx, fx);
     Ok(out)
 }
 
@@ -580,34 +580,33 @@ fn record_writes(
     Ok(())
 }
 
-/// After the commit: deletes the change's keyring items. One that held a current copy
-/// and cannot go fails the change; once those are gone, their pending records are
-/// cleared (a failure to do so leaves them for the next write).
-fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) -> Result<()> {
+/// After the commit: deletes the change's keyring items, and clears the pending
+/// records of the current copies that went. One that does not go (the keyring stopped
+/// answering since it was checked, or answered too late to know) stays recorded, so the
+/// next write removes it: the change is not undone, as the item may be gone already.
+fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) {
     if fx.unreachable.is_some() {
-        return Ok(());
+        return;
     }
-    let mut settled = false;
+    let mut gone = Vec::new();
     for d in &fx.deletes {
         match keyring::delete(&d.service, &d.account) {
-            Ok(()) => settled |= d.must,
-            Err(e) if d.must => return Err(cannot_remove(&d.service, &d.account, &e.0)),
+            Ok(()) if d.must => gone.push(d.account.as_str()),
+            Ok(()) => {}
             Err(e) => debug!(
                 "keyring item {}/{} not removed: {}",
                 d.service, d.account, e.0
             ),
         }
     }
-    if settled {
-        let done: Vec<&str> = fx.deletes.iter().map(|d| d.account.as_str()).collect();
+    if !gone.is_empty() {
         tx.file
             .pending_keyring
-            .retain(|n| !done.contains(&n.as_str()));
+            .retain(|n| !gone.contains(&n.as_str()));
         if let Err(e) = tx.commit() {
             debug!("pending keyring items not cleared: {e}");
         }
     }
-    Ok(())
 }
 
 impl Effects {
