@@ -20,7 +20,6 @@ mod server;
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 
 use common::{Env, Outcome};
@@ -509,10 +508,9 @@ fn device_login_stores_the_oauth_credential_in_the_keyring_and_logout_removes_it
     assert!(kr.entry(&name).is_null(), "{}", kr.env.read_auth());
 }
 
-#[test]
-#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
-fn token_refreshes_an_expired_keyring_credential_and_writes_it_back() {
-    let kr = Kr::new();
+/// The OAuth account (active) of this world, its pair (`access-old`, `refresh-old`)
+/// in the keyring and expired; the server refreshes it to `access-new`, `refresh-new`.
+fn expired_keyring_account(kr: &Kr) -> String {
     let name = kr.name(EMAIL);
     kr.queue.push(
         "POST",
@@ -528,6 +526,14 @@ fn token_refreshes_an_expired_keyring_credential_and_writes_it_back() {
         &oauth_secret("access-old", "refresh-old", "2001-01-01T00:00:00Z"),
     );
     kr.write_users(&name, json!({ &name: { "auth_type": "oauth" } }));
+    name
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn token_refreshes_an_expired_keyring_credential_and_writes_it_back() {
+    let kr = Kr::new();
+    let name = expired_keyring_account(&kr);
 
     assert_eq!(kr.token(), "access-new");
     let requests = kr.server.requests();
@@ -723,26 +729,6 @@ fn login_over_two_matching_items_leaves_one_current_item() {
     assert_no_plain_copy(&kr.entry(&ci), "api_key");
 }
 
-/// `cmd` with writes limited to `bytes` per file (and SIGXFSZ ignored, so a longer write
-/// fails with EFBIG): `auth.json` cannot be written, as on a full disk, while the lock
-/// and temp files can still be created.
-fn with_tiny_files(cmd: &mut Command, bytes: u64) -> &mut Command {
-    // SAFETY: only async-signal-safe calls (setrlimit, signal) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            let limit = libc::rlimit {
-                rlim_cur: bytes,
-                rlim_max: bytes,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            Ok(())
-        })
-    }
-}
-
 /// A legacy account `base` (made unique) whose `secret` is in its legacy keyring item,
 /// converted to the profiles layout by a write made without a session bus: the secret
 /// could not be moved and stays where it was. Returns the account's name.
@@ -856,7 +842,8 @@ fn a_login_that_cannot_write_the_file_leaves_the_keyring_as_it_was() {
 
     for (name, key) in [(&kept, "sk-new"), (&fresh, "sk-orphan")] {
         let mut cmd = kr.cmd(&["auth", "login", "--with-api-key", "--label", name]);
-        let out = common::run_with_stdin(with_tiny_files(&mut cmd, 16), &format!("{key}\n"));
+        let out =
+            common::run_with_stdin(common::with_tiny_files(&mut cmd, 16), &format!("{key}\n"));
         out.failure(1, &["cannot write", "auth.json"]);
         assert!(!out.stderr.contains(key), "{out:#?}");
     }
@@ -888,4 +875,244 @@ fn logout_all_leaves_nothing_in_the_keyring_or_the_file() {
     }
     assert_eq!(kr.env.auth_json()["profiles"], json!({}));
     assert!(!kr.env.read_auth().contains("sk-all-"));
+}
+
+/// `cmd` with no session bus: the keyring is unreachable.
+fn without_keyring(cmd: &mut Command) -> &mut Command {
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn logout_with_the_keyring_unreachable_changes_nothing() {
+    let kr = Kr::new();
+    let ci = kr.name("ci");
+    kr.login_key(&ci, "sk-kept", &[]);
+    let me = kr.name(EMAIL);
+    kr.store_official(
+        &me,
+        &oauth_secret("at-kept", "rt-kept", "2099-01-01T00:00:00Z"),
+    );
+    let mut file = kr.env.auth_json();
+    file["profiles"][&me] = json!({"remote_url": kr.remote(), "auth_type": "oauth"});
+    kr.env.write_auth(&file.to_string());
+    let before = kr.env.read_auth();
+
+    for name in [&ci, &me] {
+        let mut cmd = kr
+            .env
+            .cmd_at(&kr.remote(), &["auth", "logout", "--user", name]);
+        let out = common::run(without_keyring(&mut cmd));
+        out.failure(1, &[&format!("baseten-profile/{name}")]);
+        assert!(!out.stdout.contains("Logged out"), "{out:#?}");
+        assert_eq!(kr.env.read_auth(), before);
+    }
+    assert_eq!(kr.lookup(&ci).as_deref(), Some("sk-kept"));
+    assert!(kr.lookup(&me).is_some());
+    let requests = kr.server.requests();
+    assert!(
+        routes::requests_to(&requests, LOGOUT).is_empty(),
+        "{requests:#?}"
+    );
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn a_plain_text_write_over_a_keyring_copy_it_cannot_remove_changes_nothing() {
+    let kr = Kr::new();
+    let ci = kr.name("ci");
+    kr.login_key(&ci, "sk-ring", &[]);
+    let before = kr.env.read_auth();
+    for extra in [&["--insecure-storage"][..], &[]] {
+        let mut args = vec!["auth", "login", "--with-api-key", "--label", &ci];
+        args.extend_from_slice(extra);
+        let mut cmd = kr.env.cmd_at(&kr.remote(), &args);
+        let out = common::run_with_stdin(without_keyring(&mut cmd), "sk-plain\n");
+        out.failure(1, &[&format!("baseten-profile/{ci}")]);
+        assert_eq!(kr.env.read_auth(), before, "{extra:?}");
+    }
+    assert_eq!(kr.lookup(&ci).as_deref(), Some("sk-ring"));
+    assert_eq!(kr.token(), "sk-ring");
+    // A profile with no keyring copy still falls back to the file.
+    let fresh = kr.name("fresh");
+    let login = ["auth", "login", "--with-api-key", "--label", &fresh];
+    let mut cmd = kr.env.cmd_at(&kr.remote(), &login);
+    let out = common::run_with_stdin(without_keyring(&mut cmd), "sk-fresh\n");
+    out.assert_code(0);
+    assert!(out.stderr.contains(WARNING), "{out:#?}");
+    assert_eq!(kr.entry(&fresh)["api_key"], "sk-fresh");
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn a_keyring_refresh_on_a_full_disk_saves_the_new_pair_in_the_keyring() {
+    let kr = Kr::new();
+    let name = expired_keyring_account(&kr);
+    let before = kr.env.read_auth();
+
+    let mut cmd = kr.cmd(&["auth", "token"]);
+    let out = common::run(common::with_tiny_files(&mut cmd, 16));
+    assert_eq!(out.success(), "access-new\n");
+    let cred: Value = serde_json::from_str(&kr.lookup(&name).expect("item")).expect("json");
+    assert_eq!(cred["access_token"], "access-new");
+    assert_eq!(cred["refresh_token"], "refresh-new");
+    assert_eq!(kr.env.read_auth(), before, "auth.json was rewritten");
+}
+
+/// `cmd` run under strace with `options` (its syscalls injected with faults or delays).
+fn traced(cmd: &Command, options: &[&str]) -> Command {
+    assert!(
+        Command::new("strace")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "strace is needed"
+    );
+    let mut traced = Command::new("strace");
+    traced.args(["-f", "-qq", "-o", "/dev/null"]).args(options);
+    traced.arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => traced.env(k, v),
+            None => traced.env_remove(k),
+        };
+    }
+    traced
+}
+
+/// `cmd` killed by SIGKILL at its `n`-th rename (`auth.json` landing).
+fn killed_at_rename(cmd: &Command, n: usize) -> Command {
+    let renames = "rename,renameat,renameat2";
+    let inject = format!("inject={renames}:signal=KILL:when={n}");
+    traced(cmd, &["-e", &format!("trace={renames}"), "-e", &inject])
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn logins_racing_logouts_of_the_same_name_never_lose_the_secret() {
+    let kr = Kr::new();
+    let name = kr.name("race");
+    let lock = kr.env.lock_path().display().to_string();
+    kr.login_key(&name, "sk-race-first", &[]);
+    for round in 0..8 {
+        if kr.env.profile(&name).is_null() {
+            kr.login_key(&name, "sk-race-again", &[]);
+        }
+        // The logout stalls right after closing the store lock (the widest window for
+        // anything of its change still to come), while logins of the name wait for it.
+        let logout = ["auth", "logout", "--user", &name];
+        let stall = [
+            "-P",
+            &lock,
+            "-e",
+            "trace=close",
+            "-e",
+            "inject=close:delay_exit=300000",
+        ];
+        let mut children = vec![common::spawn_with_stdin(
+            &mut traced(&kr.cmd(&logout), &stall),
+            b"",
+        )];
+        for i in 0..3 {
+            let login = ["auth", "login", "--with-api-key", "--label", &name];
+            let key = format!("sk-race-{round}-{i}\n");
+            children.push(common::spawn_with_stdin(
+                &mut kr.cmd(&login),
+                key.as_bytes(),
+            ));
+        }
+        let outs: Vec<String> = children
+            .into_iter()
+            .map(|c| {
+                let out = Outcome::from_output(c.wait_with_output().expect("wait"));
+                format!("{}{}", out.stdout, out.stderr)
+            })
+            .collect();
+        let entry = kr.env.profile(&name);
+        let item = kr.lookup(&name);
+        let why = format!("round {round}: {entry} {outs:#?}");
+        // Under load a keyring call may miss its deadline: the login then falls back to
+        // the file, which is no loss either.
+        let key = match (entry.is_null(), entry["api_key"].as_str()) {
+            (true, _) => {
+                assert_eq!(item, None, "an item outlived its account: {why}");
+                continue;
+            }
+            (false, Some(plain)) => plain.to_owned(),
+            (false, None) => item.unwrap_or_else(|| panic!("the secret was lost: {why}")),
+        };
+        assert!(key.starts_with("sk-race-"), "{key}");
+        assert_eq!(kr.token(), key, "{why}");
+    }
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn a_login_killed_at_any_rename_leaves_no_orphan_once_the_store_is_written_again() {
+    let kr = Kr::new();
+    let other = kr.name("other");
+    kr.login_key(&other, "sk-other", &["--insecure-storage"]);
+    let name = kr.name("killed");
+    for n in 1.. {
+        let login = ["auth", "login", "--with-api-key", "--label", &name];
+        let out = common::run_with_stdin(&mut killed_at_rename(&kr.cmd(&login), n), "sk-killed\n");
+        // Any later write settles what the killed one left.
+        kr.run(&["auth", "switch", "--user", &other]).success();
+        let entry = kr.env.profile(&name);
+        let item = kr.lookup(&name);
+        if entry.is_null() {
+            assert_eq!(item, None, "killed at rename {n}: an orphan item");
+        } else {
+            assert_eq!(item.as_deref(), Some("sk-killed"), "killed at rename {n}");
+        }
+        if out.stdout.contains("Logged in") {
+            assert!(n > 1, "the login was never killed: {out:#?}");
+            break;
+        }
+        assert!(n < 10, "the login never finished: {out:#?}");
+        // Start the next round from no account.
+        if !entry.is_null() {
+            kr.run(&["auth", "logout", "--user", &name]).success();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn an_item_no_profile_names_is_left_alone() {
+    let kr = Kr::new();
+    // The official CLI writes its item before its file, without our lock.
+    let theirs = kr.name("theirs");
+    kr.store_official(&theirs, "sk-theirs");
+    let ours = kr.name("ours");
+    kr.login_key(&ours, "sk-ours", &[]);
+    kr.run(&["auth", "switch", "--user", &ours]).success();
+    kr.run(&["auth", "logout", "--user", &ours]).success();
+    assert_eq!(kr.lookup(&theirs).as_deref(), Some("sk-theirs"));
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run via tests/with-secret-service.sh (make test does)"]
+fn a_keyring_browser_login_refused_for_a_name_clash_changes_nothing() {
+    let kr = Kr::new();
+    // The name this browser login makes is this test's own.
+    let email = "clash@example.com";
+    let name = format!("{email}:127.0.0.1");
+    kr.track(&name);
+    let server = routes::browser_login_server(email);
+    let file = json!({"version": 1, "profiles": {&name: {
+        "remote_url": "https://app.other.example.com", "auth_type": "api_key",
+        "api_key": "sk-other"}}});
+    kr.env.write_auth(&file.to_string());
+    let before = kr.env.read_auth();
+
+    let mut cmd = kr.env.cmd_at(&server.url(), &["auth", "login", "--web"]);
+    let out = common::run(common::with_session_bus(&mut cmd));
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("https://app.other.example.com"),
+        "{out:#?}"
+    );
+    assert_eq!(kr.env.read_auth(), before);
+    assert_eq!(kr.lookup(&name), None, "an item was left");
 }

@@ -3,6 +3,9 @@
 //! No real keyring is needed: these run everywhere.
 
 mod common;
+#[allow(dead_code)]
+#[path = "common/pty.rs"]
+mod pty;
 #[path = "common/routes.rs"]
 mod routes;
 #[path = "common/server.rs"]
@@ -11,7 +14,7 @@ mod server;
 use std::io::ErrorKind;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -356,4 +359,45 @@ fn wedged_bus_insecure_storage_login_completes_within_the_deadline() {
         "login --insecure-storage on a wedged bus took {elapsed:?}"
     );
     assert_eq!(entry(&env, &server, "ci")["api_key"], KEY);
+}
+
+#[test]
+fn a_keyring_that_may_be_prompting_a_person_is_never_waited_for_under_the_store_lock() {
+    let server = me_server();
+    let remote = server.url();
+    // `a`'s secret is still in a legacy keyring item: the next write moves it, so it
+    // calls the keyring.
+    let legacy = json!({"service": format!("baseten:{remote}"), "account": "a"});
+    let file = common::store_of(
+        &remote,
+        Some("b"),
+        json!({"a": {"auth_type": "api_key", "legacy_keyring": legacy},
+               "b": {"auth_type": "api_key", "api_key": KEY}}),
+    );
+    let env = Env::with_auth(&file.to_string());
+    let bus = WedgedBus::start();
+    // At a terminal, with a display: the keyring may be showing an unlock prompt, so
+    // the run waits for it as long as a person may take.
+    let (_master, slave) = pty::open();
+    let mut waiting = pointed(
+        &env,
+        &server,
+        &bus.address(),
+        &["auth", "switch", "--user", "a"],
+    );
+    waiting
+        .env("DISPLAY", ":99")
+        .stdin(Stdio::from(slave))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut waiting = waiting.spawn().expect("spawn switch");
+    assert!(
+        bus.wait_for_connection(Duration::from_secs(20)),
+        "the binary never tried the session bus"
+    );
+    // Meanwhile another command can take the store lock (it would time out after 5 s).
+    let out = common::run(&mut env.cmd_at(&remote, &["auth", "switch", "--user", "b"]));
+    let _ = waiting.kill();
+    let _ = waiting.wait();
+    assert_eq!(out.success(), "Switched to b\n");
 }

@@ -81,9 +81,14 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
     let (name, me, secret) = match method {
         LoginMethod::Web => {
             let (me, secret) = device_login(&api)?;
-            let email = server_email(&me)?;
-            let name = label.unwrap_or_else(|| store::oauth_profile_name(&email, &remote.url));
-            (name, me, secret)
+            let name = match label {
+                Some(label) => Ok(label),
+                None => email_name(&me, &remote.url),
+            };
+            match name {
+                Ok(name) => (name, me, secret),
+                Err(e) => return Err(revoking(&api, &secret, e)),
+            }
         }
         LoginMethod::ApiKey => {
             let key = read_api_key()?;
@@ -94,13 +99,14 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
             (label.unwrap_or_default(), me, Credential::ApiKey(key))
         }
     };
-    warn_if_fell_back(store.save(
+    let saved = store.save(
         &remote.url,
         &name,
         &secret,
         args.insecure_storage,
         !args.no_switch,
-    )?);
+    );
+    warn_if_fell_back(saved.map_err(|e| revoking(&api, &secret, e))?);
     Ok(LoginReport {
         user_id: me.user_id.unwrap_or_default(),
         email: me.email.unwrap_or_default(),
@@ -142,18 +148,36 @@ fn ask_label() -> Result<String> {
     Ok(label)
 }
 
-/// The email the server gave for a browser login, which names the account: it must
-/// pass the rules of any account name (SPEC §9).
-fn server_email(me: &Me) -> Result<String> {
+/// The account name of a browser login, from the email the server gave (SPEC §7): it
+/// must pass the rules of any account name (SPEC §9), and is cut to fit them, saying
+/// so, when the email is too long.
+fn email_name(me: &Me, remote: &str) -> Result<String> {
     let email = me.email.as_deref().map(str::trim).unwrap_or_default();
     if email.is_empty() {
         return Err(Error::failure(
             "the server did not say which email this account has",
         ));
     }
-    store::check_name(email)
+    let (name, cut) = store::oauth_profile_name(email, remote);
+    store::check_name(&name)
         .map_err(|e| Error::failure(format!("the server sent an unusable email: {e}")))?;
-    Ok(email.to_owned())
+    if cut {
+        ui::warn(&format!(
+            "the email is too long for an account name; the account is named {name:?}"
+        ));
+    }
+    Ok(name)
+}
+
+/// A browser login's session that will not be stored is revoked (best effort) before
+/// `error` is reported.
+fn revoking(api: &Api, secret: &Credential, error: Error) -> Error {
+    if let Credential::OAuth(cred) = secret
+        && let Err(e) = api.revoke(&cred.access_token)
+    {
+        ui::warn(&format!("could not revoke the session on the server: {e}"));
+    }
+    error
 }
 
 /// The API key: the first line of stdin, or a no-echo prompt on a terminal.

@@ -101,11 +101,12 @@ pub fn run_all(remote: &Remote) -> Result<LogoutList> {
 /// Logs `account` out. An OAuth session is revoked with the stored token (never
 /// `BASETEN_API_KEY`), refreshed first if it has expired; a failed revocation is a
 /// warning, and the account is removed all the same. The server is called before the
-/// store is locked, and only once the store is known to be writable, so the session is
-/// revoked exactly when the account can really go.
+/// store is locked, and only once the store is known to be writable and the keyring
+/// holding the secret to answer, so the session is revoked exactly when the account can
+/// really go.
 fn log_out(store: &Store, account: Account, remote: &Remote) -> Result<LogoutReport> {
+    store.check_removable(&account)?;
     if account.auth_type == AuthType::OAuth {
-        store.check_writable()?;
         let api = Api::new(&remote.api);
         let revoked = store.secret(&account).and_then(|secret| match secret {
             Credential::OAuth(cred) => api.revoke(&usable_without_saving(&api, cred)?.access_token),

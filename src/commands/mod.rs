@@ -49,6 +49,7 @@ fn choose_account(
         (None, Some(name)) => (name, Source::ProfileEnv, PROFILE_ENV),
         (None, None) => {
             let account = working_account(snapshot, remote).ok_or_else(|| none(remote))?;
+            account.check_remote()?;
             let remote = remote.of_account(&account.remote);
             return Ok((account, remote, Source::Store));
         }
@@ -62,6 +63,7 @@ fn choose_account(
             account.remote, remote.url
         )));
     }
+    account.check_remote()?;
     let remote = remote.of_account(&account.remote);
     Ok((account, remote, source))
 }

@@ -12,7 +12,7 @@
 use crate::api::{Api, TokenResponse};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::store::{Account, Credential, Expiry, OAuthCredential, Store};
+use crate::store::{Account, Credential, Expiry, OAuthCredential, Refreshed, Store};
 use crate::timestamp;
 
 /// Seconds before the recorded expiry at which an access token counts as expired.
@@ -52,7 +52,9 @@ pub fn usable_without_saving(api: &Api, cred: OAuthCredential) -> Result<OAuthCr
 
 /// `cred` (the account's current pair), or when it has expired a refreshed pair, saved
 /// where the old one was before it is returned. Fails before spending the refresh token
-/// when the store could not save its replacement.
+/// when the store could not save its replacement. When a login or refresh of the
+/// account landed while this one was at the server, that pair wins and the new session
+/// is revoked.
 pub fn usable_saving_refresh(
     store: &Store,
     api: &Api,
@@ -62,7 +64,6 @@ pub fn usable_saving_refresh(
     if !is_expired(&cred) {
         return Ok(cred);
     }
-    store.check_writable()?;
     let _refreshing = store.lock_account(&account.name)?;
     // Another run may have refreshed it while this one waited for the lock.
     let removed = || Error::failure(format!("account {:?} was removed", account.name));
@@ -73,9 +74,30 @@ pub fn usable_saving_refresh(
     if !is_expired(&cred) {
         return Ok(cred);
     }
+    let plan = store.prepare_refresh(&current)?;
     let new = refresh_with(api, &cred)?;
-    super::warn_if_fell_back(store.replace_oauth(&account.name, new.clone())?);
-    Ok(new)
+    let saved = store.save_refresh(plan, &account.name, &cred, new.clone());
+    match saved {
+        Ok(Refreshed::Saved(saved)) => {
+            super::warn_if_fell_back(saved);
+            Ok(new)
+        }
+        Ok(Refreshed::Superseded(current)) => {
+            revoke_unneeded(api, &new);
+            Ok(current)
+        }
+        Err(e) => {
+            revoke_unneeded(api, &new);
+            Err(e)
+        }
+    }
+}
+
+/// Revokes a session that no account keeps, best effort.
+fn revoke_unneeded(api: &Api, cred: &OAuthCredential) {
+    if let Err(e) = api.revoke(&cred.access_token) {
+        crate::ui::debug!("the unneeded session was not revoked: {e}");
+    }
 }
 
 /// Trades `cred`'s refresh token for a new pair.

@@ -15,6 +15,8 @@ use crate::ui::debug;
 
 /// Largest `auth.json` read; a real one is a few KiB.
 const MAX_FILE: u64 = 16 << 20;
+/// How the name of an account's refresh lock file ends.
+const REFRESH_LOCK: &str = ".refresh.lock";
 
 /// How long to wait for the locks of other processes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,16 +49,48 @@ pub struct Loaded {
     pub file: AuthFile,
     /// The path of the file, when it holds plain-text secrets others can read.
     pub exposed: Option<PathBuf>,
+    /// The file as read (`None`: there was none).
+    bytes: Option<Vec<u8>>,
 }
 
 /// A change of `auth.json` in progress: the lock is held, the temp file exists (so the
 /// directory is known to be writable), and `file` is the current contents to change.
-/// Dropped without [`Transaction::commit`], it leaves the file as it was.
+/// It may be committed more than once (each commit lands whole); dropped, it releases
+/// the lock, so every part of a change happens before it is dropped.
 pub struct Transaction<'a> {
     store: &'a FileStore,
     _lock: File,
     pub file: AuthFile,
-    tmp: Option<(PathBuf, File)>,
+    /// The file's bytes when the change began, for [`Transaction::restore`].
+    original: Option<Vec<u8>>,
+    /// Whether a commit has landed: only then is there anything to restore.
+    committed: bool,
+    tmp: Option<Temp>,
+}
+
+/// A temp file beside `auth.json`, locked while in use so that clearing the leftovers
+/// of killed runs never removes it.
+struct Temp {
+    path: PathBuf,
+    file: File,
+}
+
+/// A temp file whose space is already allocated: a commit into it cannot run out of
+/// disk space (SPEC §7 Refresh).
+pub struct Reserved(Temp);
+
+/// The lock serializing refreshes of one account; its file goes when it is released.
+pub struct AccountLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl Drop for AccountLock {
+    fn drop(&mut self) {
+        // Removed while still locked: a waiter then finds it is not the path's file any
+        // more and starts over (see [`FileStore::lock`]).
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 impl FileStore {
@@ -85,6 +119,7 @@ impl FileStore {
                 return Ok(Loaded {
                     file: AuthFile::default(),
                     exposed: None,
+                    bytes: None,
                 });
             }
             Err(e) => return Err(self.error("cannot read", e)),
@@ -111,11 +146,20 @@ impl FileStore {
             .map_err(|e| self.error("cannot read", e))?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Error::failure(format!("{} is not valid UTF-8", self.path.display())))?;
-        let mut file: AuthFile = serde_json::from_str(text)
-            .map_err(|e| Error::failure(format!("{} is corrupt: {e}", self.path.display())))?;
+        let mut file: AuthFile = serde_json::from_str(text).map_err(|e| {
+            Error::failure(format!(
+                "{} is corrupt: {}",
+                self.path.display(),
+                super::layout::describe(&e)
+            ))
+        })?;
         file.convert_legacy(working);
         let exposed = exposed(&file, &meta).then(|| self.path.clone());
-        Ok(Loaded { file, exposed })
+        Ok(Loaded {
+            file,
+            exposed,
+            bytes: Some(bytes),
+        })
     }
 
     /// Starts a change: checks the directory, takes the lock, reads the current
@@ -123,34 +167,95 @@ impl FileStore {
     /// before anything that cannot be taken back happens.
     pub fn begin(&self, working: &str) -> Result<Transaction<'_>> {
         self.prepare_dir()?;
+        let mut tx = self.begin_with(working, None)?;
+        tx.tmp = Some(self.create_temp()?);
+        Ok(tx)
+    }
+
+    /// Like [`FileStore::begin`], committing into `reserved` first.
+    pub fn begin_reserved(&self, working: &str, reserved: Reserved) -> Result<Transaction<'_>> {
+        self.begin_with(working, Some(reserved.0))
+    }
+
+    /// Like [`FileStore::begin`], creating no temp file until a commit: for a change
+    /// that may not touch the file at all.
+    pub fn begin_unreserved(&self, working: &str) -> Result<Transaction<'_>> {
+        self.prepare_dir()?;
+        self.begin_with(working, None)
+    }
+
+    fn begin_with(&self, working: &str, reserved: Option<Temp>) -> Result<Transaction<'_>> {
         let lock = self.lock(&self.dir.join("auth.json.lock"), self.waits.file)?;
-        let file = self.load(working)?.file;
-        let tmp = self.create_temp(true)?;
+        self.clear_leftovers();
+        let loaded = self.load(working)?;
         Ok(Transaction {
             store: self,
             _lock: lock,
-            file,
-            tmp: Some(tmp),
+            file: loaded.file,
+            original: loaded.bytes,
+            committed: false,
+            tmp: reserved,
         })
     }
 
-    /// Fails unless a change could be written now (directory safe and writable); for
-    /// checks before spending something single-use, such as a refresh token.
+    /// Fails unless a change could be written now (directory safe and writable), for
+    /// checks before something that cannot be taken back.
     pub fn check_writable(&self) -> Result<()> {
         self.prepare_dir()?;
-        let (path, _f) = self.create_temp(false)?;
-        let _ = fs::remove_file(path);
-        Ok(())
+        self.create_temp().map(drop)
+    }
+
+    /// A temp file with `bytes` of disk space allocated, made before something
+    /// single-use (a refresh token) is spent, so that its result can be written.
+    pub fn reserve(&self, bytes: u64) -> Result<Reserved> {
+        self.prepare_dir()?;
+        let tmp = self.create_temp()?;
+        allocate(&tmp.file, bytes)
+            .map_err(|e| Error::failure(format!("cannot write in {}: {e}", self.dir.display())))?;
+        Ok(Reserved(tmp))
+    }
+
+    /// The size of `auth.json` now (0 when missing).
+    pub fn size(&self) -> u64 {
+        fs::metadata(&self.path).map_or(0, |m| m.len())
     }
 
     /// Takes the lock that serializes refreshes of one account's token pair, so only
-    /// one run trades its refresh token; held until the handle drops.
-    pub fn lock_account(&self, name: &str) -> Result<File> {
+    /// one run trades its refresh token; held until the handle drops, which removes
+    /// the lock file.
+    pub fn lock_account(&self, name: &str) -> Result<AccountLock> {
         self.prepare_dir()?;
         let path = self
             .dir
-            .join(format!("auth.json.{:016x}.refresh.lock", fnv1a(name)));
-        self.lock(&path, self.waits.refresh)
+            .join(format!("auth.json.{:016x}{REFRESH_LOCK}", fnv1a(name)));
+        let file = self.lock(&path, self.waits.refresh)?;
+        Ok(AccountLock { path, _file: file })
+    }
+
+    /// Under the `auth.json` lock: removes the temp files and refresh locks of runs
+    /// that were killed (those no live process holds locked).
+    fn clear_leftovers(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if !name.starts_with("auth.json.")
+                || !(name.ends_with(".tmp") || name.ends_with(REFRESH_LOCK))
+            {
+                continue;
+            }
+            let path = e.path();
+            // What cannot be opened as a file of ours (a symlink, say) is no live one.
+            let free = match private_options().read(true).open(&path) {
+                Ok(f) => f.try_lock().is_ok() && same_file(&f, &path),
+                Err(_) => true,
+            };
+            if free {
+                let _ = fs::remove_file(&path);
+            }
+        }
     }
 
     /// Creates the directory (0700) when missing, and refuses one that others could
@@ -182,30 +287,29 @@ impl FileStore {
     }
 
     /// Takes an exclusive lock on `path`, waiting at most `wait`. The lock file is never
-    /// followed through a symlink, never blocks on open, and must be a regular file. The
-    /// lock goes when the handle drops, or the process dies: no stale locks.
+    /// followed through a symlink, never blocks on open, and must be a regular file; it
+    /// is created 0600 whatever the umask, and one the user cannot write is locked
+    /// through a read-only descriptor. The lock goes when the handle drops, or the
+    /// process dies: no stale locks. A lock file removed by its holder (see
+    /// [`AccountLock`]) is noticed after locking it, and the lock is taken again.
     fn lock(&self, path: &Path, wait: Duration) -> Result<File> {
-        let lock = private_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| Error::failure(format!("cannot open {}: {e}", path.display())))?;
-        match lock.metadata() {
-            Ok(m) if m.is_file() => {}
-            _ => {
-                return Err(Error::failure(format!(
-                    "{} is not a regular file",
-                    path.display()
-                )));
-            }
-        }
         let start = Instant::now();
         let mut pause = Duration::from_millis(5);
         loop {
+            let lock = open_lock(path)
+                .map_err(|e| Error::failure(format!("cannot open {}: {e}", path.display())))?;
+            match lock.metadata() {
+                Ok(m) if m.is_file() => {}
+                _ => {
+                    return Err(Error::failure(format!(
+                        "{} is not a regular file",
+                        path.display()
+                    )));
+                }
+            }
             match lock.try_lock() {
-                Ok(()) => return Ok(lock),
+                Ok(()) if same_file(&lock, path) => return Ok(lock),
+                Ok(()) => continue,
                 Err(fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
                     if pause == Duration::from_millis(5) {
                         debug!("waiting for the lock on {}", path.display());
@@ -230,27 +334,18 @@ impl FileStore {
         }
     }
 
-    /// Creates a temp file of unpredictable name beside `auth.json`, exclusively and
-    /// never through a symlink. Under the lock (`clear_leftovers`), temp files of killed
-    /// runs are removed first.
-    fn create_temp(&self, clear_leftovers: bool) -> Result<(PathBuf, File)> {
-        if clear_leftovers && let Ok(entries) = fs::read_dir(&self.dir) {
-            for e in entries.flatten() {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                if name.starts_with("auth.json.") && name.ends_with(".tmp") {
-                    let _ = fs::remove_file(e.path());
-                }
-            }
-        }
-        let tmp = self.dir.join(format!("auth.json.{:016x}.tmp", random()));
-        let f = private_options()
+    /// Creates a locked temp file of unpredictable name beside `auth.json`, exclusively
+    /// and never through a symlink.
+    fn create_temp(&self) -> Result<Temp> {
+        let path = self.dir.join(format!("auth.json.{:016x}.tmp", random()));
+        let file = private_options()
             .write(true)
             .create_new(true)
-            .open(&tmp)
+            .open(&path)
             .and_then(|f| set_private(&f).map(|()| f))
+            .and_then(|f| f.try_lock().map(|()| f).map_err(std::io::Error::other))
             .map_err(|e| Error::failure(format!("cannot write in {}: {e}", self.dir.display())))?;
-        Ok((tmp, f))
+        Ok(Temp { path, file })
     }
 
     fn error(&self, what: &str, e: std::io::Error) -> Error {
@@ -259,17 +354,47 @@ impl FileStore {
 }
 
 impl Transaction<'_> {
-    /// Writes `file` into the temp file, syncs it and renames it over `auth.json`.
-    pub fn commit(mut self) -> Result<()> {
-        let Some((tmp_path, tmp)) = self.tmp.take() else {
+    /// Writes `file` into a temp file, syncs it and renames it over `auth.json`. May be
+    /// called again after more changes; the lock stays held.
+    pub fn commit(&mut self) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(&self.file)
+            .map_err(|e| self.store.error("cannot write", std::io::Error::other(e)))?;
+        text.push('\n');
+        self.land(Some(text.as_bytes()))?;
+        self.committed = true;
+        Ok(())
+    }
+
+    /// Puts back `auth.json` as it was when the change began (removes it when there
+    /// was none).
+    pub fn restore(&mut self) -> Result<()> {
+        if !self.committed {
             return Ok(());
-        };
-        let path = &self.store.path;
-        let written = write_synced(&self.file, tmp).and_then(|()| fs::rename(&tmp_path, path));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp_path);
-            return Err(self.store.error("cannot write", e));
         }
+        let original = self.original.take();
+        let result = self.land(original.as_deref());
+        self.original = original;
+        result
+    }
+
+    /// Replaces `auth.json` by `bytes` (or removes it) through a synced temp file.
+    fn land(&mut self, bytes: Option<&[u8]>) -> Result<()> {
+        let path = &self.store.path;
+        let Some(bytes) = bytes else {
+            return match fs::remove_file(path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    Err(self.store.error("cannot remove", e))
+                }
+                _ => Ok(()),
+            };
+        };
+        let tmp = match self.tmp.take() {
+            Some(t) => t,
+            None => self.store.create_temp()?,
+        };
+        write_synced(&tmp.file, bytes)
+            .and_then(|()| fs::rename(&tmp.path, path))
+            .map_err(|e| self.store.error("cannot write", e))?;
         // Make the rename itself durable; not every platform can open a directory.
         if let Ok(d) = File::open(&self.store.dir) {
             let _ = d.sync_all();
@@ -278,10 +403,11 @@ impl Transaction<'_> {
     }
 }
 
-impl Drop for Transaction<'_> {
+impl Drop for Temp {
+    /// Removes the temp file unless it was renamed into place.
     fn drop(&mut self) {
-        if let Some((path, _)) = self.tmp.take() {
-            let _ = fs::remove_file(path);
+        if same_file(&self.file, &self.path) {
+            let _ = fs::remove_file(&self.path);
         }
     }
 }
@@ -302,12 +428,73 @@ fn exposed(file: &AuthFile, meta: &fs::Metadata) -> bool {
     }
 }
 
-/// Writes the file as 2-space-indented JSON with a trailing newline, then fsyncs.
-fn write_synced(file: &AuthFile, mut tmp: File) -> std::io::Result<()> {
-    let mut text = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
-    text.push('\n');
-    tmp.write_all(text.as_bytes())?;
+/// Writes `bytes` at the start of `tmp` (which may hold reserved space past them),
+/// cuts it to their length, then fsyncs.
+fn write_synced(mut tmp: &File, bytes: &[u8]) -> std::io::Result<()> {
+    tmp.write_all(bytes)?;
+    tmp.set_len(bytes.len() as u64)?;
     tmp.sync_all()
+}
+
+/// Allocates `bytes` of disk space to `f`, failing when the disk (or the file size
+/// limit) cannot take them.
+fn allocate(f: &File, bytes: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let len = libc::off_t::try_from(bytes).map_err(std::io::Error::other)?;
+        // SAFETY: a valid open descriptor; posix_fallocate only reads its arguments.
+        match unsafe { libc::posix_fallocate(f.as_raw_fd(), 0, len) } {
+            0 => Ok(()),
+            e => Err(std::io::Error::from_raw_os_error(e)),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let mut w = f;
+        w.write_all(&vec![b' '; usize::try_from(bytes).unwrap_or(0)])?;
+        w.sync_all()
+    }
+}
+
+/// Opens (creating it 0600 whatever the umask) the lock file `path`; when it exists
+/// and the user may not both read and write it, read-only or write-only (a lock needs
+/// no particular access).
+fn open_lock(path: &Path) -> std::io::Result<File> {
+    match private_options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(f) => return set_private(&f).map(|()| f),
+        Err(e) if e.kind() != ErrorKind::AlreadyExists => return Err(e),
+        Err(_) => {}
+    }
+    match private_options().read(true).write(true).open(path) {
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => private_options()
+            .read(true)
+            .open(path)
+            .or_else(|_| private_options().write(true).open(path)),
+        other => other,
+    }
+}
+
+/// Whether `f` is still the file at `path` (not removed or replaced since it was opened).
+fn same_file(f: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (f.metadata(), fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (f, path);
+        true
+    }
 }
 
 /// `BASETEN_CONFIG_DIR`, else the platform config directory + `baseten`.
@@ -450,7 +637,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path(), 50);
         let _a = s.lock_account("a").unwrap();
-        let e = s.lock_account("a").expect_err("lock was free");
+        let e = s.lock_account("a").err().expect("lock was free");
         assert!(e.to_string().contains("timed out"), "{e}");
         s.lock_account("b").unwrap();
         s.begin("https://app.baseten.co").unwrap().commit().unwrap();

@@ -22,6 +22,9 @@ const LONG_WAIT: Duration = Duration::from_secs(60);
 
 /// Set once a call has timed out: later calls fail at once instead of waiting again.
 static WEDGED: AtomicBool = AtomicBool::new(false);
+/// Set once a call has been answered: the keyring is reached and unlocked, so later
+/// calls (those made under the `auth.json` lock) never wait for a person.
+static ANSWERED: AtomicBool = AtomicBool::new(false);
 /// The platform store, opened on first use.
 static STORE: OnceLock<Arc<CredentialStore>> = OnceLock::new();
 
@@ -48,6 +51,32 @@ pub fn get(service: &str, user: &str) -> Result<Option<String>, Unavailable> {
             Err(e) => Err(e),
         }
     })
+}
+
+/// Reaches the keyring, unlocking what a change of profile `user` may need (its item,
+/// and on the Secret Service the default collection new items go to), so that the
+/// calls of the change, made under the `auth.json` lock, wait for no person.
+pub fn reach(user: &str) -> Result<(), Unavailable> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    call("unlock", unlock_default_collection)?;
+    get(SERVICE, user).map(|_| ())
+}
+
+/// Unlocks the Secret Service's default collection (prompting if need be).
+#[cfg(all(unix, not(target_os = "macos")))]
+fn unlock_default_collection() -> keyring_core::Result<()> {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    let failed = |e: dbus_secret_service::Error| KError::PlatformFailure(Box::new(e));
+    // No secret crosses this connection: it needs no encryption.
+    let service = SecretService::connect(EncryptionType::Plain).map_err(failed)?;
+    // No default collection yet: the keyring store makes one when it first writes.
+    let Ok(collection) = service.get_default_collection() else {
+        return Ok(());
+    };
+    if collection.is_locked().map_err(failed)? {
+        collection.unlock().map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Stores `secret` for `user` under `service`, replacing what was there.
@@ -124,7 +153,10 @@ fn call<T: Send + 'static>(
     }
     let wait = deadline();
     let result = match call_within(wait, op)? {
-        Waited::Answered(r) => r.map_err(|e| Unavailable(describe(&e))),
+        Waited::Answered(r) => {
+            ANSWERED.store(true, Ordering::Relaxed);
+            r.map_err(|e| Unavailable(describe(&e)))
+        }
         Waited::TimedOut => {
             WEDGED.store(true, Ordering::Relaxed);
             Err(Unavailable(format!("no answer within {}s", wait.as_secs())))
@@ -177,7 +209,10 @@ fn deadline() -> Duration {
         || ["DISPLAY", "WAYLAND_DISPLAY"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    wait_for(display, terminal::stdin_is_terminal())
+    wait_for(
+        display,
+        terminal::stdin_is_terminal() && !ANSWERED.load(Ordering::Relaxed),
+    )
 }
 
 /// The wait for a keyring (SPEC §7): 3 s unless a person at a terminal with a display

@@ -16,6 +16,12 @@ use crate::remote;
 use crate::secret::Secret;
 use crate::timestamp;
 
+/// Longest profile name accepted, in characters.
+pub const MAX_NAME: usize = 256;
+
+/// The top-level key of [`AuthFile::pending_keyring`].
+const PENDING: &str = "pending_keyring";
+
 /// The keys of an object this program does not know, with their values' exact text.
 type Extra = IndexMap<String, Box<RawValue>>;
 
@@ -29,8 +35,15 @@ pub struct AuthFile {
     /// This program's record of each remote's active profile; the official CLI drops
     /// it when it writes, and [`AuthFile::active`] answers sensibly without it.
     pub active_by_remote: IndexMap<String, String>,
+    /// This program's record of keyring items (service `baseten-profile`, by profile
+    /// name) that a change wrote or is about to delete: should that change be killed,
+    /// the next write keeps each one its profile uses and removes the others. Other
+    /// tools drop it, which loses only that clean-up.
+    pub pending_keyring: Vec<String>,
     /// The legacy `hosts` layout, until [`AuthFile::convert_legacy`] folds it in.
     hosts: Option<IndexMap<String, LegacyHost>>,
+    /// Whether the file was read in the legacy layout (and converted in memory).
+    converted: bool,
     /// Every other top-level key (`version` among them), verbatim.
     extra: Extra,
 }
@@ -112,7 +125,8 @@ impl Expiry {
 
     fn read(raw: Option<Box<RawValue>>) -> Result<Expiry, String> {
         let text: Option<String> = match &raw {
-            Some(r) => serde_json::from_str(r.get()).map_err(|e| format!("expiry: {e}"))?,
+            Some(r) => serde_json::from_str(r.get())
+                .map_err(|e| format!("expiry: {}", without_position(&e)))?,
             None => None,
         };
         let at = match text.as_deref() {
@@ -178,12 +192,19 @@ fn remote_key(url: &str) -> String {
 }
 
 /// The profile name of a browser login (the official CLI's rule): the email on the
-/// default remote, `<email>:<host without a leading "app." and the port>` elsewhere.
-pub fn oauth_profile_name(email: &str, remote: &str) -> String {
-    if remote_key(remote) == remote::DEFAULT_REMOTE {
-        return email.to_owned();
-    }
-    format!("{email}:{}", host_label(remote))
+/// default remote, `<email>:<host without a leading "app." and the port>` elsewhere,
+/// with the email cut so the name is at most [`MAX_NAME`] characters; says whether it
+/// was cut.
+pub fn oauth_profile_name(email: &str, remote: &str) -> (String, bool) {
+    let suffix = if remote_key(remote) == remote::DEFAULT_REMOTE {
+        String::new()
+    } else {
+        format!(":{}", host_label(remote))
+    };
+    let room = MAX_NAME.saturating_sub(suffix.chars().count()).max(1);
+    let cut = email.chars().count() > room;
+    let email: String = email.chars().take(room).collect();
+    (email + &suffix, cut)
 }
 
 /// `https://app.staging.baseten.co:8443` → `staging.baseten.co`.
@@ -223,6 +244,11 @@ impl Profile {
     /// Whether the profile belongs to `remote` (a normalized URL).
     pub fn is_of(&self, remote: &str) -> bool {
         self.remote == remote
+    }
+
+    /// Why the profile's `remote_url` fails the rules of a remote (SPEC §3), if it does.
+    pub fn remote_problem(&self) -> Option<String> {
+        remote::normalize(&self.remote_url).err()
     }
 
     /// Whether the secret is kept in plain text here.
@@ -276,6 +302,38 @@ impl AuthFile {
         self.point(remote, name.to_owned());
     }
 
+    /// The profiles whose secret is still in a legacy keyring item.
+    pub fn legacy_names(&self) -> Vec<String> {
+        self.profiles
+            .iter()
+            .filter(|(_, p)| p.legacy_item.is_some())
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The profiles whose keyring items a write would have to look at: pending ones,
+    /// then those still in a legacy item.
+    pub fn keyring_names(&self) -> Vec<String> {
+        let mut names = self.pending_keyring.clone();
+        names.extend(self.legacy_names());
+        names
+    }
+
+    /// Whether the next write has work to do beyond the change it carries: converting
+    /// the layout, moving legacy items, settling pending items.
+    pub fn needs_rewrite(&self) -> bool {
+        self.converted || !self.keyring_names().is_empty()
+    }
+
+    /// Pins `remote`'s active profile in its pointer, so that adding a profile to the
+    /// remote does not take the active one away when it was active only by being the
+    /// remote's only profile (SPEC §7).
+    pub fn pin_active(&mut self, remote: &str) {
+        if let Some(name) = self.active(remote).map(str::to_owned) {
+            self.point(remote, name);
+        }
+    }
+
     /// Sets `remote`'s pointer, replacing any spelling of it.
     fn point(&mut self, remote: &str, name: String) {
         self.active_by_remote.retain(|r, _| remote_key(r) != remote);
@@ -300,6 +358,7 @@ impl AuthFile {
         let Some(hosts) = self.hosts.take() else {
             return;
         };
+        self.converted = true;
         // The default remote goes first, so its accounts keep their bare names.
         let mut hosts: Vec<(String, LegacyHost)> = hosts.into_iter().collect();
         hosts.sort_by_key(|(r, _)| remote_key(r) != remote::DEFAULT_REMOTE);
@@ -376,14 +435,51 @@ impl AuthFile {
 
 // ---- reading ------------------------------------------------------------------------
 
+/// What is wrong with a file that does not decode. A syntax error carries its
+/// position in the file; a value of the wrong shape is named by its path instead (its
+/// value was decoded on its own, so serde's position would be within the value).
+pub fn describe(e: &serde_json::Error) -> String {
+    if e.classify() == serde_json::error::Category::Data {
+        without_position(e)
+    } else {
+        e.to_string()
+    }
+}
+
+/// The error without the position serde adds, for an error within a value decoded on
+/// its own (the position would be within that value, not the file).
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&position).unwrap_or(&text).to_owned()
+}
+
 /// Takes `key` out of `obj` and decodes it; a missing key and `null` are both `None`.
 fn take<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<Option<T>, String> {
     match obj.shift_remove(key) {
         None => Ok(None),
-        Some(raw) => {
-            serde_json::from_str::<Option<T>>(raw.get()).map_err(|e| format!("{key}: {e}"))
-        }
+        Some(raw) => serde_json::from_str::<Option<T>>(raw.get())
+            .map_err(|e| format!("{key}: {}", without_position(&e))),
     }
+}
+
+/// Like [`take`] for an object of named entries, naming the entry that fails.
+fn take_map<T: DeserializeOwned>(
+    obj: &mut Extra,
+    key: &str,
+) -> Result<Option<IndexMap<String, T>>, String> {
+    let Some(entries) = take::<Extra>(obj, key)? else {
+        return Ok(None);
+    };
+    entries
+        .into_iter()
+        .map(|(name, raw)| {
+            serde_json::from_str(raw.get())
+                .map(|v| (name.clone(), v))
+                .map_err(|e| format!("{key} {name:?}: {}", without_position(&e)))
+        })
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// Like [`take`], for a key that must be there.
@@ -409,9 +505,11 @@ impl<'de> Deserialize<'de> for AuthFile {
         object(d, |mut o| {
             Ok(AuthFile {
                 current: non_empty(take(&mut o, "current")?),
-                profiles: take(&mut o, "profiles")?.unwrap_or_default(),
+                profiles: take_map(&mut o, "profiles")?.unwrap_or_default(),
                 active_by_remote: take(&mut o, "active_by_remote")?.unwrap_or_default(),
-                hosts: take(&mut o, "hosts")?,
+                pending_keyring: take(&mut o, PENDING)?.unwrap_or_default(),
+                hosts: take_map(&mut o, "hosts")?,
+                converted: false,
                 extra: o,
             })
         })
@@ -453,7 +551,7 @@ impl<'de> Deserialize<'de> for LegacyHost {
         object(d, |mut o| {
             Ok(LegacyHost {
                 active_user: non_empty(take(&mut o, "active_user")?),
-                users: take(&mut o, "users")?.unwrap_or_default(),
+                users: take_map(&mut o, "users")?.unwrap_or_default(),
                 extra: o,
             })
         })
@@ -496,6 +594,9 @@ impl Serialize for AuthFile {
         m.serialize_entry("profiles", &self.profiles)?;
         if !self.active_by_remote.is_empty() {
             m.serialize_entry("active_by_remote", &self.active_by_remote)?;
+        }
+        if !self.pending_keyring.is_empty() {
+            m.serialize_entry(PENDING, &self.pending_keyring)?;
         }
         if let Some(hosts) = &self.hosts {
             m.serialize_entry("hosts", hosts)?;
@@ -628,22 +729,29 @@ mod tests {
 
     #[test]
     fn profile_names_follow_the_official_rule() {
+        let name = |e, r| oauth_profile_name(e, r).0;
+        assert_eq!(name("me@x.com", "https://app.baseten.co"), "me@x.com");
         assert_eq!(
-            oauth_profile_name("me@x.com", "https://app.baseten.co"),
-            "me@x.com"
-        );
-        assert_eq!(
-            oauth_profile_name("me@x.com", "https://app.staging.baseten.co"),
+            name("me@x.com", "https://app.staging.baseten.co"),
             "me@x.com:staging.baseten.co"
         );
         assert_eq!(
-            oauth_profile_name("me@x.com", "http://127.0.0.1:8080"),
+            name("me@x.com", "http://127.0.0.1:8080"),
             "me@x.com:127.0.0.1"
         );
-        assert_eq!(
-            oauth_profile_name("me@x.com", "http://[::1]:80"),
-            "me@x.com:::1"
-        );
+        assert_eq!(name("me@x.com", "http://[::1]:80"), "me@x.com:::1");
+    }
+
+    #[test]
+    fn a_long_email_is_cut_so_the_name_fits() {
+        let email = format!("{}@x.com", "a".repeat(300));
+        let (name, cut) = oauth_profile_name(&email, "http://127.0.0.1:8080");
+        assert!(cut);
+        assert_eq!(name.chars().count(), MAX_NAME);
+        assert!(name.ends_with("a:127.0.0.1"), "{name}");
+        let (name, cut) = oauth_profile_name(&"é".repeat(256), remote::DEFAULT_REMOTE);
+        assert!(!cut);
+        assert_eq!(name.chars().count(), MAX_NAME);
     }
 
     #[test]

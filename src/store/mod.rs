@@ -4,8 +4,13 @@
 //! this module owns the rules that combine them (SPEC §7):
 //! - the keyring first unless told otherwise, a plain-text fallback the caller is told
 //!   about, and exactly one current copy of every secret;
-//! - a change is all or nothing across the file and the keyring: keyring writes made for
-//!   a change that cannot be committed are undone, and deletions wait for the commit;
+//! - a change is all or nothing across the file and the keyring, and every part of it
+//!   happens under the `auth.json` lock: keyring items are recorded as pending before
+//!   they are written (so a killed run's are settled by the next write), writes made for
+//!   a change that cannot be committed are undone, a current copy that must go is checked
+//!   to be reachable before the commit (else nothing changes), and deletions follow it;
+//! - a refreshed token pair is saved only over the pair it replaces, where no undo can
+//!   bring back the spent one;
 //! - secrets of the legacy layout are moved to their new keyring items on a write (the
 //!   old item is deleted only after the new one is written and the file is committed).
 
@@ -23,8 +28,7 @@ use file::{FileStore, Transaction};
 use layout::{AuthFile, LegacyItem, Profile};
 pub use layout::{AuthType, Expiry, OAuthCredential, oauth_profile_name};
 
-/// Longest profile name accepted, in characters.
-const MAX_NAME: usize = 256;
+use layout::MAX_NAME;
 
 /// A stored credential.
 pub enum Credential {
@@ -190,15 +194,55 @@ pub struct Store {
     working: String,
 }
 
-/// Keyring effects of a change in progress: writes to undo if the change is not
-/// committed, deletions to do once it is.
+/// The keyring item a change is about.
+#[derive(Clone, Copy)]
+enum Item<'a> {
+    /// The change may write the item of this profile.
+    Write(&'a str),
+    /// The change may delete the item of this profile.
+    Delete(&'a str),
+    /// The change writes or deletes no item by itself (legacy moves aside).
+    Nothing,
+}
+
+/// Keyring effects of a change in progress, every one made while the `auth.json` lock
+/// is held.
 #[derive(Default)]
 struct Effects {
-    /// `(profile name, previous secret)` of every keyring item written.
+    /// Why the keyring could not be reached before the lock was taken; the change then
+    /// makes no keyring call.
+    unreachable: Option<String>,
+    /// `(profile name, previous secret)` of every keyring item written, for an undo.
     written: Vec<(String, Option<String>)>,
-    /// `(service, account)` of every keyring item to delete after the commit.
-    delete: Vec<(String, String)>,
+    /// Keyring items to delete once the file is committed.
+    deletes: Vec<Delete>,
 }
+
+/// A keyring item a change removes.
+struct Delete {
+    service: String,
+    account: String,
+    /// It held the profile's current copy: the change does not happen unless it goes.
+    must: bool,
+}
+
+/// What saving a refreshed token pair did.
+pub enum Refreshed {
+    /// The new pair is the account's.
+    Saved(Saved),
+    /// A login or refresh that landed meanwhile holds this pair: the new one was not
+    /// kept.
+    Superseded(OAuthCredential),
+}
+
+/// What a refresh prepared before spending its refresh token: space for the new
+/// `auth.json` when the file has to change.
+pub struct RefreshPlan {
+    reserved: Option<file::Reserved>,
+}
+
+/// Room reserved beyond the current size of `auth.json` for a refreshed pair.
+const REFRESH_ROOM: u64 = 64 << 10;
 
 impl Store {
     /// Locates the store for a command working on `remote` (normalized); creates nothing.
@@ -219,8 +263,10 @@ impl Store {
     }
 
     /// The account's secret: the plain-text copy when the profile has one, else its
-    /// keyring item, else (not yet moved) its legacy keyring item.
+    /// keyring item, else (not yet moved) its legacy keyring item. Refused for an
+    /// account whose remote fails the rules of a remote (SPEC §7).
     pub fn secret(&self, account: &Account) -> Result<Credential> {
+        account.check_remote()?;
         self.find_secret(&account.name, &account.profile)
     }
 
@@ -260,7 +306,8 @@ impl Store {
 
     /// Stores `secret` as profile `name` of `remote`, replacing any earlier credential
     /// of that profile, and makes it the remote's active account when `activate`. A name
-    /// that belongs to another remote is refused and nothing changes.
+    /// that belongs to another remote is refused and nothing changes; so is a plain-text
+    /// write replacing a keyring copy that cannot be removed.
     pub fn save(
         &self,
         remote: &str,
@@ -269,7 +316,12 @@ impl Store {
         insecure: bool,
         activate: bool,
     ) -> Result<Saved> {
-        self.change(|file, fx| {
+        let item = if insecure {
+            Item::Delete(name)
+        } else {
+            Item::Write(name)
+        };
+        self.change(item, |file, fx| {
             check_free(file, name, remote)?;
             let saved = if insecure {
                 Saved {
@@ -277,13 +329,20 @@ impl Store {
                     fell_back: false,
                 }
             } else {
-                self.write_keyring(fx, name, secret)
+                write_keyring(fx, name, secret)
             };
+            let was_keyring = file
+                .profiles
+                .get(name)
+                .is_some_and(|p| storage_of(p) == Storage::Keyring);
+            if !file.profiles.contains_key(name) {
+                file.pin_active(remote);
+            }
             let profile = file
                 .profiles
                 .entry(name.to_owned())
                 .or_insert_with(|| Profile::new(remote, secret.auth_type()));
-            put(fx, name, profile, secret, saved.storage);
+            put(fx, name, profile, secret, saved.storage, was_keyring);
             if activate {
                 file.make_active(remote, name);
             }
@@ -291,31 +350,90 @@ impl Store {
         })
     }
 
-    /// Replaces an OAuth account's token pair after a refresh, where the old pair was
-    /// (keyring or file). The account must still exist.
-    pub fn replace_oauth(&self, name: &str, cred: OAuthCredential) -> Result<Saved> {
-        let secret = Credential::OAuth(cred);
-        self.change(|file, fx| {
-            let profile = file
-                .profiles
-                .get_mut(name)
-                .filter(|p| p.auth_type == AuthType::OAuth)
-                .ok_or_else(|| Error::failure(format!("account {name:?} was removed")))?;
-            let saved = match storage_of(profile) {
-                Storage::Keyring => self.write_keyring(fx, name, &secret),
-                Storage::File => Saved {
+    /// Prepares saving a refreshed pair of `account` before its refresh token is spent
+    /// (SPEC §7 Refresh): a keyring account whose file needs no rewrite changes only its
+    /// keyring item; otherwise the new `auth.json` gets its disk space now, and a store
+    /// that cannot take it fails here.
+    pub fn prepare_refresh(&self, account: &Account) -> Result<RefreshPlan> {
+        let rewrite = account.storage == Storage::File || self.read()?.file.needs_rewrite();
+        let reserved = if rewrite {
+            Some(self.file.reserve(self.file.size() + REFRESH_ROOM)?)
+        } else {
+            None
+        };
+        Ok(RefreshPlan { reserved })
+    }
+
+    /// Saves `new`, the refresh of `old`, where the account's pair is, provided the
+    /// account still holds `old` (compare-and-swap under the lock); otherwise returns
+    /// the pair it holds now. Nothing is ever undone back to `old`: it is spent.
+    pub fn save_refresh(
+        &self,
+        plan: RefreshPlan,
+        name: &str,
+        old: &OAuthCredential,
+        new: OAuthCredential,
+    ) -> Result<Refreshed> {
+        let mut tx = match plan.reserved {
+            Some(reserved) => self.file.begin_reserved(&self.working, reserved)?,
+            None => self.file.begin_unreserved(&self.working)?,
+        };
+        let removed = || Error::failure(format!("account {name:?} was removed"));
+        let profile = tx
+            .file
+            .profiles
+            .get(name)
+            .filter(|p| p.auth_type == AuthType::OAuth)
+            .ok_or_else(removed)?;
+        let Credential::OAuth(current) = self.find_secret(name, profile)? else {
+            return Err(removed());
+        };
+        if current.access_token != old.access_token || current.refresh_token != old.refresh_token {
+            return Ok(Refreshed::Superseded(current));
+        }
+        let secret = Credential::OAuth(new);
+        let keyring = storage_of(profile) == Storage::Keyring;
+        if keyring && !tx.file.needs_rewrite() {
+            let stored = secret
+                .encode()
+                .map_err(keyring::Unavailable)
+                .and_then(|text| keyring::set(keyring::SERVICE, name, &text));
+            if stored.is_ok() {
+                return Ok(Refreshed::Saved(Saved {
+                    storage: Storage::Keyring,
+                    fell_back: false,
+                }));
+            }
+        }
+        let mut fx = Effects::default();
+        let item = if keyring {
+            Item::Write(name)
+        } else {
+            Item::Nothing
+        };
+        self.apply(&mut tx, &mut fx, item, |file, fx| {
+            let saved = if keyring {
+                write_keyring(fx, name, &secret)
+            } else {
+                Saved {
                     storage: Storage::File,
                     fell_back: false,
-                },
+                }
             };
-            put(fx, name, profile, &secret, saved.storage);
-            Ok(saved)
+            if let Some(profile) = file.profiles.get_mut(name) {
+                // The stale keyring copy goes on a later write if it cannot go now.
+                put(fx, name, profile, &secret, saved.storage, false);
+            }
+            if saved.fell_back {
+                file.pending_keyring.push(name.to_owned());
+            }
+            Ok(Refreshed::Saved(saved))
         })
     }
 
     /// Makes `name` the active account of `remote`.
     pub fn switch(&self, remote: &str, name: &str) -> Result<()> {
-        self.change(|file, _| {
+        self.change(Item::Nothing, |file, _| {
             if !file.profiles.get(name).is_some_and(|p| p.is_of(remote)) {
                 return Err(Error::failure(format!(
                     "account {name:?} not found for {remote}"
@@ -326,97 +444,279 @@ impl Store {
         })
     }
 
-    /// Deletes the account `name`: its profile, every pointer to it, and (after the
-    /// file is committed) its keyring items.
+    /// Deletes the account `name`: its profile, every pointer to it, and its keyring
+    /// items. When the keyring holding its current copy cannot be reached, nothing
+    /// changes.
     pub fn remove(&self, name: &str) -> Result<()> {
-        self.change(|file, fx| {
+        self.change(Item::Delete(name), |file, fx| {
             if let Some(profile) = file.remove(name) {
-                fx.delete.push((keyring::SERVICE.into(), name.to_owned()));
+                let must = storage_of(&profile) == Storage::Keyring;
+                fx.delete(keyring::SERVICE, name, must);
                 if let Some(item) = profile.legacy_item {
-                    fx.delete.push((item.service, item.account));
+                    fx.delete(&item.service, &item.account, must);
                 }
             }
             Ok(())
         })
     }
 
-    /// Fails unless the store could be written now; see [`FileStore::check_writable`].
-    pub fn check_writable(&self) -> Result<()> {
-        self.file.check_writable()
+    /// Fails unless `account` could be removed now: the store is writable and, for a
+    /// secret in the keyring, the keyring answers. Checked before the server is told
+    /// anything, so a logout that cannot happen revokes nothing.
+    pub fn check_removable(&self, account: &Account) -> Result<()> {
+        self.file.check_writable()?;
+        if account.storage == Storage::Keyring {
+            keyring::reach(&account.name)
+                .map_err(|e| cannot_remove(keyring::SERVICE, &account.name, &e.0))?;
+        }
+        Ok(())
     }
 
     /// Serializes refreshes of one account across processes; see
     /// [`FileStore::lock_account`].
-    pub fn lock_account(&self, name: &str) -> Result<std::fs::File> {
+    pub fn lock_account(&self, name: &str) -> Result<file::AccountLock> {
         self.file.lock_account(name)
     }
 
-    /// Runs `edit` on the file under the lock, moves legacy keyring secrets, commits,
-    /// and only then deletes keyring items; if anything fails before the commit, the
-    /// keyring items written are put back as they were.
-    fn change<T>(&self, edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>) -> Result<T> {
+    /// Reaches the keyring first when the change is about to use it (so no call under
+    /// the lock waits for a person), takes the lock, and runs the change; if anything
+    /// fails, the keyring items written are put back before the lock is released.
+    fn change<T>(
+        &self,
+        item: Item<'_>,
+        edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
+    ) -> Result<T> {
+        let mut fx = Effects {
+            unreachable: self.reach_keyring(item)?,
+            ..Effects::default()
+        };
         let mut tx: Transaction<'_> = self.file.begin(&self.working)?;
-        let mut fx = Effects::default();
-        let out = edit(&mut tx.file, &mut fx).and_then(|out| {
-            move_legacy_items(&mut tx.file, &mut fx);
-            tx.commit().map(|()| out)
-        });
-        match out {
-            Ok(out) => {
-                for (service, account) in fx.delete {
-                    if let Err(e) = keyring::delete(&service, &account) {
-                        debug!("keyring item {service}/{account} not removed: {}", e.0);
-                    }
-                }
-                Ok(out)
-            }
-            Err(e) => {
-                undo(fx.written);
-                Err(e)
-            }
+        let out = self.apply(&mut tx, &mut fx, item, edit);
+        if out.is_err() {
+            undo(&fx.written);
         }
+        out
     }
 
-    /// Writes `secret` to profile `name`'s keyring item, remembering what was there for
-    /// an undo; says where the secret must go when the keyring cannot take it.
-    fn write_keyring(&self, fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
-        let written = keyring::get(keyring::SERVICE, name).and_then(|previous| {
+    /// Reaches the keyring when `item` or the file's pending items and legacy moves
+    /// need it; says why it cannot be reached.
+    fn reach_keyring(&self, item: Item<'_>) -> Result<Option<String>> {
+        let name = match item {
+            Item::Write(name) | Item::Delete(name) => name.to_owned(),
+            Item::Nothing => match self.read()?.file.keyring_names().into_iter().next() {
+                Some(name) => name,
+                None => return Ok(None),
+            },
+        };
+        Ok(keyring::reach(&name).err().map(|e| e.0))
+    }
+
+    /// The steps of a change under the lock: settle the items a killed run left
+    /// pending; record the items this change may write, then edit and move legacy
+    /// secrets; check the copies that must go can go; commit; delete. On failure the
+    /// file is put back as it was (written items are left for the caller to undo).
+    fn apply<T>(
+        &self,
+        tx: &mut Transaction<'_>,
+        fx: &mut Effects,
+        item: Item<'_>,
+        edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
+    ) -> Result<T> {
+        let out = apply_steps(tx, fx, item, edit);
+        if out.is_err()
+            && let Err(e) = tx.restore()
+        {
+            debug!("auth.json not restored: {e}");
+        }
+        out
+    }
+}
+
+/// [`Store::apply`]'s steps, up to the first failure.
+fn apply_steps<T>(
+    tx: &mut Transaction<'_>,
+    fx: &mut Effects,
+    item: Item<'_>,
+    edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
+) -> Result<T> {
+    let mut pending = settle_pending(&mut tx.file, fx);
+    record_writes(tx, fx, item, &pending)?;
+    let out = edit(&mut tx.file, fx)?;
+    move_legacy_items(&mut tx.file, fx);
+    pending.append(&mut tx.file.pending_keyring);
+    for d in fx.deletes.iter().filter(|d| d.must) {
+        let reached = match &fx.unreachable {
+            Some(why) => Err(why.clone()),
+            None => keyring::get(&d.service, &d.account).map_err(|e| e.0),
+        };
+        reached.map_err(|why| cannot_remove(&d.service, &d.account, &why))?;
+        if d.service == keyring::SERVICE {
+            pending.push(d.account.clone());
+        }
+    }
+    tx.file.pending_keyring = pending;
+    tx.commit()?;
+    delete_items(tx, fx);
+    Ok(out)
+}
+
+/// Before any keyring write: commits the file with the items this change may write
+/// (`item`'s, and the legacy moves') recorded as pending beside `pending`, so a kill
+/// after a write leaves them for the next write to settle.
+fn record_writes(
+    tx: &mut Transaction<'_>,
+    fx: &Effects,
+    item: Item<'_>,
+    pending: &[String],
+) -> Result<()> {
+    if fx.unreachable.is_some() {
+        return Ok(());
+    }
+    let mut writes = tx.file.legacy_names();
+    if let Item::Write(name) = item {
+        writes.push(name.to_owned());
+    }
+    if writes.is_empty() {
+        return Ok(());
+    }
+    tx.file.pending_keyring = pending.iter().cloned().chain(writes).collect();
+    tx.commit()?;
+    tx.file.pending_keyring.clear();
+    Ok(())
+}
+
+/// After the commit: deletes the change's keyring items, and clears the pending
+/// records of the current copies that went. One that does not go (the keyring stopped
+/// answering since it was checked, or answered too late to know) stays recorded, so the
+/// next write removes it: the change is not undone, as the item may be gone already.
+fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) {
+    if fx.unreachable.is_some() {
+        return;
+    }
+    let mut gone = Vec::new();
+    for d in &fx.deletes {
+        match keyring::delete(&d.service, &d.account) {
+            Ok(()) if d.must => gone.push(d.account.as_str()),
+            Ok(()) => {}
+            Err(e) => debug!(
+                "keyring item {}/{} not removed: {}",
+                d.service, d.account, e.0
+            ),
+        }
+    }
+    if !gone.is_empty() {
+        tx.file
+            .pending_keyring
+            .retain(|n| !gone.contains(&n.as_str()));
+        if let Err(e) = tx.commit() {
+            debug!("pending keyring items not cleared: {e}");
+        }
+    }
+}
+
+impl Effects {
+    /// Removes the item `service`/`account` once the file is committed.
+    fn delete(&mut self, service: &str, account: &str, must: bool) {
+        self.deletes.push(Delete {
+            service: service.to_owned(),
+            account: account.to_owned(),
+            must,
+        });
+    }
+}
+
+impl Account {
+    /// Fails when the account's `remote_url` fails the rules of a remote (SPEC §7): no
+    /// secret may be sent to it.
+    pub fn check_remote(&self) -> Result<()> {
+        match self.profile.remote_problem() {
+            None => Ok(()),
+            Some(rule) => Err(Error::failure(format!(
+                "account {:?} is refused: its remote_url in auth.json {rule}",
+                self.name
+            ))),
+        }
+    }
+}
+
+/// The error for a keyring item that holds a current copy and cannot be removed.
+fn cannot_remove(service: &str, account: &str, why: &str) -> Error {
+    Error::failure(format!(
+        "cannot remove the keyring item {service}/{account}: {why}; nothing was changed"
+    ))
+}
+
+/// Writes `secret` to profile `name`'s keyring item, remembering what was there for
+/// an undo; says where the secret must go when the keyring cannot take it.
+fn write_keyring(fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
+    let written = match &fx.unreachable {
+        Some(why) => Err(keyring::Unavailable(why.clone())),
+        None => keyring::get(keyring::SERVICE, name).and_then(|previous| {
             // Our own JSON cannot fail to encode; if it did, the file would take it.
             let text = secret.encode().map_err(keyring::Unavailable)?;
             keyring::set(keyring::SERVICE, name, &text)?;
             fx.written.push((name.to_owned(), previous));
             Ok(())
-        });
-        match written {
-            Ok(()) => Saved {
-                storage: Storage::Keyring,
-                fell_back: false,
-            },
-            Err(_) => Saved {
-                storage: Storage::File,
-                fell_back: true,
-            },
-        }
+        }),
+    };
+    match written {
+        Ok(()) => Saved {
+            storage: Storage::Keyring,
+            fell_back: false,
+        },
+        Err(_) => Saved {
+            storage: Storage::File,
+            fell_back: true,
+        },
     }
 }
 
+/// Under the lock, before a change: the items a killed change left pending are kept
+/// when their profile's current copy is in the keyring, and removed otherwise. Returns
+/// the ones that could not be settled (the keyring is unreachable).
+fn settle_pending(file: &mut AuthFile, fx: &Effects) -> Vec<String> {
+    let names = std::mem::take(&mut file.pending_keyring);
+    if fx.unreachable.is_some() {
+        return names;
+    }
+    names
+        .into_iter()
+        .filter(|name| {
+            let used = file
+                .profiles
+                .get(name)
+                .is_some_and(|p| storage_of(p) == Storage::Keyring);
+            !used && keyring::delete(keyring::SERVICE, name).is_err()
+        })
+        .collect()
+}
+
 /// Records `secret` in the profile (one current copy): in plain text for
-/// [`Storage::File`], whose keyring items then go after the commit; for
-/// [`Storage::Keyring`] the profile keeps only the auth type. A legacy item, if the
-/// profile still had one, is no longer current either way.
-fn put(fx: &mut Effects, name: &str, profile: &mut Profile, secret: &Credential, storage: Storage) {
+/// [`Storage::File`], whose keyring items then go after the commit (and must go when
+/// `was_keyring`: they held the current copy); for [`Storage::Keyring`] the profile
+/// keeps only the auth type. A legacy item, if the profile still had one, is no longer
+/// current either way.
+fn put(
+    fx: &mut Effects,
+    name: &str,
+    profile: &mut Profile,
+    secret: &Credential,
+    storage: Storage,
+    was_keyring: bool,
+) {
     profile.auth_type = secret.auth_type();
     profile.api_key = None;
     profile.oauth_credential = None;
+    let must = was_keyring && storage == Storage::File;
     if let Some(LegacyItem { service, account }) = profile.legacy_item.take() {
-        fx.delete.push((service, account));
+        fx.delete(&service, &account, must);
     }
     if storage == Storage::File {
         match secret {
             Credential::ApiKey(key) => profile.api_key = Some(key.clone()),
             Credential::OAuth(cred) => profile.oauth_credential = Some(cred.clone()),
         }
-        fx.delete.push((keyring::SERVICE.into(), name.to_owned()));
+        fx.delete(keyring::SERVICE, name, must);
     }
 }
 
@@ -424,6 +724,9 @@ fn put(fx: &mut Effects, name: &str, profile: &mut Profile, secret: &Credential,
 /// own item. The legacy item is deleted after the commit; a profile whose move fails
 /// (keyring locked or absent) keeps pointing at its legacy item for a later write.
 fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
+    if fx.unreachable.is_some() {
+        return;
+    }
     for (name, profile) in file.profiles.iter_mut() {
         let Some(item) = profile.legacy_item.clone() else {
             continue;
@@ -440,7 +743,7 @@ fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
         match moved {
             Ok(()) => {
                 profile.legacy_item = None;
-                fx.delete.push((item.service, item.account));
+                fx.delete(&item.service, &item.account, false);
             }
             Err(e) => {
                 debug!("keyring item of {name:?} not moved yet: {}", e.0);
@@ -463,11 +766,11 @@ fn check_free(file: &AuthFile, name: &str, remote: &str) -> Result<()> {
 }
 
 /// Puts keyring items back as they were before a change that was not committed.
-fn undo(written: Vec<(String, Option<String>)>) {
-    for (name, previous) in written.into_iter().rev() {
-        let restored = match &previous {
-            Some(text) => keyring::set(keyring::SERVICE, &name, text),
-            None => keyring::delete(keyring::SERVICE, &name),
+fn undo(written: &[(String, Option<String>)]) {
+    for (name, previous) in written.iter().rev() {
+        let restored = match previous {
+            Some(text) => keyring::set(keyring::SERVICE, name, text),
+            None => keyring::delete(keyring::SERVICE, name),
         };
         if let Err(e) = restored {
             debug!("keyring item of {name:?} not restored: {}", e.0);

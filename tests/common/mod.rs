@@ -610,3 +610,23 @@ pub fn with_session_bus(cmd: &mut Command) -> &mut Command {
         None => cmd.env_remove("DBUS_SESSION_BUS_ADDRESS"),
     }
 }
+
+/// `cmd` with writes limited to `bytes` per file (and SIGXFSZ ignored, so a longer write
+/// fails with EFBIG): `auth.json` cannot be written, as on a full disk, while the lock
+/// and temp files can still be created.
+pub fn with_tiny_files(cmd: &mut Command, bytes: u64) -> &mut Command {
+    // SAFETY: only async-signal-safe calls (setrlimit, signal) between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(cmd, move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        })
+    }
+}

@@ -70,3 +70,28 @@ pub fn sorted_form(r: &Request) -> Vec<(String, String)> {
     form.sort();
     form
 }
+
+/// A device authorization answer: interval 1 s, a minute to go.
+pub const AUTHORIZE_BODY: &str = r#"{"device_code":"dc","user_code":"AB-CD",
+    "verification_uri":"https://x.test/d","expires_in":60,"interval":1}"#;
+
+/// A server for a browser login as `email`: authorize, a first poll that gets the token
+/// pair `at-web`/`rt-web`, `who am I`, and logout (200).
+pub fn browser_login_server(email: &str) -> Server {
+    let me = serde_json::json!({"user_id": "u-1", "email": email, "name": "Me",
+                                "workspace_name": "Acme"});
+    queue_server(&[
+        ("POST", AUTHORIZE, Reply::json(200, AUTHORIZE_BODY)),
+        (
+            "POST",
+            TOKEN,
+            Reply::json(
+                200,
+                r#"{"access_token":"at-web","refresh_token":"rt-web","expires_in":3600,
+                    "token_type":"Bearer"}"#,
+            ),
+        ),
+        ("GET", ME, Reply::json(200, &me.to_string())),
+        ("POST", LOGOUT, Reply::json(200, "{}")),
+    ])
+}
