@@ -415,6 +415,52 @@ fn loopback_http_remotes_are_accepted() {
 }
 
 #[test]
+fn a_default_port_and_any_ipv6_loopback_spelling_name_the_same_remote() {
+    for (stored, given, key) in [
+        (
+            "https://app.baseten.co",
+            "https://app.baseten.co:443",
+            "https://app.baseten.co",
+        ),
+        (
+            "https://app.baseten.co:443",
+            "https://app.baseten.co",
+            "https://app.baseten.co",
+        ),
+        (
+            "http://localhost",
+            "http://LOCALHOST:80/",
+            "http://localhost",
+        ),
+        (
+            "http://[::1]:8080",
+            "http://[0:0:0:0:0:0:0:1]:8080",
+            "http://[::1]:8080",
+        ),
+        (
+            "http://[0:0:0:0:0:0:0:1]",
+            "http://[::1]:80",
+            "http://[::1]",
+        ),
+    ] {
+        let env = Env::with_auth(&store_for(stored));
+        let out = env.run(&["auth", "token", "--remote-url", given]);
+        assert_eq!(out.success(), "sk-k\n", "{stored} as {given}");
+        let out = env.run(&["auth", "status", "--remote-url", given, "--jq", ".host"]);
+        assert_eq!(out.success(), format!("\"{key}\"\n"), "{stored} as {given}");
+    }
+    // A port other than the default is another remote.
+    let env = Env::with_auth(&store_for("https://app.baseten.co"));
+    let out = env.run(&[
+        "auth",
+        "token",
+        "--remote-url",
+        "https://app.baseten.co:8443",
+    ]);
+    out.failure(1, &["not logged in", "https://app.baseten.co:8443"]);
+}
+
+#[test]
 fn remote_flag_overrides_env() {
     let env = Env::with_auth(&store_for("https://app.example.com"));
     let flag = ["auth", "token", "--remote-url", "https://app.example.com"];
