@@ -106,6 +106,31 @@ fn every_value_flag_syntax_works() {
 }
 
 #[test]
+fn short_boolean_flags_cluster() {
+    let env = Env::with_auth(FIXTURE);
+    let json = env.run(&["auth", "token", "-o", "json"]);
+    let user = env.run(&["auth", "token", "-q", ".user"]);
+    for (args, expected) in [
+        (&["auth", "token", "-vojson"][..], &json),
+        (&["auth", "token", "-vo", "json"], &json),
+        (&["auth", "token", "-vq", ".user"], &user),
+        (&["auth", "token", "-vvvq.user"], &user),
+    ] {
+        let out = env.run(args);
+        out.assert_code(0);
+        assert_eq!(out.stdout, expected.success(), "{args:?}");
+        assert!(out.stderr.contains("debug: "), "{args:?}: {out:#?}");
+    }
+    let out = env.run(&["auth", "status", "-vvv"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.starts_with("https://app.baseten.co\n"),
+        "{out:#?}"
+    );
+    assert!(out.stderr.contains("debug: "), "{out:#?}");
+}
+
+#[test]
 fn boolean_flags_accept_true_and_false() {
     let env = Env::with_auth(FIXTURE);
     let quiet = env.run(&["auth", "status", "--verbose=false"]);
