@@ -52,7 +52,7 @@ fn run(args: Args) -> Result<()> {
 fn report(e: &Error) -> i32 {
     ui::error(&e.to_string());
     if let Some(usage) = e.usage_line() {
-        eprintln!("{usage}");
+        ui::line(usage);
     }
     e.exit_code()
 }

@@ -513,3 +513,82 @@ fn the_readable_store_warning_is_printed_once() {
         assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {out:#?}");
     }
 }
+
+/// Where a run's stderr or stdout goes when it cannot be written: `/dev/full` (every
+/// write fails with ENOSPC) or a pipe whose reader is gone (EPIPE).
+fn unwritable(full: bool) -> Stdio {
+    if full {
+        let dev_full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        Stdio::from(dev_full)
+    } else {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        Stdio::from(writer)
+    }
+}
+
+#[test]
+fn an_unwritable_stderr_is_ignored_and_nothing_aborts() {
+    let env = Env::with_auth(FIXTURE);
+    let empty = Env::new();
+    for full in [true, false] {
+        let how = if full { "/dev/full" } else { "a closed pipe" };
+        for (cmd, code, stdout) in [
+            // An `error:` line that cannot be written: the exit code still says why.
+            (empty.cmd(&["auth", "status"]), 1, ""),
+            // A usage error and its usage line.
+            (empty.cmd(&["auth", "status", "--bogus"]), 2, ""),
+            // `-v` diagnostics on a successful run: the result still reaches stdout.
+            (env.cmd(&["auth", "token", "-v"]), 0, "access-abc\n"),
+        ] {
+            let mut cmd = cmd;
+            let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+            let out = cmd.stderr(unwritable(full)).output().expect("run baseten");
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{args:?} with stderr on {how}: {:?}",
+                out.status
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly_and_a_full_one_is_an_error() {
+    let env = Env::with_auth(FIXTURE);
+    for args in [
+        &["auth", "status", "--all"][..],
+        &["auth", "token", "-o", "json"],
+    ] {
+        let out = env
+            .cmd(args)
+            .stdout(unwritable(false))
+            .output()
+            .expect("run baseten");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+
+        let out = env
+            .cmd(args)
+            .stdout(unwritable(true))
+            .output()
+            .expect("run baseten");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: cannot write to stdout"), "{stderr}");
+
+        // Neither stream writable: still an orderly exit 1, no abort.
+        let out = env
+            .cmd(args)
+            .stdout(unwritable(true))
+            .stderr(unwritable(false))
+            .status()
+            .expect("run baseten");
+        assert_eq!(out.code(), Some(1), "{args:?}: {out:?}");
+    }
+}
