@@ -6,9 +6,10 @@ use baseten::cli::args::{Args, Command};
 use baseten::cli::parse::{self, Action};
 use baseten::error::{Error, Result};
 use baseten::output::{self, render, render_list};
-use baseten::{commands, terminal, ui};
+use baseten::{commands, core_dumps, terminal, ui};
 
 fn main() {
+    core_dumps::disable();
     let code = match parse::parse(std::env::args_os().skip(1)) {
         Ok(Action::Print(text)) => match output::write_stdout(&text) {
             Ok(()) => 0,
