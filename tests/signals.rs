@@ -1,5 +1,7 @@
-//! Signals at the hidden API-key prompt (SPEC §9): SIGINT, SIGTERM, SIGHUP and SIGQUIT
-//! end the program with 128 + the signal and leave the terminal exactly as it was found;
+//! Signals at the hidden API-key prompt (SPEC §9): SIGINT, SIGTERM, SIGHUP, SIGQUIT and
+//! every other signal that ends a process by default (SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU,
+//! SIGXFSZ, SIGVTALRM, SIGPROF) end the program with 128 + the signal and leave the
+//! terminal exactly as it was found;
 //! Ctrl-Z gives the terminal back before stopping, so a later `kill -9` leaves it usable,
 //! and echo goes off again when the job is continued.
 //!
@@ -211,7 +213,19 @@ fn at_key_prompt(env: &Env) -> (Server, Job) {
 
 #[test]
 fn each_terminating_signal_exits_128_plus_it_and_restores_the_terminal() {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+    for sig in [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGALRM,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+    ] {
         let env = Env::new();
         let (server, mut job) = at_key_prompt(&env);
         job.type_text("sk-half");
