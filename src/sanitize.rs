@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::secret;
+
 /// Removes control characters (C0, DEL, C1), so text from a server or a file cannot move
 /// the cursor, recolour or retitle the user's terminal, and Unicode format characters
 /// (bidirectional overrides and isolates, zero-width characters, the soft hyphen, …), so
@@ -15,6 +17,23 @@ pub fn clean(s: &str) -> Cow<'_, str> {
         Cow::Owned(s.chars().filter(|&c| !hidden(c)).collect())
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// Longest server text quoted in a message, in characters (SPEC §9).
+const EXCERPT: usize = 200;
+
+/// Server text as a message quotes it (SPEC §9): known secrets redacted first (so a cut
+/// never leaves part of one), runs of whitespace (newlines included) become one space,
+/// control and format characters go ([`clean`]), and text longer than 200 characters is
+/// cut there and marked `…`, so a server cannot flood the terminal.
+pub fn excerpt(text: &str) -> String {
+    let text = secret::redact(text);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = clean(&text);
+    match text.char_indices().nth(EXCERPT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
     }
 }
 
@@ -50,7 +69,7 @@ fn is_format(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{clean, excerpt};
 
     #[test]
     fn clean_strips_c0_del_and_c1() {
@@ -59,6 +78,19 @@ mod tests {
             "a[31mbcdef"
         );
         assert_eq!(clean("plain é ✓"), "plain é ✓");
+    }
+
+    #[test]
+    fn excerpts_are_one_cleaned_line_of_at_most_200_characters() {
+        assert_eq!(excerpt(" a\n\t b\u{1b}[1m "), "a b[1m");
+        let long = "é".repeat(100_000);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.starts_with(&"é".repeat(200)) && cut.ends_with('…'));
+        assert_eq!(excerpt(&"x".repeat(200)), "x".repeat(200));
+        let key = crate::secret::Secret::new("sk-straddles-the-cut");
+        let cut = excerpt(&format!("{}{}", "x".repeat(190), key.expose()));
+        assert_eq!(cut, format!("{}[redacted]", "x".repeat(190)));
     }
 
     #[test]

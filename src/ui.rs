@@ -7,7 +7,7 @@ use std::io::{BufRead, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
-use crate::sanitize::clean;
+use crate::sanitize::{clean, excerpt};
 use crate::secret;
 use crate::terminal::EchoOff;
 
@@ -137,20 +137,20 @@ pub fn read_first_line(what: &str, max: usize) -> Result<String> {
 
 /// Tells the person what to do for a device-flow login (SPEC §5): the code first (it
 /// guards against phishing), the URL, the one that carries the code, then that the
-/// program is waiting. All of it came from the server, so all of it is cleaned.
+/// program is waiting. All of it came from the server, so each is a cleaned excerpt.
 pub fn device_instructions(user_code: &str, uri: &str, complete: Option<&str>) {
     line(&format!(
         "First copy your one-time code: {}",
-        for_stderr(user_code)
+        excerpt(user_code)
     ));
     line(&format!(
         "Then open this URL in a browser: {}",
-        for_stderr(uri)
+        excerpt(uri)
     ));
     if let Some(complete) = complete {
         line(&format!(
             "(or open {} to enter the code automatically)",
-            for_stderr(complete)
+            excerpt(complete)
         ));
     }
     line("Waiting for authorization in the browser...");
