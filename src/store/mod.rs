@@ -164,7 +164,8 @@ impl Snapshot {
 }
 
 /// Checks a profile name (a `--label`, a `--user`, or an email from a server): not
-/// empty, at most 256 characters, no control or format characters. Callers trim first.
+/// empty, at most 256 characters, no control, format or default-ignorable characters.
+/// Callers trim first.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {
         return Err("account name must not be empty".into());
@@ -172,8 +173,10 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if name.chars().count() > MAX_NAME {
         return Err(format!("account name is longer than {MAX_NAME} characters"));
     }
-    if sanitize::clean(name) != name {
-        return Err("account name must not contain control or format characters".into());
+    if !sanitize::fit_for_name(name) {
+        return Err(
+            "account name must not contain control, format or default-ignorable characters".into(),
+        );
     }
     Ok(())
 }
