@@ -144,10 +144,10 @@ const ACCOUNTS: [usize; 3] = [1, 1_000, 10_000];
 /// Runs per measurement over the larger stores (the median is reported).
 const MANY_RUNS: usize = 31;
 
-/// `status`, `token` and `status --all` over stores of 1, 1,000 and 10,000 accounts on 10
-/// remotes (half OAuth with a known expiry, half API keys, every secret distinct, all in
-/// plain text: the file store alone, no keyring), and the 10k/1k ratio of each, which is
-/// near 10 when cost is linear. With valgrind installed the instructions counted by
+/// `status`, `token` and `status --all` over stores of 1, 1,000 and 10,000 accounts, ten
+/// to a remote (half OAuth with a known expiry, half API keys, every secret distinct, all
+/// in plain text: the file store alone, no keyring), and the 10k/1k ratio of each, which
+/// is near 10 when cost is linear in accounts and in remotes alike. With valgrind installed the instructions counted by
 /// callgrind are shown too: unlike wall time they do not depend on the machine's load.
 fn many_accounts(bin: &str, dir: &Path, true_ms: f64) {
     let callgrind = which("valgrind");
@@ -208,9 +208,10 @@ fn many_accounts(bin: &str, dir: &Path, true_ms: f64) {
 /// Writes a store of `n` accounts (see [`many_accounts`]) into `dir`, mode 0600.
 fn write_many(dir: &Path, n: usize) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let remotes = (n / 10).max(1);
     let mut profiles = serde_json::Map::new();
     for i in 0..n {
-        let remote = format!("https://app.r{}.example.com", i % 10);
+        let remote = format!("https://app.r{}.example.com", i % remotes);
         let p = if i % 2 == 0 {
             serde_json::json!({"remote_url": remote, "auth_type": "api_key",
                                "api_key": format!("bench-key-{i:06}")})
@@ -220,7 +221,7 @@ fn write_many(dir: &Path, n: usize) -> std::io::Result<()> {
                                      "refresh_token": format!("bench-refresh-{i:06}"),
                                      "expiry": "2031-05-06T07:08:09.987654321+02:00"}})
         };
-        profiles.insert(format!("user{i}@r{}.example.com", i % 10), p);
+        profiles.insert(format!("user{i}@r{}.example.com", i % remotes), p);
     }
     let store = serde_json::json!({"version": 1, "current": "user0@r0.example.com",
                                    "profiles": profiles});

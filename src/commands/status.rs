@@ -1,6 +1,8 @@
 //! `baseten auth status`: offline; what the store (or `BASETEN_API_KEY`) says about the
 //! account in use, or with `--all` about every stored account.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::{Source, choose_account, not_logged_in};
@@ -153,13 +155,14 @@ pub fn run_all(remote: &Remote) -> Result<StatusList> {
     if all.is_empty() {
         ui::note("no accounts are stored; run `baseten auth login` to add one");
     }
-    let mut order: Vec<String> = Vec::new();
+    // Grouped by remote, remotes in the order they first appear (a map, not a list
+    // search per account: the cost stays linear in the number of remotes).
+    let mut order: HashMap<String, usize> = HashMap::new();
     for a in &all {
-        if !order.contains(&a.remote) {
-            order.push(a.remote.clone());
-        }
+        let next = order.len();
+        order.entry(a.remote.clone()).or_insert(next);
     }
-    all.sort_by_key(|a| order.iter().position(|r| *r == a.remote));
+    all.sort_by_key(|a| order.get(&a.remote).copied());
     let accounts = all
         .into_iter()
         .map(|a| AccountStatus {

@@ -148,17 +148,12 @@ impl Snapshot {
 
     /// Every account, in file order.
     pub fn all(&self) -> Vec<Account> {
-        // Each remote's active account is worked out once, not once per account.
-        let mut active: std::collections::HashMap<&str, Option<&str>> = Default::default();
+        // Every remote's active account, worked out in one pass.
+        let active = self.file.actives();
         self.file
             .profiles
             .iter()
-            .map(|(n, p)| {
-                let a = *active
-                    .entry(p.remote())
-                    .or_insert_with(|| self.file.active(p.remote()));
-                Snapshot::account(n, p, a)
-            })
+            .map(|(n, p)| Snapshot::account(n, p, active.get(p.remote()).copied()))
             .collect()
     }
 }
