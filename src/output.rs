@@ -114,7 +114,7 @@ fn json_values(value: &serde_json::Value, opts: &OutputOptions) -> Result<String
     let values = match &opts.jq {
         Some(filter) => filter
             .run(value.clone())
-            .map_err(|e| Error::failure(format!("jq error: {}", sanitize::clean(&e))))?,
+            .map_err(|e| Error::failure(format!("jq error: {}", sanitize::excerpt(&e))))?,
         None => vec![value.clone()],
     };
     let mut s = String::new();

@@ -384,7 +384,7 @@ fn long_server_values_in_messages_are_cut_to_a_marked_excerpt() {
     assert!(
         out.stderr.contains(&format!("code: {}…", "Z".repeat(200))),
         "{:?}",
-        &out.stderr[..300]
+        out.stderr.chars().take(300).collect::<String>()
     );
     assert_excerpts_only(&out);
 }
