@@ -237,15 +237,31 @@ impl Profile {
 }
 
 impl AuthFile {
-    /// The active profile of `remote` (see [`AuthFile::actives`]).
+    /// The active profile of `remote` (SPEC §7): `current` when it is one of the
+    /// remote's, else `active_by_remote`'s pointer when it is, else the remote's only
+    /// profile.
     pub fn active(&self, remote: &str) -> Option<&str> {
-        self.actives().get(remote).copied()
+        let pointer = self
+            .active_by_remote
+            .iter()
+            .find(|(r, _)| remote_key(r) == remote)
+            .map(|(_, n)| n.as_str());
+        self.choose_active(remote, pointer, || {
+            let mut names = self
+                .profiles
+                .iter()
+                .filter(|(_, p)| p.is_of(remote))
+                .map(|(n, _)| n.as_str());
+            match (names.next(), names.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        })
     }
 
-    /// The active profile of every remote that has one (SPEC §7): `current` when it is
-    /// one of the remote's, else `active_by_remote`'s pointer when it is, else the
-    /// remote's only profile. One pass over the profiles and one over the pointers, so
-    /// listing every account stays linear however many remotes there are.
+    /// The active profile of every remote that has one, by [`AuthFile::active`]'s rule,
+    /// in one pass over the profiles and one over the pointers: listing every account
+    /// stays linear however many remotes there are.
     pub fn actives(&self) -> HashMap<&str, &str> {
         // Each remote's only profile; `None` once it has a second one.
         let mut only: HashMap<&str, Option<&str>> = HashMap::new();
@@ -261,16 +277,25 @@ impl AuthFile {
         }
         only.into_iter()
             .filter_map(|(remote, only)| {
-                let of_remote =
-                    |name: &&str| self.profiles.get(*name).is_some_and(|p| p.is_of(remote));
-                self.current
-                    .as_deref()
-                    .filter(of_remote)
-                    .or_else(|| pointers.get(remote).copied().filter(of_remote))
-                    .or(only)
+                self.choose_active(remote, pointers.get(remote).copied(), || only)
                     .map(|name| (remote, name))
             })
             .collect()
+    }
+
+    /// SPEC §7's rule for `remote`, given its pointer and (asked last) its only profile.
+    fn choose_active<'a>(
+        &'a self,
+        remote: &str,
+        pointer: Option<&'a str>,
+        only: impl FnOnce() -> Option<&'a str>,
+    ) -> Option<&'a str> {
+        let of_remote = |name: &&str| self.profiles.get(*name).is_some_and(|p| p.is_of(remote));
+        self.current
+            .as_deref()
+            .filter(of_remote)
+            .or_else(|| pointer.filter(of_remote))
+            .or_else(only)
     }
 
     /// Makes `name` the active profile of `remote`: `current` and the remote's pointer.
