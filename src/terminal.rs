@@ -128,10 +128,18 @@ mod echo {
     pub fn exit_on_interrupt() {
         let terminate = on_terminate as extern "C" fn(libc::c_int) as libc::sighandler_t;
         let stop = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: the handlers only call async-signal-safe functions.
+        // SAFETY: the handlers only call async-signal-safe functions; sigaction with a
+        // null new action only reads the current one.
         unsafe {
             for sig in TERMINATING {
-                install(sig, terminate);
+                // A signal ignored when the program started stays ignored, as a shell
+                // expects (`nohup`, or SIGXFSZ ignored so a write past RLIMIT_FSIZE fails
+                // with an error instead).
+                let mut current: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(sig, std::ptr::null(), &mut current);
+                if current.sa_sigaction != libc::SIG_IGN {
+                    install(sig, terminate);
+                }
             }
             install(libc::SIGTSTP, stop);
         }
@@ -162,8 +170,8 @@ impl Drop for EchoOff {
 /// Makes SIGINT (Ctrl-C), SIGTERM, SIGHUP, SIGQUIT and the other signals that end a
 /// process by default (SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF)
 /// exit with 128 + the signal (130 for Ctrl-C) after restoring terminal echo, instead of
-/// dying with echo off; Ctrl-Z (SIGTSTP) restores echo before stopping and turns it off
-/// again on SIGCONT (SPEC §9).
+/// dying with echo off; those the parent left ignored stay ignored. Ctrl-Z (SIGTSTP)
+/// restores echo before stopping and turns it off again on SIGCONT (SPEC §9).
 pub fn exit_on_interrupt() {
     echo::exit_on_interrupt();
 }

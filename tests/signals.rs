@@ -244,6 +244,36 @@ fn each_terminating_signal_exits_128_plus_it_and_restores_the_terminal() {
 }
 
 #[test]
+fn a_signal_the_parent_ignored_stays_ignored() {
+    const KEY: &str = "sk-nohup-2718";
+    let env = Env::new();
+    let server = routes::me_server_with(
+        r#"{"user_id":"u-3","email":"sig@example.com","name":"Sig","workspace_name":"Jobs"}"#,
+    );
+    let mut cmd = env.cmd_at(&server.url(), &common::api_key_login_args("ci"));
+    cmd.env("TERM", "dumb");
+    // As `nohup` runs a program: SIGHUP ignored, which a program keeps.
+    // SAFETY: signal(2) is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut job = Job::spawn(cmd);
+    job.expect_text(PROMPT);
+    job.wait_until("echo off", |j| !j.echo_on());
+    // An ignored signal is discarded when it is sent: once kill returns, it is gone.
+    job.signal(libc::SIGHUP);
+    job.type_text(&format!("{KEY}\n"));
+    job.expect_text("Logged in as sig@example.com (Jobs)");
+    let (status, output) = job.finish();
+    assert_eq!(status.code(), Some(0), "{output:?}");
+    assert_eq!(modes(&job.master), job.before);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
 fn ctrl_z_gives_the_terminal_back_so_a_kill_9_leaves_it_usable() {
     let env = Env::new();
     let (_server, mut job) = at_key_prompt(&env);
