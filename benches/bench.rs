@@ -181,7 +181,7 @@ fn many_accounts(bin: &str, dir: &Path, true_ms: f64) {
                 None
             };
             println!(
-                "  {name:<20} {n:>6} accounts {:>9.3} ms  {:>6} KiB peak  {:>6.2}x /bin/true{}",
+                "  {name:<20} {n:>6}-account store {:>9.3} ms  {:>6} KiB peak  {:>6.2}x /bin/true{}",
                 m.wall_ms,
                 m.rss_kib,
                 m.wall_ms / true_ms,
