@@ -122,7 +122,8 @@ demo: build
 	$(CARGO) build --release --locked --example demo
 	$(TARGET_DIR)/release/examples/demo $(BIN)
 
-## bench: sizes, start-up time and peak memory next to /bin/true, device-flow overhead;
+## bench: sizes, start-up time and peak memory next to /bin/true, device-flow overhead,
+## status/token/status --all over 1, 1,000 and 10,000 accounts (instructions too, with valgrind);
 ## fails when the static binary is over 4.0 MB or `auth status` over 4 MiB peak RSS
 bench: static
 	$(CARGO) bench --locked --bench bench -- $(STATIC)

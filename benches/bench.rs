@@ -1,8 +1,10 @@
 //! `make bench`: size, start-up time and peak memory of the real binary next to
 //! `/bin/true` measured in the same run, and the device flow's overhead against the local
-//! fake API. A benchmark, not a test: it prints numbers (among them how much longer
-//! `auth status --jq .user` takes than `auth status`), and fails loudly only when the
-//! static binary is over its size budget or `auth status` over its memory target.
+//! fake API, and how `status`, `token` and `status --all` grow with the number of stored
+//! accounts (1, 1,000 and 10,000). A benchmark, not a test: it prints numbers (among them
+//! how much longer `auth status --jq .user` takes than `auth status`, and the 10k/1k
+//! ratios), and fails loudly only when the static binary is over its size budget or
+//! `auth status` over its memory target.
 //! Usage: `bench [static binary]` (the gnu binary is the one cargo built alongside).
 
 #[path = "../tests/common/fake_api.rs"]
@@ -10,6 +12,7 @@ mod fake_api;
 #[path = "../tests/common/server.rs"]
 mod server;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
@@ -136,48 +139,112 @@ fn main() -> ExitCode {
     }
 }
 
-/// `status --all` over a store of 1,000 accounts on 10 remotes (half OAuth with a known
-/// expiry, half API keys, all in plain text: the file store alone, no keyring).
+/// Store sizes for the linear-cost table (SPEC §7).
+const ACCOUNTS: [usize; 3] = [1, 1_000, 10_000];
+/// Runs per measurement over the larger stores (the median is reported).
+const MANY_RUNS: usize = 31;
+
+/// `status`, `token` and `status --all` over stores of 1, 1,000 and 10,000 accounts, ten
+/// to a remote (half OAuth with a known expiry, half API keys, every secret distinct, all
+/// in plain text: the file store alone, no keyring), and the 10k/1k ratio of each, which
+/// is near 10 when cost is linear in accounts and in remotes alike. With valgrind installed the instructions counted by
+/// callgrind are shown too: unlike wall time they do not depend on the machine's load.
 fn many_accounts(bin: &str, dir: &Path, true_ms: f64) {
-    let _ = std::fs::create_dir_all(dir);
-    let mut profiles = serde_json::Map::new();
-    for r in 0..10 {
-        for i in 0..100 {
-            let remote = format!("https://app.r{r}.example.com");
-            let p = if i % 2 == 0 {
-                serde_json::json!({"remote_url": remote, "auth_type": "api_key", "api_key": "k"})
-            } else {
-                serde_json::json!({"remote_url": remote, "auth_type": "oauth",
-                    "oauth_credential": {"access_token": "a", "refresh_token": "r",
-                                         "expiry": "2031-05-06T07:08:09.987654321+02:00"}})
-            };
-            profiles.insert(format!("user{i}@r{r}.example.com"), p);
+    let callgrind = which("valgrind");
+    println!(
+        "\n== linear cost: median of {MANY_RUNS} runs{}",
+        if callgrind {
+            ", and instructions (callgrind)"
+        } else {
+            " (valgrind not installed: no instruction counts)"
         }
+    );
+    let commands: [(&str, &[&str]); 3] = [
+        ("auth status", &["auth", "status"]),
+        ("auth token", &["auth", "token"]),
+        ("auth status --all", &["auth", "status", "--all"]),
+    ];
+    let mut table = Vec::new();
+    for n in ACCOUNTS {
+        let store_dir = dir.join(n.to_string());
+        if let Err(e) = write_many(&store_dir, n) {
+            println!("  cannot write the {n}-account store: {e}");
+            return;
+        }
+        for (name, args) in commands {
+            let mut argv = vec![bin];
+            argv.extend_from_slice(args);
+            let m = measure_n(&argv, &store_dir, MANY_RUNS);
+            let instructions = if callgrind {
+                instructions(&argv, &store_dir)
+            } else {
+                None
+            };
+            println!(
+                "  {name:<20} {n:>6}-account store {:>9.3} ms  {:>6} KiB peak  {:>6.2}x /bin/true{}",
+                m.wall_ms,
+                m.rss_kib,
+                m.wall_ms / true_ms,
+                instructions.map_or(String::new(), |i| format!("  {i:>13} instructions"))
+            );
+            table.push((name, n, m.wall_ms, instructions));
+        }
+    }
+    let find = |name: &str, n: usize| table.iter().find(|row| row.0 == name && row.1 == n);
+    for (name, _) in commands {
+        if let (Some(small), Some(big)) = (find(name, 1_000), find(name, 10_000)) {
+            let counted = match (small.3, big.3) {
+                (Some(a), Some(b)) => format!(", {:.2}x in instructions", b as f64 / a as f64),
+                _ => String::new(),
+            };
+            println!(
+                "  {name:<20} 10k/1k: {:.2}x in time{counted} (linear: about 10)",
+                big.2 / small.2
+            );
+        }
+    }
+}
+
+/// Writes a store of `n` accounts (see [`many_accounts`]) into `dir`, mode 0600.
+fn write_many(dir: &Path, n: usize) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let remotes = (n / 10).max(1);
+    let mut profiles = serde_json::Map::new();
+    for i in 0..n {
+        let remote = format!("https://app.r{}.example.com", i % remotes);
+        let p = if i % 2 == 0 {
+            serde_json::json!({"remote_url": remote, "auth_type": "api_key",
+                               "api_key": format!("bench-key-{i:06}")})
+        } else {
+            serde_json::json!({"remote_url": remote, "auth_type": "oauth",
+                "oauth_credential": {"access_token": format!("bench-access-{i:06}"),
+                                     "refresh_token": format!("bench-refresh-{i:06}"),
+                                     "expiry": "2031-05-06T07:08:09.987654321+02:00"}})
+        };
+        profiles.insert(format!("user{i}@r{}.example.com", i % remotes), p);
     }
     let store = serde_json::json!({"version": 1, "current": "user0@r0.example.com",
                                    "profiles": profiles});
-    if std::fs::write(dir.join("auth.json"), store.to_string()).is_err() {
-        println!("  cannot write the 1,000-account store");
-        return;
-    }
-    println!("\n== status --all over 1,000 accounts on 10 remotes (median of {RUNS} runs)");
-    for (name, args) in [
-        ("auth status --all", &["auth", "status", "--all"][..]),
-        (
-            "auth status --all -o jsonl",
-            &["auth", "status", "--all", "-o", "jsonl"][..],
-        ),
-    ] {
-        let mut argv = vec![bin];
-        argv.extend_from_slice(args);
-        let m = measure(&argv, dir);
-        println!(
-            "  {name:<28} {:>8.3} ms  {:>6} KiB peak  {:>5.2}x /bin/true",
-            m.wall_ms,
-            m.rss_kib,
-            m.wall_ms / true_ms
-        );
-    }
+    let path = dir.join("auth.json");
+    std::fs::write(&path, store.to_string())?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+}
+
+/// Instructions one run of `argv` executes, counted by callgrind.
+fn instructions(argv: &[&str], config: &Path) -> Option<u64> {
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .args(argv)
+        .env("BASETEN_CONFIG_DIR", config)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .env_remove("BASETEN_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+        .ok()?;
+    let log = String::from_utf8_lossy(&out.stderr);
+    let (_, after) = log.split_once("Collected : ")?;
+    after.split_whitespace().next()?.parse().ok()
 }
 
 fn size(path: &str) -> u64 {
@@ -200,9 +267,14 @@ struct Measurement {
 
 /// Median wall time and the largest peak RSS over [`RUNS`] runs of `argv`.
 fn measure(argv: &[&str], config: &Path) -> Measurement {
-    let mut walls = Vec::with_capacity(RUNS);
+    measure_n(argv, config, RUNS)
+}
+
+/// Median wall time and the largest peak RSS over `runs` runs of `argv`.
+fn measure_n(argv: &[&str], config: &Path, runs: usize) -> Measurement {
+    let mut walls = Vec::with_capacity(runs);
     let mut rss = 0;
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let start = Instant::now();
         let child = Command::new(argv[0])
             .args(&argv[1..])

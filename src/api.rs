@@ -244,11 +244,11 @@ pub fn expired() -> Error {
     Error::Auth("the device code expired; run `baseten auth login` again".into())
 }
 
-/// `error: description`, sanitized.
+/// `error: description`, as a short, sanitized excerpt.
 fn describe(err: &OAuthError) -> String {
     let text = match &err.error_description {
         Some(d) if !d.is_empty() => format!("{}: {d}", err.error),
         _ => err.error.clone(),
     };
-    sanitize::clean(&text).into_owned()
+    sanitize::excerpt(&text)
 }

@@ -18,8 +18,6 @@ use crate::ui::debug;
 
 /// Largest response body read, in bytes.
 const BODY_LIMIT: u64 = 1 << 20;
-/// Longest server text quoted in an error message.
-const EXCERPT: usize = 200;
 
 /// How a request authenticates.
 #[derive(Clone, Copy)]
@@ -247,7 +245,8 @@ impl Client {
             } else if e.is_syntax() || e.is_eof() {
                 format!("a body that is not JSON{}", reason(&resp.body))
             } else {
-                format!("unexpected JSON ({e})")
+                // serde quotes the offending value, which the server chose.
+                format!("unexpected JSON ({})", sanitize::excerpt(&e.to_string()))
             };
             Error::failure(format!("{} {path}: the server sent {what}", self.host))
         })
@@ -513,13 +512,9 @@ pub fn reason(body: &[u8]) -> String {
         .join(": "),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    // Whitespace (newlines included) becomes single spaces before other controls go.
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let text = sanitize::clean(&text);
-    match text.char_indices().nth(EXCERPT) {
-        _ if text.is_empty() => String::new(),
-        Some((cut, _)) => format!(": {}…", &text[..cut]),
-        None => format!(": {text}"),
+    match sanitize::excerpt(&text) {
+        text if text.is_empty() => text,
+        text => format!(": {text}"),
     }
 }
 

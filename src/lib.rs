@@ -5,6 +5,7 @@ pub mod api;
 pub mod browser;
 pub mod cli;
 pub mod commands;
+pub mod core_dumps;
 pub mod device_flow;
 pub mod error;
 pub mod http;

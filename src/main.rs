@@ -6,9 +6,10 @@ use baseten::cli::args::{Args, Command};
 use baseten::cli::parse::{self, Action};
 use baseten::error::{Error, Result};
 use baseten::output::{self, render, render_list};
-use baseten::{commands, terminal, ui};
+use baseten::{commands, core_dumps, terminal, ui};
 
 fn main() {
+    core_dumps::disable();
     let code = match parse::parse(std::env::args_os().skip(1)) {
         Ok(Action::Print(text)) => match output::write_stdout(&text) {
             Ok(()) => 0,
@@ -57,7 +58,7 @@ fn run(args: Args) -> Result<()> {
 fn report(e: &Error) -> i32 {
     ui::error(&e.to_string());
     if let Some(usage) = e.usage_line() {
-        eprintln!("{usage}");
+        ui::line(usage);
     }
     e.exit_code()
 }

@@ -114,7 +114,7 @@ fn json_values(value: &serde_json::Value, opts: &OutputOptions) -> Result<String
     let values = match &opts.jq {
         Some(filter) => filter
             .run(value.clone())
-            .map_err(|e| Error::failure(format!("jq error: {}", sanitize::clean(&e))))?,
+            .map_err(|e| Error::failure(format!("jq error: {}", sanitize::excerpt(&e))))?,
         None => vec![value.clone()],
     };
     let mut s = String::new();
@@ -136,8 +136,10 @@ pub fn write_stdout(s: &str) -> Result<()> {
     }
 }
 
-/// JSON text (two-space indented or compact). serde_json escapes C0 controls; DEL and
-/// the C1 range are escaped here too, so no JSON output can drive a terminal.
+/// JSON text (two-space indented or compact). serde_json escapes C0 controls; DEL, the
+/// C1 range and Unicode format characters (bidi overrides and isolates, zero-width
+/// characters, the BOM, …) are escaped here too (SPEC §9): lossless, and no JSON output
+/// can drive a terminal or make one string look like another.
 pub fn to_json(value: &serde_json::Value, pretty: bool) -> String {
     let s = if pretty {
         serde_json::to_string_pretty(value)
@@ -145,15 +147,19 @@ pub fn to_json(value: &serde_json::Value, pretty: bool) -> String {
         serde_json::to_string(value)
     }
     .unwrap_or_default();
-    if !s.chars().any(char::is_control) {
+    let hidden = |c: char| (c.is_control() && c != '\n') || sanitize::is_format(c);
+    if !s.chars().any(hidden) {
         return s;
     }
     // Outside strings JSON text is ASCII without controls (pretty newlines aside), so every
-    // remaining control character sits inside a string and can take an escape.
+    // remaining hidden character sits inside a string and can take an escape (a pair of
+    // UTF-16 escapes beyond the Basic Multilingual Plane).
     let mut escaped = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() && c != '\n' {
-            escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
+        if hidden(c) {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                escaped.push_str(&format!("\\u{unit:04x}"));
+            }
         } else {
             escaped.push(c);
         }
@@ -174,5 +180,17 @@ mod tests {
             to_json(&v, true),
             "{\n  \"a\": \"x\\u009b31m\\u007fy\\u001b\"\n}"
         );
+    }
+
+    #[test]
+    fn escapes_format_characters_losslessly() {
+        let text = "a\u{202E}b\u{2066}c\u{200B}d\u{FEFF}e\u{2064}f\u{E0041}g é ✓";
+        let v = json!({ "s": text });
+        let out = to_json(&v, false);
+        assert_eq!(
+            out,
+            r#"{"s":"a\u202eb\u2066c\u200bd\ufeffe\u2064f\udb40\udc41g é ✓"}"#
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), v);
     }
 }

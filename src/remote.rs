@@ -1,6 +1,8 @@
 //! Remote URL rules (SPEC §3): which Baseten deployment we talk to, the normalized
 //! form credentials are stored under, and the management API base derived from it.
 
+use std::net::{Ipv4Addr, Ipv6Addr};
+
 /// The default remote when neither `--remote-url` nor `BASETEN_REMOTE_URL` is set.
 pub const DEFAULT_REMOTE: &str = "https://app.baseten.co";
 
@@ -41,7 +43,9 @@ impl Remote {
 }
 
 /// Checks `raw` is `scheme://host[:port]` with an optional trailing `/` and returns it as
-/// `scheme://host[:port]` with a lower-case host. The error never repeats a password.
+/// `scheme://host[:port]` with a lower-case host (an IPv6 address in its shortest form)
+/// and no port when it is the scheme's default (443, 80), so every spelling of a remote
+/// is one store key. The error never repeats a password.
 pub fn normalize(raw: &str) -> Result<String, String> {
     let (scheme, rest) = raw
         .split_once("://")
@@ -62,27 +66,25 @@ pub fn normalize(raw: &str) -> Result<String, String> {
     if scheme == "http" && !is_loopback(&host) {
         return Err("plain http is only allowed for localhost; use https".into());
     }
+    let default_port = if scheme == "https" { 443 } else { 80 };
     Ok(match port {
-        Some(port) => format!("{scheme}://{host}:{port}"),
-        None => format!("{scheme}://{host}"),
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
     })
 }
 
-fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), String> {
-    let (host, port) = if authority.starts_with('[') {
-        let end = authority.find(']').ok_or("unclosed '[' in host")?;
-        let host = &authority[..=end];
-        let v6 = &host[1..end];
-        if v6.is_empty()
-            || !v6
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-        {
-            return Err("invalid IPv6 host".into());
-        }
-        match &authority[end + 1..] {
-            "" => (host, None),
-            rest => (host, Some(rest.strip_prefix(':').ok_or("invalid host")?)),
+/// The host (an IPv6 address bracketed, in its shortest form) and the port of
+/// `authority`.
+fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (v6, rest) = bracketed.split_once(']').ok_or("unclosed '[' in host")?;
+        let ip: Ipv6Addr = v6.parse().map_err(|_| "invalid IPv6 host")?;
+        match rest {
+            "" => (format!("[{ip}]"), None),
+            rest => (
+                format!("[{ip}]"),
+                Some(rest.strip_prefix(':').ok_or("invalid host")?),
+            ),
         }
     } else {
         let (host, port) = match authority.split_once(':') {
@@ -93,7 +95,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), String> {
         if host.is_empty() || !host.chars().all(valid) || host.starts_with(['.', '-']) {
             return Err("invalid host".into());
         }
-        (host, port)
+        (host.to_owned(), port)
     };
     let port = match port {
         None => None,
@@ -105,13 +107,18 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), String> {
     Ok((host, port))
 }
 
-/// True for `localhost`, `127.0.0.0/8` and `[::1]`: hosts that never leave the machine.
+/// True for `localhost`, `127.0.0.0/8` and `[::1]` however it is spelled (an IPv4-mapped
+/// `[::ffff:127.0.0.1]` included): hosts that never leave the machine.
 fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
+    if host == "localhost" {
         return true;
     }
-    host.parse::<std::net::Ipv4Addr>()
-        .is_ok_and(|ip| ip.is_loopback())
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<Ipv6Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
+    }
+    host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `https://app.X` → `https://api.X`; any other host gets `api.` prepended; port kept.
@@ -164,9 +171,37 @@ mod tests {
             normalize("http://127.1.2.3").as_deref(),
             Ok("http://127.1.2.3")
         );
+        assert_eq!(normalize("http://[::1]:80/").as_deref(), Ok("http://[::1]"));
         assert_eq!(
-            normalize("http://[::1]:80/").as_deref(),
-            Ok("http://[::1]:80")
+            normalize("https://app.baseten.co:443").as_deref(),
+            Ok("https://app.baseten.co")
+        );
+        assert_eq!(
+            normalize("http://localhost:80/").as_deref(),
+            Ok("http://localhost")
+        );
+        assert_eq!(
+            normalize("http://localhost:443").as_deref(),
+            Ok("http://localhost:443")
+        );
+        assert_eq!(
+            normalize("https://app.baseten.co:80").as_deref(),
+            Ok("https://app.baseten.co:80")
+        );
+        for v6 in [
+            "http://[0:0:0:0:0:0:0:1]:8080",
+            "http://[0000::0001]:8080",
+            "http://[::0:1]:8080",
+        ] {
+            assert_eq!(normalize(v6).as_deref(), Ok("http://[::1]:8080"), "{v6}");
+        }
+        assert_eq!(
+            normalize("http://[::ffff:127.0.0.1]").as_deref(),
+            Ok("http://[::ffff:127.0.0.1]")
+        );
+        assert_eq!(
+            normalize("https://[2001:DB8::1]").as_deref(),
+            Ok("https://[2001:db8::1]")
         );
     }
 
@@ -186,6 +221,11 @@ mod tests {
             "https://host:99999",
             "https://host:+1",
             "https://[::1",
+            "https://[::1]x",
+            "https://[12345::1]",
+            "https://[]",
+            "http://[::2]",
+            "http://[::ffff:10.0.0.1]",
             "https://bad host",
         ] {
             let err = normalize(bad).expect_err(bad);

@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::secret;
+
 /// Removes control characters (C0, DEL, C1), so text from a server or a file cannot move
 /// the cursor, recolour or retitle the user's terminal, and Unicode format characters
 /// (bidirectional overrides and isolates, zero-width characters, the soft hyphen, …), so
@@ -18,10 +20,55 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Longest server text quoted in a message, in characters (SPEC §9).
+const EXCERPT: usize = 200;
+
+/// Server text as a message quotes it (SPEC §9): known secrets redacted first (so a cut
+/// never leaves part of one), runs of whitespace (newlines included) become one space,
+/// control and format characters go ([`clean`]), and text longer than 200 characters is
+/// cut there and marked `…`, so a server cannot flood the terminal.
+pub fn excerpt(text: &str) -> String {
+    let text = secret::redact(text);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = clean(&text);
+    match text.char_indices().nth(EXCERPT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
+/// Whether `s` may be an account name as far as its characters go (SPEC §9): no control
+/// or format characters and no default-ignorable code points (U+034F, U+3164, the
+/// variation selectors, …), which show as nothing or as a blank, so two names that look
+/// alike are never both stored.
+pub fn fit_for_name(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() || is_format(c) || is_default_ignorable(c))
+}
+
+/// Unicode's Default_Ignorable_Code_Point property (Unicode 16), less what
+/// [`is_format`] already covers: code points a renderer shows as nothing, whatever their
+/// category (fillers, variation selectors, the combining grapheme joiner).
+fn is_default_ignorable(c: char) -> bool {
+    const RANGES: &[(u32, u32)] = &[
+        (0x034F, 0x034F),   // combining grapheme joiner
+        (0x115F, 0x1160),   // Hangul choseong and jungseong fillers
+        (0x17B4, 0x17B5),   // Khmer inherent vowels
+        (0x180B, 0x180F),   // Mongolian free variation selectors
+        (0x3164, 0x3164),   // Hangul filler
+        (0xFE00, 0xFE0F),   // variation selectors
+        (0xFFA0, 0xFFA0),   // halfwidth Hangul filler
+        (0xFFF0, 0xFFF8),   // reserved, default ignorable
+        (0xE0000, 0xE0FFF), // tags, variation selectors supplement, reserved
+    ];
+    let c = u32::from(c);
+    RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
 /// Unicode general category Cf (format characters), plus the line and paragraph
 /// separators U+2028/U+2029, which some terminals treat as line breaks. The table
 /// follows Unicode 16; unassigned code points inside a range are included.
-fn is_format(c: char) -> bool {
+pub fn is_format(c: char) -> bool {
     const RANGES: &[(u32, u32)] = &[
         (0x00AD, 0x00AD),   // soft hyphen
         (0x0600, 0x0605),   // Arabic number signs
@@ -50,7 +97,7 @@ fn is_format(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{clean, excerpt, fit_for_name};
 
     #[test]
     fn clean_strips_c0_del_and_c1() {
@@ -59,6 +106,46 @@ mod tests {
             "a[31mbcdef"
         );
         assert_eq!(clean("plain é ✓"), "plain é ✓");
+    }
+
+    #[test]
+    fn excerpts_are_one_cleaned_line_of_at_most_200_characters() {
+        assert_eq!(excerpt(" a\n\t b\u{1b}[1m "), "a b[1m");
+        let long = "é".repeat(100_000);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.starts_with(&"é".repeat(200)) && cut.ends_with('…'));
+        assert_eq!(excerpt(&"x".repeat(200)), "x".repeat(200));
+        let key = crate::secret::Secret::new("sk-straddles-the-cut");
+        let cut = excerpt(&format!("{}{}", "x".repeat(190), key.expose()));
+        assert_eq!(cut, format!("{}[redacted]", "x".repeat(190)));
+    }
+
+    #[test]
+    fn names_refuse_controls_format_and_default_ignorable_characters() {
+        assert!(fit_for_name("me@example.com"));
+        assert!(fit_for_name("ci bot ✓ é 日本"));
+        for bad in [
+            "a\u{7}",
+            "a\u{85}",
+            "a\u{200B}",
+            "a\u{202E}",
+            "a\u{2066}",
+            "a\u{FEFF}",
+            "a\u{34F}",
+            "a\u{115F}",
+            "a\u{1160}",
+            "a\u{17B4}",
+            "a\u{180B}",
+            "a\u{180F}",
+            "a\u{3164}",
+            "a\u{FE00}",
+            "a\u{FE0F}",
+            "a\u{FFA0}",
+            "a\u{E0100}",
+        ] {
+            assert!(!fit_for_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -2,13 +2,24 @@
 //! them off stderr: a [`Secret`] registers itself when it is made or read, and no error,
 //! warning or diagnostic can then show it, even when a server echoes it back.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Every secret this run has seen.
-static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Every secret this run has seen, as a set (SPEC §7 linear cost: registering one is
+/// logarithmic however many accounts the store holds), with the distinct lengths so a
+/// message is redacted by looking up its substrings rather than by scanning every secret.
+static SECRETS: Mutex<Registry> = Mutex::new(Registry {
+    values: BTreeSet::new(),
+    lengths: BTreeSet::new(),
+});
+
+struct Registry {
+    values: BTreeSet<String>,
+    lengths: BTreeSet<usize>,
+}
 
 /// A secret value. Made with [`Secret::new`] or read with serde, it is registered at once;
 /// `Debug` and `Display` show `[redacted]`, and only [`Secret::expose`] gives the value
@@ -65,21 +76,38 @@ impl<'de> Deserialize<'de> for Secret {
 fn register(value: &str) {
     if value.len() >= 4 {
         let mut all = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-        if !all.iter().any(|s| s == value) {
-            all.push(value.to_owned());
+        if all.values.insert(value.to_owned()) {
+            all.lengths.insert(value.len());
         }
     }
 }
 
-/// `text` with every registered secret replaced by `[redacted]`.
+/// `text` with every registered secret replaced by `[redacted]`: at each position the
+/// longest secret that starts there is replaced. The cost is the text's length times the
+/// number of distinct secret lengths, whatever the number of secrets.
 pub fn redact(text: &str) -> String {
-    let mut text = text.to_owned();
-    for s in SECRETS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-        if text.contains(s.as_str()) {
-            text = text.replace(s.as_str(), "[redacted]");
+    let all = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let found = all
+            .lengths
+            .iter()
+            .rev()
+            .filter_map(|&n| rest.get(..n))
+            .find(|candidate| all.values.contains(*candidate));
+        match found {
+            Some(secret) => {
+                out.push_str("[redacted]");
+                rest = &rest[secret.len()..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
         }
     }
-    text
+    out
 }
 
 #[cfg(test)]
@@ -98,5 +126,16 @@ mod tests {
         assert_eq!(format!("{made} {read:?}"), "[redacted] [redacted]");
         assert_eq!(serde_json::to_string(&made).unwrap(), "\"sk-test-4242\"");
         assert_eq!(made.expose(), "sk-test-4242");
+    }
+
+    #[test]
+    fn the_longest_secret_at_a_position_wins_and_text_around_survives() {
+        let _inner = Secret::new("long-key");
+        let _outer = Secret::new("long-key-and-more");
+        let _again = Secret::new("long-key");
+        assert_eq!(
+            redact("é long-key-and-more, long-key; long-ke ✓"),
+            "é [redacted], [redacted]; long-ke ✓"
+        );
     }
 }

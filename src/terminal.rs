@@ -53,7 +53,8 @@ mod echo {
         }
     }
 
-    /// SIGINT, SIGTERM, SIGHUP, SIGQUIT: restore the terminal, exit 128 + the signal.
+    /// Every signal whose default action ends the process ([`TERMINATING`]): restore
+    /// the terminal, exit 128 + the signal.
     extern "C" fn on_terminate(sig: libc::c_int) {
         restore();
         // SAFETY: write and _exit are async-signal-safe.
@@ -107,13 +108,38 @@ mod echo {
         }
     }
 
+    /// The signals whose default action ends the process and that a person or another
+    /// program may send (SIGKILL cannot be caught; SIGPIPE is ignored by the Rust runtime,
+    /// and the faults SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT are left alone).
+    const TERMINATING: [libc::c_int; 11] = [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGALRM,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+    ];
+
     pub fn exit_on_interrupt() {
         let terminate = on_terminate as extern "C" fn(libc::c_int) as libc::sighandler_t;
         let stop = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: the handlers only call async-signal-safe functions.
+        // SAFETY: the handlers only call async-signal-safe functions; sigaction with a
+        // null new action only reads the current one.
         unsafe {
-            for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
-                install(sig, terminate);
+            for sig in TERMINATING {
+                // A signal ignored when the program started stays ignored, as a shell
+                // expects (`nohup`, or SIGXFSZ ignored so a write past RLIMIT_FSIZE fails
+                // with an error instead).
+                let mut current: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(sig, std::ptr::null(), &mut current);
+                if current.sa_sigaction != libc::SIG_IGN {
+                    install(sig, terminate);
+                }
             }
             install(libc::SIGTSTP, stop);
         }
@@ -141,9 +167,11 @@ impl Drop for EchoOff {
     }
 }
 
-/// Makes SIGINT (Ctrl-C), SIGTERM, SIGHUP and SIGQUIT exit with 128 + the signal (130
-/// for Ctrl-C) after restoring terminal echo, instead of dying with echo off; Ctrl-Z
-/// (SIGTSTP) restores echo before stopping and turns it off again on SIGCONT (SPEC §9).
+/// Makes SIGINT (Ctrl-C), SIGTERM, SIGHUP, SIGQUIT and the other signals that end a
+/// process by default (SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF)
+/// exit with 128 + the signal (130 for Ctrl-C) after restoring terminal echo, instead of
+/// dying with echo off; those the parent left ignored stay ignored. Ctrl-Z (SIGTSTP)
+/// restores echo before stopping and turns it off again on SIGCONT (SPEC §9).
 pub fn exit_on_interrupt() {
     echo::exit_on_interrupt();
 }

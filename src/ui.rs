@@ -7,7 +7,7 @@ use std::io::{BufRead, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
-use crate::sanitize::clean;
+use crate::sanitize::{clean, excerpt};
 use crate::secret;
 use crate::terminal::EchoOff;
 
@@ -27,25 +27,39 @@ pub fn verbose() -> bool {
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::ui::verbose() {
-            eprintln!("debug: {}", $crate::ui::for_stderr(&format!($($arg)*)));
+            $crate::ui::line(&format!("debug: {}", $crate::ui::for_stderr(&format!($($arg)*))));
         }
     };
 }
 pub(crate) use debug;
 
+/// Writes `text` to stderr as it is. A stderr that cannot be written (`2>/dev/full`, a
+/// closed pipe) is ignored (SPEC §9): losing a message must not end the run, whereas
+/// `eprint!` would panic and abort.
+fn raw(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
+/// Writes `text` and a newline to stderr, ignoring failures like [`raw`].
+pub fn line(text: &str) {
+    raw(&format!("{text}\n"));
+}
+
 /// Prints a `warning:` line to stderr.
 pub fn warn(message: &str) {
-    eprintln!("warning: {}", for_stderr(message));
+    line(&format!("warning: {}", for_stderr(message)));
 }
 
 /// Prints an informational line to stderr.
 pub fn note(message: &str) {
-    eprintln!("{}", for_stderr(message));
+    line(&for_stderr(message));
 }
 
 /// Prints an `error:` line to stderr.
 pub fn error(message: &str) {
-    eprintln!("error: {}", for_stderr(message));
+    line(&format!("error: {}", for_stderr(message)));
 }
 
 /// Text for stderr: known secrets replaced, control and format characters removed.
@@ -55,34 +69,35 @@ pub fn for_stderr(text: &str) -> String {
 
 /// Asks `question` on stderr and reads one line from stdin (trimmed).
 pub fn prompt(question: &str) -> Result<String> {
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
+    raw(question);
     read_line()
 }
 
 /// Like [`prompt`], with the terminal's echo off so the answer is not shown.
 pub fn prompt_secret(question: &str) -> Result<String> {
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
+    raw(question);
     let answer = {
         let _echo = EchoOff::start();
         read_line()
     };
-    eprintln!();
+    line("");
     answer
 }
 
 /// Offers numbered `options` on stderr and returns the index chosen.
 pub fn choose(question: &str, options: &[String]) -> Result<usize> {
-    eprintln!("{question}");
+    line(question);
     for (i, o) in options.iter().enumerate() {
-        eprintln!("  {}. {}", i + 1, clean(o));
+        line(&format!("  {}. {}", i + 1, clean(o)));
     }
     loop {
         let answer = prompt(&format!("Enter a number [1-{}]: ", options.len()))?;
         match answer.parse::<usize>() {
             Ok(n) if (1..=options.len()).contains(&n) => return Ok(n - 1),
-            _ => eprintln!("Please enter a number from 1 to {}.", options.len()),
+            _ => line(&format!(
+                "Please enter a number from 1 to {}.",
+                options.len()
+            )),
         }
     }
 }
@@ -122,15 +137,21 @@ pub fn read_first_line(what: &str, max: usize) -> Result<String> {
 
 /// Tells the person what to do for a device-flow login (SPEC §5): the code first (it
 /// guards against phishing), the URL, the one that carries the code, then that the
-/// program is waiting. All of it came from the server, so all of it is cleaned.
+/// program is waiting. All of it came from the server, so each is a cleaned excerpt.
 pub fn device_instructions(user_code: &str, uri: &str, complete: Option<&str>) {
-    eprintln!("First copy your one-time code: {}", for_stderr(user_code));
-    eprintln!("Then open this URL in a browser: {}", for_stderr(uri));
+    line(&format!(
+        "First copy your one-time code: {}",
+        excerpt(user_code)
+    ));
+    line(&format!(
+        "Then open this URL in a browser: {}",
+        excerpt(uri)
+    ));
     if let Some(complete) = complete {
-        eprintln!(
+        line(&format!(
             "(or open {} to enter the code automatically)",
-            for_stderr(complete)
-        );
+            excerpt(complete)
+        ));
     }
-    eprintln!("Waiting for authorization in the browser...");
+    line("Waiting for authorization in the browser...");
 }

@@ -106,6 +106,31 @@ fn every_value_flag_syntax_works() {
 }
 
 #[test]
+fn short_boolean_flags_cluster() {
+    let env = Env::with_auth(FIXTURE);
+    let json = env.run(&["auth", "token", "-o", "json"]);
+    let user = env.run(&["auth", "token", "-q", ".user"]);
+    for (args, expected) in [
+        (&["auth", "token", "-vojson"][..], &json),
+        (&["auth", "token", "-vo", "json"], &json),
+        (&["auth", "token", "-vq", ".user"], &user),
+        (&["auth", "token", "-vvvq.user"], &user),
+    ] {
+        let out = env.run(args);
+        out.assert_code(0);
+        assert_eq!(out.stdout, expected.success(), "{args:?}");
+        assert!(out.stderr.contains("debug: "), "{args:?}: {out:#?}");
+    }
+    let out = env.run(&["auth", "status", "-vvv"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.starts_with("https://app.baseten.co\n"),
+        "{out:#?}"
+    );
+    assert!(out.stderr.contains("debug: "), "{out:#?}");
+}
+
+#[test]
 fn boolean_flags_accept_true_and_false() {
     let env = Env::with_auth(FIXTURE);
     let quiet = env.run(&["auth", "status", "--verbose=false"]);
@@ -415,6 +440,52 @@ fn loopback_http_remotes_are_accepted() {
             "{remote}"
         );
     }
+}
+
+#[test]
+fn a_default_port_and_any_ipv6_loopback_spelling_name_the_same_remote() {
+    for (stored, given, key) in [
+        (
+            "https://app.baseten.co",
+            "https://app.baseten.co:443",
+            "https://app.baseten.co",
+        ),
+        (
+            "https://app.baseten.co:443",
+            "https://app.baseten.co",
+            "https://app.baseten.co",
+        ),
+        (
+            "http://localhost",
+            "http://LOCALHOST:80/",
+            "http://localhost",
+        ),
+        (
+            "http://[::1]:8080",
+            "http://[0:0:0:0:0:0:0:1]:8080",
+            "http://[::1]:8080",
+        ),
+        (
+            "http://[0:0:0:0:0:0:0:1]",
+            "http://[::1]:80",
+            "http://[::1]",
+        ),
+    ] {
+        let env = Env::with_auth(&store_for(stored));
+        let out = env.run(&["auth", "token", "--remote-url", given]);
+        assert_eq!(out.success(), "sk-k\n", "{stored} as {given}");
+        let out = env.run(&["auth", "status", "--remote-url", given, "--jq", ".host"]);
+        assert_eq!(out.success(), format!("\"{key}\"\n"), "{stored} as {given}");
+    }
+    // A port other than the default is another remote.
+    let env = Env::with_auth(&store_for("https://app.baseten.co"));
+    let out = env.run(&[
+        "auth",
+        "token",
+        "--remote-url",
+        "https://app.baseten.co:8443",
+    ]);
+    out.failure(1, &["not logged in", "https://app.baseten.co:8443"]);
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! a directory, no `HOME`, and a store others can read. Every command that reads the store
 //! must fail with one clear `error:` line naming the path (exit 1) and leave the file
 //! byte-identical; reading commands keep working where nothing has to be written.
+//! Also the process's own surroundings (SPEC §9): a stderr or stdout that cannot be
+//! written never aborts the run, and core dumps are off even when the parent allows them.
 
 #![cfg(unix)]
 
@@ -13,7 +15,7 @@ mod routes;
 mod server;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -512,4 +514,155 @@ fn the_readable_store_warning_is_printed_once() {
         out.assert_code(0);
         assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {out:#?}");
     }
+}
+
+/// Where a run's stderr or stdout goes when it cannot be written: `/dev/full` (every
+/// write fails with ENOSPC) or a pipe whose reader is gone (EPIPE).
+fn unwritable(full: bool) -> Stdio {
+    if full {
+        let dev_full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        Stdio::from(dev_full)
+    } else {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        Stdio::from(writer)
+    }
+}
+
+#[test]
+fn an_unwritable_stderr_is_ignored_and_nothing_aborts() {
+    let env = Env::with_auth(FIXTURE);
+    let empty = Env::new();
+    for full in [true, false] {
+        let how = if full { "/dev/full" } else { "a closed pipe" };
+        for (cmd, code, stdout) in [
+            // An `error:` line that cannot be written: the exit code still says why.
+            (empty.cmd(&["auth", "status"]), 1, ""),
+            // A usage error and its usage line.
+            (empty.cmd(&["auth", "status", "--bogus"]), 2, ""),
+            // `-v` diagnostics on a successful run: the result still reaches stdout.
+            (env.cmd(&["auth", "token", "-v"]), 0, "access-abc\n"),
+        ] {
+            let mut cmd = cmd;
+            let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+            let out = cmd.stderr(unwritable(full)).output().expect("run baseten");
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{args:?} with stderr on {how}: {:?}",
+                out.status
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly_and_a_full_one_is_an_error() {
+    let env = Env::with_auth(FIXTURE);
+    for args in [
+        &["auth", "status", "--all"][..],
+        &["auth", "token", "-o", "json"],
+    ] {
+        let out = env
+            .cmd(args)
+            .stdout(unwritable(false))
+            .output()
+            .expect("run baseten");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+
+        let out = env
+            .cmd(args)
+            .stdout(unwritable(true))
+            .output()
+            .expect("run baseten");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("error: cannot write to stdout"),
+            "{stderr}"
+        );
+
+        // Neither stream writable: still an orderly exit 1, no abort.
+        let out = env
+            .cmd(args)
+            .stdout(unwritable(true))
+            .stderr(unwritable(false))
+            .status()
+            .expect("run baseten");
+        assert_eq!(out.code(), Some(1), "{args:?}: {out:?}");
+    }
+}
+
+#[test]
+fn core_dumps_are_off_from_the_start_even_when_the_parent_allows_them() {
+    // A `who am I` that never answers holds the login, key in memory, for the checks.
+    let server = Server::start(|_| Reply::hang());
+    let env = Env::new();
+    let root = is_root();
+    if root {
+        // The owner of /proc/<pid> shows whether a process is dumpable only when it is
+        // not root itself: the child runs as `nobody`, in a config dir it may use.
+        fs::set_permissions(env.root(), fs::Permissions::from_mode(0o755)).expect("chmod root");
+        chown(&env.config_dir());
+    }
+    let mut cmd = env.cmd_at(
+        &server.url(),
+        &[
+            "auth",
+            "login",
+            "--with-api-key",
+            "--label",
+            "ci",
+            "--insecure-storage",
+        ],
+    );
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let unlimited = libc::rlimit {
+                rlim_cur: libc::RLIM_INFINITY,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_CORE, &unlimited) != 0
+                || (root
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(NOBODY) != 0
+                        || libc::setuid(NOBODY) != 0))
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = common::spawn_with_stdin(&mut cmd, format!("{KEY}\n").as_bytes());
+    let reached = server.wait_for_requests(1, Duration::from_secs(30));
+    let proc_dir = format!("/proc/{}", child.id());
+    let limits = fs::read_to_string(format!("{proc_dir}/limits")).unwrap_or_default();
+    let status = fs::read_to_string(format!("{proc_dir}/status")).unwrap_or_default();
+    let owner = fs::metadata(format!("{proc_dir}/status")).map(|m| m.uid());
+    let _ = child.kill();
+    let out = Outcome::from_output(child.wait_with_output().expect("wait for baseten"));
+    assert!(reached, "the login never asked the server: {out:#?}");
+
+    let core: Vec<&str> = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max core file size"))
+        .expect("a core file size line in /proc/<pid>/limits")
+        .split_whitespace()
+        .collect();
+    assert_eq!(core[..2], ["0", "0"], "{limits}");
+    let uid: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().next())
+        .and_then(|id| id.parse().ok())
+        .expect("a Uid line in /proc/<pid>/status");
+    assert_ne!(uid, 0, "the child must not run as root");
+    // A process that is not dumpable has its /proc files owned by root.
+    assert_eq!(owner.ok(), Some(0), "the child is dumpable (uid {uid})");
 }

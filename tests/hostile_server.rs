@@ -317,6 +317,78 @@ fn a_long_error_body_is_shown_only_as_a_short_excerpt() {
     assert!(out.stderr.len() < 600, "excerpt too long: {out:#?}");
 }
 
+/// A 100,000-character value a server might send.
+fn flood() -> String {
+    "Z".repeat(100_000)
+}
+
+/// Asserts every stderr line is at most a short excerpt long: the 200 characters SPEC §9
+/// allows the server's text, plus the program's own words around it.
+#[track_caller]
+fn assert_excerpts_only(out: &Outcome) {
+    for line in out.stderr.lines() {
+        assert!(
+            line.chars().count() <= 200 + 120,
+            "a {}-character line: {:?}…",
+            line.chars().count(),
+            line.chars().take(300).collect::<String>()
+        );
+    }
+}
+
+#[test]
+fn long_server_values_in_messages_are_cut_to_a_marked_excerpt() {
+    // serde quotes a string of the wrong type in its error.
+    let env = Env::new();
+    let mut authorize = authorize_body();
+    authorize["expires_in"] = flood().into();
+    let server = device_server(authorize, pending_then_ok, ME_BODY);
+    let out = login_web(&env, &server, "true", &[]);
+    assert_one_line_error(
+        &out,
+        1,
+        &["unexpected JSON (invalid type: string \"ZZZ", "ZZZ…)"],
+    );
+    assert_excerpts_only(&out);
+
+    // An RFC 8628 error description.
+    let env = Env::new();
+    let server = device_server(
+        authorize_body(),
+        |_| {
+            Reply::json(
+                400,
+                &json!({"error": "invalid_client", "error_description": flood()}).to_string(),
+            )
+        },
+        ME_BODY,
+    );
+    let out = login_web(&env, &server, "true", &[]);
+    assert_eq!(out.code, 5, "{out:#?}");
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains("invalid_client: ZZZ"),
+        "{out:#?}"
+    );
+    assert!(last.ends_with(&format!("{}…", "Z".repeat(50))), "{out:#?}");
+    assert_excerpts_only(&out);
+
+    // The user code and URLs of a device authorization.
+    let env = Env::new();
+    let mut authorize = authorize_with(&flood(), &format!("https://app.example.test/{}", flood()));
+    authorize["verification_uri_complete"] =
+        format!("https://app.example.test/?c={}", flood()).into();
+    let server = device_server(authorize, pending_then_ok, ME_BODY);
+    let out = login_web(&env, &server, "true", &[]);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains(&format!("code: {}…", "Z".repeat(200))),
+        "{:?}",
+        out.stderr.chars().take(300).collect::<String>()
+    );
+    assert_excerpts_only(&out);
+}
+
 #[test]
 fn escapes_in_an_rfc8628_error_description_never_reach_stderr() {
     let env = Env::new();

@@ -1,8 +1,8 @@
 //! The input rules of SPEC §8 and §9 against servers that send odd values: `expires_in`
 //! and `interval` with fractions, HTTP 429 while polling (slow down, honouring
-//! `Retry-After`), Unicode format characters in what a server sends, `--label` with
-//! surrounding spaces, API keys that are not printable ASCII, and a `BROWSER` with
-//! arguments.
+//! `Retry-After`), Unicode format characters in what a server sends (stripped from text,
+//! escaped in JSON), names with default-ignorable characters, `--label` with surrounding
+//! spaces, API keys that are not printable ASCII, and a `BROWSER` with arguments.
 
 mod common;
 #[path = "common/routes.rs"]
@@ -202,6 +202,78 @@ fn format_characters_from_a_server_never_reach_the_terminal() {
         .find(|l| l.starts_with("error: "))
         .unwrap_or_default();
     assert_eq!(error, "error: invalid_request: bad thing", "{out:#?}");
+}
+
+#[test]
+fn format_characters_from_a_server_are_escaped_in_json_output() {
+    const HIDDEN: [char; 8] = [
+        '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200F}', '\u{FEFF}', '\u{2064}',
+        '\u{9B}',
+    ];
+    let workspace: String = HIDDEN.iter().map(|c| format!("L{c}")).collect();
+    let server = routes::me_server_with(&me_body(&workspace));
+    for format in ["json", "jsonl"] {
+        let env = Env::new();
+        let mut args = common::api_key_login_args("ci").to_vec();
+        args.extend(["-o", format]);
+        let out = common::run_with_stdin(&mut env.cmd_at(&server.url(), &args), "sk-fmt-1\n");
+        out.assert_code(0);
+        for c in HIDDEN {
+            assert!(!out.stdout.contains(c), "{format}: {c:?} raw: {out:#?}");
+            let escape = format!("\\u{:04x}", u32::from(c));
+            assert!(
+                out.stdout.contains(&escape),
+                "{format}: no {escape}: {out:#?}"
+            );
+        }
+        // Lossless: the JSON still holds exactly what the server sent.
+        assert_eq!(
+            out.json()["workspace_name"],
+            workspace.as_str(),
+            "{format}: {out:#?}"
+        );
+    }
+}
+
+#[test]
+fn names_with_default_ignorable_characters_are_refused() {
+    // From a server: the email that names a browser login.
+    for email in [
+        "odd\u{FE0F}@example.com",
+        "\u{3164}odd@example.com",
+        "o\u{34F}dd@example.com",
+    ] {
+        let env = Env::new();
+        let me = json!({"user_id": "u-8", "email": email, "name": "Odd"}).to_string();
+        let server = device_server(authorize(json!(60), json!(1)), me, |_| {
+            Reply::json(200, TOKEN_OK)
+        });
+        let out = web_login(&env, &server, "true", &[]);
+        out.assert_code(1);
+        let last = out.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.contains("email"),
+            "{email:?}: {out:#?}"
+        );
+        assert!(!env.auth_path().exists(), "{email:?}: {out:#?}");
+    }
+    // From the command line: `--label` and `--user`.
+    let server = routes::me_server_with(&me_body("Labs"));
+    for name in [
+        "ci\u{FE0F}",
+        "ci\u{3164}",
+        "\u{115F}ci",
+        "c\u{180B}i",
+        "ci\u{FFA0}",
+    ] {
+        let env = Env::new();
+        let out = key_login(&env, &server, name, "sk-ign-1\n");
+        out.failure(2, &["default-ignorable"]);
+        assert!(!env.auth_path().exists(), "{name:?}: {out:#?}");
+        let out = env.run(&["auth", "token", "--user", name]);
+        out.failure(2, &["default-ignorable"]);
+    }
+    assert!(server.requests().is_empty());
 }
 
 fn key_login(env: &Env, server: &Server, label: &str, key_line: &str) -> Outcome {

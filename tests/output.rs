@@ -174,6 +174,16 @@ fn jq_runtime_error_exits_1() {
 }
 
 #[test]
+fn a_long_jq_error_is_cut_to_a_marked_excerpt() {
+    let env = Env::with_auth(FIXTURE);
+    let out = env.run(&["auth", "status", "--jq", "error([range(5000)] | tostring)"]);
+    let stderr = out.failure(1, &["jq error: ", "[0,1,2,"]);
+    let line = stderr.lines().next().unwrap_or_default();
+    assert!(line.ends_with('…'), "{line}");
+    assert!(line.chars().count() <= 200 + 20, "{line}");
+}
+
+#[test]
 fn jq_sees_the_environment() {
     let env = Env::with_auth(FIXTURE);
     let out = env.run_env(

@@ -1,5 +1,7 @@
-//! Signals at the hidden API-key prompt (SPEC §9): SIGINT, SIGTERM, SIGHUP and SIGQUIT
-//! end the program with 128 + the signal and leave the terminal exactly as it was found;
+//! Signals at the hidden API-key prompt (SPEC §9): SIGINT, SIGTERM, SIGHUP, SIGQUIT and
+//! every other signal that ends a process by default (SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU,
+//! SIGXFSZ, SIGVTALRM, SIGPROF) end the program with 128 + the signal and leave the
+//! terminal exactly as it was found;
 //! Ctrl-Z gives the terminal back before stopping, so a later `kill -9` leaves it usable,
 //! and echo goes off again when the job is continued.
 //!
@@ -211,7 +213,19 @@ fn at_key_prompt(env: &Env) -> (Server, Job) {
 
 #[test]
 fn each_terminating_signal_exits_128_plus_it_and_restores_the_terminal() {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+    for sig in [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGALRM,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+    ] {
         let env = Env::new();
         let (server, mut job) = at_key_prompt(&env);
         job.type_text("sk-half");
@@ -227,6 +241,36 @@ fn each_terminating_signal_exits_128_plus_it_and_restores_the_terminal() {
         assert!(server.requests().is_empty());
         assert!(!env.auth_path().exists());
     }
+}
+
+#[test]
+fn a_signal_the_parent_ignored_stays_ignored() {
+    const KEY: &str = "sk-nohup-2718";
+    let env = Env::new();
+    let server = routes::me_server_with(
+        r#"{"user_id":"u-3","email":"sig@example.com","name":"Sig","workspace_name":"Jobs"}"#,
+    );
+    let mut cmd = env.cmd_at(&server.url(), &common::api_key_login_args("ci"));
+    cmd.env("TERM", "dumb");
+    // As `nohup` runs a program: SIGHUP ignored, which a program keeps.
+    // SAFETY: signal(2) is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut job = Job::spawn(cmd);
+    job.expect_text(PROMPT);
+    job.wait_until("echo off", |j| !j.echo_on());
+    // An ignored signal is discarded when it is sent: once kill returns, it is gone.
+    job.signal(libc::SIGHUP);
+    job.type_text(&format!("{KEY}\n"));
+    job.expect_text("Logged in as sig@example.com (Jobs)");
+    let (status, output) = job.finish();
+    assert_eq!(status.code(), Some(0), "{output:?}");
+    assert_eq!(modes(&job.master), job.before);
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[test]

@@ -191,13 +191,17 @@ fn parse_leaf(p: &mut lexopt::Parser, def: &CommandDef) -> Result<LowArgs, Strin
 }
 
 /// Reads a flag's value: the next word (or attached `=value`) for valued flags, an
-/// optional attached `=true`/`=false` for booleans.
+/// optional attached `=true`/`=false` for long booleans. A short boolean takes nothing,
+/// so the rest of its cluster is more flags (`-vvv`, `-vojson`, `-vq .user`).
 fn read_value(p: &mut lexopt::Parser, flag: &FlagDef, shown: &str) -> Result<FlagValue, String> {
     let utf8 = |v: OsString| {
         v.into_string()
             .map_err(|_| format!("value of {shown} is not valid UTF-8"))
     };
     if flag.value_name.is_none() {
+        if !shown.starts_with("--") {
+            return Ok(FlagValue::Bool(true));
+        }
         return match p.optional_value().map(utf8).transpose()?.as_deref() {
             None | Some("true") => Ok(FlagValue::Bool(true)),
             Some("false") => Ok(FlagValue::Bool(false)),
@@ -489,6 +493,18 @@ mod parser_tests {
         assert!(login("--no-switch=true").no_switch);
         assert!(!login("--no-switch=false").no_switch);
         assert!(usage_error(&["auth", "status", "--all=yes"]).contains("true or false"));
+    }
+
+    #[test]
+    fn short_booleans_cluster_with_the_flags_after_them() {
+        let a = args(&["auth", "status", "-vojson"]);
+        assert!(a.verbose);
+        assert_eq!(a.output.format, Format::Json);
+        let a = args(&["auth", "status", "-vq", ".user"]);
+        assert!(a.verbose);
+        assert!(a.output.jq.is_some());
+        assert!(args(&["auth", "status", "-vvv"]).verbose);
+        assert!(usage_error(&["auth", "status", "-vx"]).contains("unknown flag: -x"));
     }
 
     #[test]

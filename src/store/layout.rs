@@ -6,6 +6,8 @@
 //! Nothing is lost on a rewrite: every value under a key this program does not know is
 //! kept as the exact text it was read as (numbers included), and so is every expiry.
 
+use std::collections::{HashMap, HashSet};
+
 use indexmap::IndexMap;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::SerializeMap;
@@ -265,27 +267,61 @@ impl AuthFile {
     /// remote's, else `active_by_remote`'s pointer when it is, else the remote's only
     /// profile.
     pub fn active(&self, remote: &str) -> Option<&str> {
-        let of_remote = |name: &&String| self.profiles.get(*name).is_some_and(|p| p.is_of(remote));
-        if let Some(current) = self.current.as_ref().filter(of_remote) {
-            return Some(current);
-        }
         let pointer = self
             .active_by_remote
             .iter()
             .find(|(r, _)| remote_key(r) == remote)
-            .map(|(_, n)| n);
-        if let Some(name) = pointer.filter(of_remote) {
-            return Some(name);
+            .map(|(_, n)| n.as_str());
+        self.choose_active(remote, pointer, || {
+            let mut names = self
+                .profiles
+                .iter()
+                .filter(|(_, p)| p.is_of(remote))
+                .map(|(n, _)| n.as_str());
+            match (names.next(), names.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        })
+    }
+
+    /// The active profile of every remote that has one, by [`AuthFile::active`]'s rule,
+    /// in one pass over the profiles and one over the pointers: listing every account
+    /// stays linear however many remotes there are.
+    pub fn actives(&self) -> HashMap<&str, &str> {
+        // Each remote's only profile; `None` once it has a second one.
+        let mut only: HashMap<&str, Option<&str>> = HashMap::new();
+        for (name, p) in &self.profiles {
+            only.entry(p.remote())
+                .and_modify(|o| *o = None)
+                .or_insert(Some(name));
         }
-        let mut names = self
-            .profiles
-            .iter()
-            .filter(|(_, p)| p.is_of(remote))
-            .map(|(n, _)| n.as_str());
-        match (names.next(), names.next()) {
-            (Some(only), None) => Some(only),
-            _ => None,
+        // The first pointer of each remote, whatever its spelling.
+        let mut pointers: HashMap<String, &str> = HashMap::new();
+        for (r, name) in &self.active_by_remote {
+            pointers.entry(remote_key(r)).or_insert(name);
         }
+        only.into_iter()
+            .filter_map(|(remote, only)| {
+                self.choose_active(remote, pointers.get(remote).copied(), || only)
+                    .map(|name| (remote, name))
+            })
+            .collect()
+    }
+
+    /// SPEC §7's rule for `remote`, given its pointer and (asked last) its only profile.
+    fn choose_active<'a>(
+        &'a self,
+        remote: &str,
+        pointer: Option<&'a str>,
+        only: impl FnOnce() -> Option<&'a str>,
+    ) -> Option<&'a str> {
+        let of_remote = |name: &&str| self.profiles.get(*name).is_some_and(|p| p.is_of(remote));
+        self.current
+            .as_deref()
+            .filter(of_remote)
+            .or_else(|| pointer.filter(of_remote))
+            .or_else(only)
     }
 
     /// Makes `name` the active profile of `remote`: `current` and the remote's pointer.
@@ -361,7 +397,13 @@ impl AuthFile {
         self.converted = true;
         // The default remote goes first, so its accounts keep their bare names.
         let mut hosts: Vec<(String, LegacyHost)> = hosts.into_iter().collect();
-        hosts.sort_by_key(|(r, _)| remote_key(r) != remote::DEFAULT_REMOTE);
+        hosts.sort_by_cached_key(|(r, _)| remote_key(r) != remote::DEFAULT_REMOTE);
+        // The remotes that have a pointer, normalized once.
+        let mut pointed: HashSet<String> = self
+            .active_by_remote
+            .keys()
+            .map(|r| remote_key(r))
+            .collect();
         // Per-remote unknown keys have no place in the profiles layout.
         for (
             key,
@@ -399,10 +441,7 @@ impl AuthFile {
                 self.profiles.insert(name, profile);
             }
             if let Some(name) = active
-                && !self
-                    .active_by_remote
-                    .keys()
-                    .any(|r| remote_key(r) == remote)
+                && pointed.insert(remote.clone())
             {
                 self.active_by_remote.insert(remote, name);
             }
@@ -780,5 +819,14 @@ mod tests {
         f.remove("a");
         assert_eq!(f.current, None);
         assert_eq!(f.active(default), Some("b"));
+        // A pointer under another spelling of the remote counts; every remote at once.
+        f.active_by_remote.clear();
+        f.profiles.insert("d".into(), f.profiles["b"].clone());
+        f.active_by_remote
+            .insert("HTTPS://App.Baseten.co:443/".into(), "d".into());
+        let all = f.actives();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!(all[default], "d");
+        assert_eq!(all["https://x.example.com"], "c");
     }
 }

@@ -157,23 +157,19 @@ impl Snapshot {
 
     /// Every account, in file order.
     pub fn all(&self) -> Vec<Account> {
-        // Each remote's active account is worked out once, not once per account.
-        let mut active: std::collections::HashMap<&str, Option<&str>> = Default::default();
+        // Every remote's active account, worked out in one pass.
+        let active = self.file.actives();
         self.file
             .profiles
             .iter()
-            .map(|(n, p)| {
-                let a = *active
-                    .entry(p.remote())
-                    .or_insert_with(|| self.file.active(p.remote()));
-                Snapshot::account(n, p, a)
-            })
+            .map(|(n, p)| Snapshot::account(n, p, active.get(p.remote()).copied()))
             .collect()
     }
 }
 
 /// Checks a profile name (a `--label`, a `--user`, or an email from a server): not
-/// empty, at most 256 characters, no control or format characters. Callers trim first.
+/// empty, at most 256 characters, no control, format or default-ignorable characters.
+/// Callers trim first.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {
         return Err("account name must not be empty".into());
@@ -181,8 +177,10 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if name.chars().count() > MAX_NAME {
         return Err(format!("account name is longer than {MAX_NAME} characters"));
     }
-    if sanitize::clean(name) != name {
-        return Err("account name must not contain control or format characters".into());
+    if !sanitize::fit_for_name(name) {
+        return Err(
+            "account name must not contain control, format or default-ignorable characters".into(),
+        );
     }
     Ok(())
 }
