@@ -212,7 +212,13 @@ fn guard() -> Fun<Data> {
             box_once(Ok(cv.1))
         }
     })
-    .with_update(|cv, f| if too_deep() { box_once(too_deep_error()) } else { f(cv.1) });
+    .with_update(|cv, f| {
+        if too_deep() {
+            box_once(too_deep_error())
+        } else {
+            f(cv.1)
+        }
+    });
     (GUARD, v(0), native)
 }
 
@@ -234,7 +240,9 @@ fn nesting(expr: &str) -> usize {
         let in_string = matches!(levels.last(), Some(None));
         match c {
             '\\' if in_string => {
-                if chars.next().is_some_and(|(_, c)| c == '(') {
+                // An escape: `\(` opens an interpolation, anything else is skipped.
+                let escaped = chars.next().map(|(_, c)| c);
+                if escaped == Some('(') {
                     levels.push(Some(0));
                     depth += 1;
                 }
@@ -718,5 +726,281 @@ fn float_to_json(f: f64) -> Value {
         Value::from(f as i64)
     } else {
         Number::from_f64(f).map_or(Value::Null, Value::Number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BUILTINS, Filter, MAX_NESTING, base32_decode, base32_encode, nesting};
+    use jaq_core::load;
+    use serde_json::{Value, json};
+    use std::ops::ControlFlow;
+
+    fn run(expr: &str, input: Value) -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        Filter::compile(expr)?.run(vec![input], |v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+
+    fn one(expr: &str, input: Value) -> Value {
+        let mut out = run(expr, input).expect("filter should succeed");
+        assert_eq!(out.len(), 1, "expected exactly one output");
+        out.remove(0)
+    }
+
+    #[test]
+    fn field_access() {
+        let input = json!({"user": {"login": "ada"}, "id": 1});
+        assert_eq!(one(".user", input.clone()), json!({"login": "ada"}));
+        assert_eq!(one(".user.login", input), json!("ada"));
+    }
+
+    #[test]
+    fn iterate_yields_several_outputs() {
+        let out = run(".[]", json!([1, "two", null])).unwrap();
+        assert_eq!(out, vec![json!(1), json!("two"), Value::Null]);
+    }
+
+    #[test]
+    fn each_input_in_turn() {
+        let mut out = Vec::new();
+        let filter = Filter::compile(".a, 0").unwrap();
+        let result = filter.run(vec![json!({"a": 1}), json!({"a": 2})], |v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(out, [json!(1), json!(0), json!(2), json!(0)]);
+    }
+
+    /// An endless filter stops when the receiver breaks, after exactly what it took.
+    #[test]
+    fn the_receiver_stops_an_endless_filter() {
+        let mut out = Vec::new();
+        let filter = Filter::compile("recurse(. + 1)").unwrap();
+        let result = filter.run(vec![json!(0)], |v| {
+            out.push(v);
+            if out.len() == 5 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(out, [json!(0), json!(1), json!(2), json!(3), json!(4)]);
+    }
+
+    #[test]
+    fn outputs_before_an_error_are_handed_over() {
+        let mut out = Vec::new();
+        let filter = Filter::compile(r#"1, 2, error("late"), 3"#).unwrap();
+        let result = filter.run(vec![Value::Null], |v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(result, Err("late".into()));
+        assert_eq!(out, [json!(1), json!(2)]);
+    }
+
+    #[test]
+    fn standard_library() {
+        let obj = json!({"b": 1, "a": {"b": [true]}});
+        assert_eq!(one("keys", obj.clone()), json!(["a", "b"]));
+        assert_eq!(one(r#"getpath(["a","b"])"#, obj.clone()), json!([true]));
+        assert_eq!(one("length", obj.clone()), json!(2));
+        assert_eq!(one("tostring", json!({"x": 1})), json!(r#"{"x":1}"#));
+        assert_eq!(one("map(. * 2)", json!([1, 2])), json!([2, 4]));
+        assert_eq!(
+            one("[.[] | select(. > 1)]", json!([1, 2, 3])),
+            json!([2, 3])
+        );
+        assert_eq!(one("10 / 4", Value::Null), json!(2.5));
+        assert_eq!(one("10 / 2", Value::Null), json!(5));
+    }
+
+    #[test]
+    fn object_key_order_is_kept() {
+        let out = one(". + {a: 0}", json!({"z": 1, "m": 2}));
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"z":1,"m":2,"a":0}"#
+        );
+    }
+
+    #[test]
+    fn env_is_bound() {
+        let Ok(path) = std::env::var("PATH") else {
+            return;
+        };
+        assert_eq!(one("$ENV.PATH", Value::Null), json!(path));
+        assert_eq!(one("env.PATH", Value::Null), json!(path));
+    }
+
+    #[test]
+    fn syntax_error_is_reported() {
+        let err = Filter::compile(".a |").err().expect("should fail");
+        assert_eq!(err, "expected term, found end of input at offset 4");
+        let err = Filter::compile("(.a").err().expect("should fail");
+        assert!(err.contains("closing parenthesis"), "{err}");
+        let err = Filter::compile(". | §x").err().expect("should fail");
+        assert_eq!(err, "expected token, found `§` at offset 4");
+        let err = Filter::compile(r#"include "x"; ."#)
+            .err()
+            .expect("should fail");
+        assert_eq!(err, "x: module loading not supported");
+    }
+
+    #[test]
+    fn undefined_filter_is_reported() {
+        let err = Filter::compile("foo | bar(1)").err().expect("should fail");
+        assert_eq!(err, "undefined filter `foo/0`; undefined filter `bar/1`");
+        let err = Filter::compile("$nope").err().expect("should fail");
+        assert_eq!(err, "undefined variable `$nope`");
+        // The guard is not callable by name.
+        assert!(Filter::compile("depth guard").is_err());
+    }
+
+    #[test]
+    fn runtime_errors_are_reported() {
+        let err = run(".a + 1", json!({"a": "x"})).unwrap_err();
+        assert!(err.contains("cannot"), "{err}");
+        assert_eq!(run(r#"error("boom")"#, Value::Null), Err("boom".into()));
+        let err = run("error({a: 1})", Value::Null).unwrap_err();
+        assert_eq!(err, r#"{"a":1} (not a string)"#);
+    }
+
+    #[test]
+    fn halt_stops_without_error() {
+        assert_eq!(run("1, halt, 2", Value::Null).unwrap(), vec![json!(1)]);
+        assert_eq!(
+            run("halt_error(3)", json!("")),
+            Err("halted with exit code 3".into())
+        );
+    }
+
+    #[test]
+    fn large_integers_round_trip() {
+        // 12345678901234567890 fits u64 but not i64: serde_json hands jaq a u64,
+        // jaq keeps it as an exact big integer, and it comes back as a u64.
+        let big: Value = serde_json::from_str("12345678901234567890").unwrap();
+        assert_eq!(one(".", big.clone()), big);
+        assert_eq!(one(".", json!(i64::MIN)), json!(i64::MIN));
+        // Literals beyond u64 have no exact serde_json form (no arbitrary_precision),
+        // so they degrade to the nearest f64.
+        assert_eq!(
+            one("123456789012345678901234567890", Value::Null),
+            json!(1.2345678901234568e29)
+        );
+        // Integer arithmetic that overflows i64 is exact in jaq, then degrades likewise.
+        assert_eq!(one(". * 1000", big), json!(1.2345678901234567e22));
+    }
+
+    #[test]
+    fn non_finite_numbers_become_null() {
+        assert_eq!(one("1e1000", Value::Null), Value::Null);
+        assert_eq!(one("-1e1000", Value::Null), Value::Null);
+        assert_eq!(one("nan", Value::Null), Value::Null);
+        assert_eq!(one("infinite", Value::Null), Value::Null);
+        assert_eq!(one("1.5", Value::Null), json!(1.5));
+    }
+
+    /// Every definition of jaq's libraries and ours, called with its arity, compiles
+    /// with just the definitions it reaches.
+    #[test]
+    fn every_definition_compiles_alone() {
+        let ours = load::parse(BUILTINS, |p| p.defs()).expect("jq_builtins.jq parses");
+        let all = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .chain(ours);
+        for def in all {
+            let args = vec!["."; def.args.len()].join("; ");
+            let call = if args.is_empty() {
+                def.name.to_owned()
+            } else {
+                format!("{}({args})", def.name)
+            };
+            let expr = format!("def probe: {call}; 0");
+            if let Err(e) = Filter::compile(&expr) {
+                panic!("{expr}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_counts_brackets_interpolations_operators_and_keywords() {
+        assert_eq!(nesting(".user"), 0);
+        assert_eq!(nesting("[[1]]"), 2);
+        assert_eq!(nesting("(1) | (2)"), 2);
+        assert_eq!(nesting("[1, 2] | .[0]"), 2);
+        assert_eq!(nesting(r#""\("\(1)")""#), 2);
+        assert_eq!(nesting(r#""(((" | 1"#), 1);
+        assert_eq!(nesting("# ((((\n1"), 0);
+        assert_eq!(nesting("# ((((\\\n(((\n1"), 0);
+        assert_eq!(nesting("if . then 1 else 2 end"), 1);
+        assert_eq!(nesting("- - - 1"), 3);
+        assert_eq!(nesting("map_values(1)"), 1);
+        // Unbalanced text is left to the parser.
+        assert_eq!(nesting(")))"), 0);
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_refused_before_parsing() {
+        let deep = |n| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(Filter::compile(&deep(MAX_NESTING)).is_ok());
+        let flat = format!("{} | flatten", deep(MAX_NESTING - 1));
+        assert_eq!(one(&flat, Value::Null), json!([1]));
+        let err = Filter::compile(&deep(5000)).err().expect("should fail");
+        assert_eq!(
+            err,
+            "the expression is nested too deeply (5000 levels; at most 1000)"
+        );
+        let chain = vec!["."; 5000].join(" | ");
+        assert!(Filter::compile(&chain).is_err());
+    }
+
+    #[test]
+    fn recursion_without_end_is_too_deep() {
+        let err = run("def f: [f]; f", Value::Null).unwrap_err();
+        assert!(err.contains("too deep"), "{err}");
+        let err = run("def f: 1 + f; f", Value::Null).unwrap_err();
+        assert!(err.contains("too deep"), "{err}");
+        // Tail calls stay tail calls: this loop runs in constant stack.
+        let count = "def count: if . < 200000 then . + 1 | count else . end; 0 | count";
+        assert_eq!(one(count, Value::Null), json!(200000));
+        // Recursion that ends is not refused.
+        let sum = "def sum: if . == 0 then 0 else . + (. - 1 | sum) end; 1000 | sum";
+        assert_eq!(one(sum, Value::Null), json!(500500));
+    }
+
+    /// RFC 4648 section 10 test vectors.
+    #[test]
+    fn base32_round_trips() {
+        let vectors = [
+            ("", ""),
+            ("f", "MY======"),
+            ("fo", "MZXQ===="),
+            ("foo", "MZXW6==="),
+            ("foob", "MZXW6YQ="),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI======"),
+        ];
+        for (plain, encoded) in vectors {
+            assert_eq!(base32_encode(plain.as_bytes()), encoded);
+            assert_eq!(
+                base32_decode(encoded.as_bytes()).as_deref(),
+                Some(plain.as_bytes())
+            );
+            let bare = encoded.trim_end_matches('=');
+            assert_eq!(
+                base32_decode(bare.as_bytes()).as_deref(),
+                Some(plain.as_bytes())
+            );
+        }
+        assert_eq!(base32_decode(b"MZ1W"), None);
+        assert_eq!(base32_decode(b"mzxw"), None);
     }
 }

@@ -30,6 +30,9 @@ def IN(s): . as $x | any(s; . == $x);
 def IN(src; s): any(src | IN(s); .);
 def INDEX(rows; key): reduce rows as $row ({}; .[$row | key | tostring] = $row);
 def INDEX(key): INDEX(.[]; key);
+def JOIN($index; key): [.[] | [., $index[key]]];
+def JOIN($index; rows; key): rows | [., $index[key]];
+def JOIN($index; rows; key; combine): rows | [., $index[key]] | combine;
 
 def leaf_paths: paths(scalars);
 

@@ -114,7 +114,9 @@ fn json_values(values: Vec<serde_json::Value>, opts: &OutputOptions) -> Result<(
     let result = match &opts.jq {
         Some(filter) => filter.run(values, |v| out.write(&to_json(&v, pretty))),
         None => {
-            let _ = values.iter().try_for_each(|v| out.write(&to_json(v, pretty)));
+            let _ = values
+                .iter()
+                .try_for_each(|v| out.write(&to_json(v, pretty)));
             Ok(())
         }
     };
@@ -148,7 +150,13 @@ impl Lines {
             .out
             .write_all(line.as_bytes())
             .and_then(|()| self.out.write_all(b"\n"))
-            .and_then(|()| if self.terminal { self.out.flush() } else { Ok(()) });
+            .and_then(|()| {
+                if self.terminal {
+                    self.out.flush()
+                } else {
+                    Ok(())
+                }
+            });
         match written {
             Ok(()) => std::ops::ControlFlow::Continue(()),
             Err(e) => {
