@@ -441,6 +441,11 @@ impl<'s> Reach<'s> {
 /// Puts [`GUARD`] in front of the body of `def` and of every definition inside it.
 fn guard_def(def: &mut Def<&str>) {
     guard_defs(&mut def.body);
+    guard_body(def);
+}
+
+/// `guard | body`.
+fn guard_body(def: &mut Def<&str>) {
     let body = std::mem::take(&mut def.body);
     def.body = Term::BinOp(
         Box::new(Term::Call(GUARD, Vec::new())),
@@ -453,15 +458,8 @@ fn guard_def(def: &mut Def<&str>) {
 fn guard_defs(term: &mut Term<&str>) {
     each_term(term, &mut |t| {
         if let Term::Def(defs, _) = t {
-            for def in defs {
-                // The body is visited next, as a child: guard this level only.
-                let body = std::mem::take(&mut def.body);
-                def.body = Term::BinOp(
-                    Box::new(Term::Call(GUARD, Vec::new())),
-                    BinaryOp::Pipe(None),
-                    Box::new(body),
-                );
-            }
+            // The bodies are visited next, as children: guard this level only.
+            defs.iter_mut().for_each(guard_body);
         }
     });
 }

@@ -76,16 +76,7 @@ fn common_builtins_work_through_the_binary() {
         (".source | @sh", r#""'env'""#),
         ("now | type", r#""number""#),
     ];
-    let mut wrong = Vec::new();
-    for (expr, want) in cases {
-        let got = jq(expr);
-        if got != format!("{want}\n") {
-            wrong.push(format!(
-                "  --jq {expr:?}\n    printed  {got:?}\n    expected {want:?}"
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "wrong jq results:\n{}", wrong.join("\n"));
+    check(&cases);
 }
 
 #[test]
