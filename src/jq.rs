@@ -10,9 +10,10 @@
 //!   parses it, and the filter is compiled and run on a thread with a large stack where
 //!   every call of a jq definition first checks how much of that stack is in use; past
 //!   [`RECURSION_BUDGET`] the call fails with "too deep" instead of overflowing.
-//! - Speed: jaq's jq-defined standard library is parsed only when the filter calls
-//!   something that is not native, and then only the definitions the filter reaches are
-//!   compiled.
+//! - Speed: parsing jaq's whole jq-defined standard library costs several times a
+//!   `status` run, so build.rs indexes it (one text per definition, printed back from
+//!   the crates' own `defs()`). A filter that calls only natives needs none of it; any
+//!   other parses and compiles only the definitions it reaches.
 //! - jq 1.7 builtins that jaq lacks, in `jq_builtins.jq` and the natives below.
 
 use std::cell::Cell;
@@ -49,8 +50,9 @@ const MAIN: &str = "baseten_jq_main";
 /// so no filter can call it.
 const GUARD: &str = "depth guard";
 
-/// jq 1.7 builtins that jaq does not define, and our replacements of jaq's `join`/`env`.
-const BUILTINS: &str = include_str!("jq_builtins.jq");
+// `LIBRARY`: jaq's definitions, then ours from `jq_builtins.jq` (jq 1.7 builtins that
+// jaq lacks, and our `join` and `env`), one `(name, text)` each, made by build.rs.
+include!(concat!(env!("OUT_DIR"), "/jq_library.rs"));
 
 /// A compiled jq filter.
 pub struct Filter {
@@ -316,6 +318,8 @@ fn compile(expr: &str) -> Result<Filter, String> {
         // `env` is ours (see `jq_builtins.jq`).
         .filter(|(name, _, _)| *name != "env")
         .collect();
+    // Declared before `reach`, which borrows from it.
+    let library;
     let mut reach = Reach::default();
     reach.add(&mut main);
     // Filters that call only natives (`.user`, `.a | length`) need no definitions at all.
@@ -326,12 +330,8 @@ fn compile(expr: &str) -> Result<Filter, String> {
     };
     let mut defs = Vec::new();
     if !reach.calls.iter().all(is_native) {
-        let builtins = load::parse(BUILTINS, |p| p.defs()).unwrap_or_default();
-        let library = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs())
-            .chain(builtins);
-        defs = reach.definitions(library.collect());
+        library = library_text(reach.calls.iter().map(|(name, _)| *name));
+        defs = reach.definitions(load::parse(&library, |p| p.defs()).unwrap_or_default());
     }
     guard_defs(&mut main);
     defs.push(Def {
@@ -358,6 +358,39 @@ fn compile(expr: &str) -> Result<Filter, String> {
         .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| e).map(compile_error)))?;
     let env = reach.vars.contains("$ENV");
     Ok(Filter { filter, env })
+}
+
+/// The text of the [`LIBRARY`] definitions that `names` reach, in library order: those
+/// with one of the names, then those named by a word of their text, and so on. Words
+/// are a superset of the calls (arity is not looked at), so nothing reachable is missed.
+fn library_text<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut wanted: Vec<&str> = names.collect();
+    let mut seen = HashSet::new();
+    let mut kept = [false; LIBRARY.len()];
+    while let Some(name) = wanted.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        for (i, (def, text)) in LIBRARY.iter().enumerate() {
+            if *def == name && !kept[i] {
+                kept[i] = true;
+                wanted.extend(words(text));
+            }
+        }
+    }
+    let texts = LIBRARY.iter().zip(kept).filter(|(_, kept)| *kept);
+    texts
+        .map(|((_, text), _)| *text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The words of jq text that can name a definition: runs of letters, digits and `_`,
+/// with a leading `@` kept (formats). Strings are not skipped, which only ever keeps a
+/// definition too many.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@'))
+        .filter(|w| !w.is_empty())
 }
 
 /// jaq's own message for an expression that does not parse (its module loader reports
@@ -729,7 +762,7 @@ fn float_to_json(f: f64) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{BUILTINS, Filter, MAX_NESTING, base32_decode, base32_encode, nesting};
+    use super::{Filter, LIBRARY, MAX_NESTING, base32_decode, base32_encode, nesting};
     use jaq_core::load;
     use serde_json::{Value, json};
     use std::ops::ControlFlow;
@@ -909,23 +942,32 @@ mod tests {
     /// with just the definitions it reaches.
     #[test]
     fn every_definition_compiles_alone() {
-        let ours = load::parse(BUILTINS, |p| p.defs()).expect("jq_builtins.jq parses");
-        let all = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs())
-            .chain(ours);
-        for def in all {
-            let args = vec!["."; def.args.len()].join("; ");
+        for (name, text) in LIBRARY {
+            let defs = load::parse(text, |p| p.defs()).expect("an indexed definition parses");
+            let args = vec!["."; defs[0].args.len()].join("; ");
             let call = if args.is_empty() {
-                def.name.to_owned()
+                (*name).to_owned()
             } else {
-                format!("{}({args})", def.name)
+                format!("{name}({args})")
             };
             let expr = format!("def probe: {call}; 0");
             if let Err(e) = Filter::compile(&expr) {
                 panic!("{expr}: {e}");
             }
         }
+    }
+
+    /// The index holds every definition of the crates' `defs()`, in order.
+    #[test]
+    fn the_library_index_is_complete() {
+        let names: Vec<_> = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .map(|d| d.name)
+            .collect();
+        let indexed: Vec<_> = LIBRARY.iter().map(|(name, _)| *name).collect();
+        assert_eq!(indexed[..names.len()], names[..]);
+        assert!(indexed[names.len()..].contains(&"@csv"));
     }
 
     #[test]
