@@ -26,7 +26,9 @@ fn main() {
         "/// The jq-defined standard library, one `(name, text)` per definition, in order.\n\
          pub const LIBRARY: &[(&str, &str)] = &[\n",
     );
-    for def in library {
+    let mut names = Vec::new();
+    for (i, def) in library.enumerate() {
+        names.push((def.name, i));
         let text = def_text(&def);
         let again = jaq_core::load::parse(&text, |p| p.defs()).unwrap_or_default();
         assert_eq!(
@@ -35,6 +37,15 @@ fn main() {
             "the printed definition does not parse back the same:\n{text}"
         );
         writeln!(out, "    ({:?}, {:?}),", def.name, text).expect("write to a String");
+    }
+    out.push_str("];\n");
+    names.sort();
+    out.push_str(
+        "/// `(name, index in LIBRARY)`, sorted by name.\n\
+         pub const BY_NAME: &[(&str, usize)] = &[\n",
+    );
+    for (name, i) in names {
+        writeln!(out, "    ({name:?}, {i}),").expect("write to a String");
     }
     out.push_str("];\n");
     let dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");

@@ -39,6 +39,9 @@ const MAX_NESTING: usize = 1000;
 /// Stack of the thread that compiles and runs filters: room for [`MAX_NESTING`] levels
 /// of parser, compiler and interpreter recursion on top of [`RECURSION_BUDGET`].
 const STACK_SIZE: usize = 256 << 20;
+/// Nesting that the calling thread's stack compiles without the large one (a thread
+/// costs more than compiling a short filter).
+const SHALLOW: usize = 64;
 /// Stack that jq definitions may use before a call fails as too deep.
 const RECURSION_BUDGET: usize = 64 << 20;
 /// Outputs that may wait between the filter thread and the printer.
@@ -51,7 +54,8 @@ const MAIN: &str = "baseten_jq_main";
 const GUARD: &str = "depth guard";
 
 // `LIBRARY`: jaq's definitions, then ours from `jq_builtins.jq` (jq 1.7 builtins that
-// jaq lacks, and our `join` and `env`), one `(name, text)` each, made by build.rs.
+// jaq lacks, and our `join` and `env`), one `(name, text)` each, and `BY_NAME`, the
+// `(name, index)` pairs sorted by name; made by build.rs.
 include!(concat!(env!("OUT_DIR"), "/jq_library.rs"));
 
 /// A compiled jq filter.
@@ -70,7 +74,11 @@ impl Filter {
                 "the expression is nested too deeply ({depth} levels; at most {MAX_NESTING})"
             ));
         }
-        on_large_stack(|| compile(expr))?
+        if depth <= SHALLOW {
+            compile(expr)
+        } else {
+            on_large_stack(|| compile(expr))?
+        }
     }
 
     /// Runs the filter on each of `inputs` in turn, handing every output to `emit` as
@@ -311,17 +319,22 @@ fn compile(expr: &str) -> Result<Filter, String> {
     let Some(mut main) = load::parse(expr, |p| p.term()) else {
         return Err(syntax_error(expr));
     };
-    let natives: Vec<Fun<Data>> = jaq_core::funs()
-        .chain(jaq_std::funs())
-        .chain(jaq_json::funs())
-        .chain(base32())
-        // `env` is ours (see `jq_builtins.jq`).
-        .filter(|(name, _, _)| *name != "env")
-        .collect();
     // Declared before `reach`, which borrows from it.
     let library;
     let mut reach = Reach::default();
     reach.add(&mut main);
+    // A filter without calls (`.user`) needs no natives either.
+    let natives: Vec<Fun<Data>> = if reach.calls.is_empty() {
+        Vec::new()
+    } else {
+        jaq_core::funs()
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs())
+            .chain(base32())
+            // `env` is ours (see `jq_builtins.jq`).
+            .filter(|(name, _, _)| *name != "env")
+            .collect()
+    };
     // Filters that call only natives (`.user`, `.a | length`) need no definitions at all.
     let is_native = |call: &(&str, usize)| {
         natives
@@ -371,10 +384,12 @@ fn library_text<'a>(names: impl Iterator<Item = &'a str>) -> String {
         if !seen.insert(name) {
             continue;
         }
-        for (i, (def, text)) in LIBRARY.iter().enumerate() {
-            if *def == name && !kept[i] {
-                kept[i] = true;
-                wanted.extend(words(text));
+        // `BY_NAME` is sorted by name: the definitions of `name` are one run.
+        let first = BY_NAME.partition_point(|(n, _)| *n < name);
+        for (_, i) in BY_NAME[first..].iter().take_while(|(n, _)| *n == name) {
+            if !kept[*i] {
+                kept[*i] = true;
+                wanted.extend(words(LIBRARY[*i].1));
             }
         }
     }
