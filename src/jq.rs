@@ -1,31 +1,66 @@
 //! Bridge between `serde_json` and the jaq jq engine, backing the `--jq EXPR` flag.
 //!
-//! jaq works on its own value type (`jaq_json::Val`) and reports errors as
-//! structured data; this module hides that behind a small `String`-error API
-//! that takes and returns `serde_json::Value`s.
+//! jaq works on its own value type (`jaq_json::Val`) and reports errors as structured
+//! data; this module hides that behind a small `String`-error API over
+//! `serde_json::Value`s, and adds what jaq leaves to its callers (SPEC §9):
 //!
-//! Parsing and compiling the whole jq standard library (about 130 definitions written in
-//! jq) costs several times what the rest of a `status` run does, so a filter gets only
-//! the definitions it can reach: those named by a word of the filter, then,
-//! transitively, those named by a word of their own text. The text of the definitions is
-//! kept in `jq_defs.jq`, a verbatim copy of what the jaq crates define; the tests check
-//! it against them. Native filters (`length`, `matches`, ...) are offered the same way,
-//! when a word of the filter or of a kept definition names them, and `$ENV` is built
-//! only when it is reachable. Words are a superset of the names called, so every
-//! builtin stays available; a filter that loads modules gets everything.
+//! - Outputs stream: each is handed over as soon as jaq yields it, so endless filters
+//!   run in bounded memory and stop when the reader goes away.
+//! - Depth: an expression nested deeper than [`MAX_NESTING`] is refused before jaq
+//!   parses it, and the filter is compiled and run on a thread with a large stack where
+//!   every call of a jq definition first checks how much of that stack is in use; past
+//!   [`RECURSION_BUDGET`] the call fails with "too deep" instead of overflowing.
+//! - Speed: parsing jaq's whole jq-defined standard library costs several times a
+//!   `status` run, so build.rs indexes it (one text per definition, printed back from
+//!   the crates' own `defs()`). A filter that calls only natives needs none of it; any
+//!   other parses and compiles only the definitions it reaches.
+//! - jq 1.7 builtins that jaq lacks, in `jq_builtins.jq` and the natives below.
 
-use std::collections::{BTreeMap, HashSet};
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::sync::mpsc;
 
+use jaq_core::box_iter::box_once;
 use jaq_core::data::JustLut;
-use jaq_core::load::{self, Arena, File, Loader};
-use jaq_core::{Compiler, Ctx, Vars};
+use jaq_core::load::parse::{BinaryOp, Def, Pattern, Term};
+use jaq_core::load::{self, Arena, File, Loader, lex::StrPart};
+use jaq_core::native::{Fun, bome, v};
+use jaq_core::path::Part;
+use jaq_core::{Compiler, Ctx, Error as JqError, Exn, Native, Vars};
 use jaq_json::{Num, Val};
 use serde::Deserialize;
 use serde_json::{Number, Value};
 
+type Data = JustLut<Val>;
+
+/// Deepest nesting of an expression that is compiled (see [`nesting`]).
+const MAX_NESTING: usize = 1000;
+/// Stack of the thread that compiles and runs filters: room for [`MAX_NESTING`] levels
+/// of parser, compiler and interpreter recursion on top of [`RECURSION_BUDGET`].
+const STACK_SIZE: usize = 256 << 20;
+/// Nesting that the calling thread's stack compiles without the large one (a thread
+/// costs more than compiling a short filter).
+const SHALLOW: usize = 64;
+/// Stack that jq definitions may use before a call fails as too deep.
+const RECURSION_BUDGET: usize = 64 << 20;
+/// Outputs that may wait between the filter thread and the printer.
+const QUEUE: usize = 64;
+
+/// The name under which the user's expression is compiled, as the last definition.
+const MAIN: &str = "baseten_jq_main";
+/// The native that checks the stack on entry to every definition. Its name has a space,
+/// so no filter can call it.
+const GUARD: &str = "depth guard";
+
+// `LIBRARY`: jaq's definitions, then ours from `jq_builtins.jq` (jq 1.7 builtins that
+// jaq lacks, and our `join` and `env`), one `(name, text)` each, and `BY_NAME`, the
+// `(name, index)` pairs sorted by name; made by build.rs.
+include!(concat!(env!("OUT_DIR"), "/jq_library.rs"));
+
 /// A compiled jq filter.
 pub struct Filter {
-    filter: jaq_core::Filter<JustLut<Val>>,
+    filter: jaq_core::Filter<Data>,
     /// Whether the filter can read `$ENV` (else it is bound to null, unseen).
     env: bool,
 }
@@ -33,138 +68,610 @@ pub struct Filter {
 impl Filter {
     /// Compiles `expr` with the jq standard library; `$ENV` holds the process environment.
     pub fn compile(expr: &str) -> Result<Filter, String> {
-        let reach = reachable(expr);
-        let defs = load::parse(&reach.defs, |p| p.defs()).unwrap_or_default();
-        let funs = jaq_core::funs()
-            .chain(jaq_std::funs())
-            .chain(jaq_json::funs())
-            .filter(|(name, _, _)| reach.has(name));
-        let arena = Arena::default();
-        let file = File {
-            code: expr,
-            path: (),
-        };
-        let modules = Loader::new(defs)
-            .load(&arena, file)
-            .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| load_error(expr, e))))?;
-        let filter = Compiler::default()
-            .with_funs(funs)
-            .with_global_vars(["$ENV"])
-            .compile(modules)
-            .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| e).map(compile_error)))?;
-        let env = reach.has("$ENV");
-        Ok(Filter { filter, env })
+        let depth = nesting(expr);
+        if depth > MAX_NESTING {
+            return Err(format!(
+                "the expression is nested too deeply ({depth} levels; at most {MAX_NESTING})"
+            ));
+        }
+        if depth <= SHALLOW {
+            compile(expr)
+        } else {
+            on_large_stack(|| compile(expr))?
+        }
     }
 
-    /// Runs the filter on `input` and collects every output; `Err` is the first runtime error.
-    pub fn run(&self, input: Value) -> Result<Vec<Value>, String> {
-        let input = Val::deserialize(input).map_err(|e| e.to_string())?;
-        let env = if self.env { env() } else { Val::Null };
-        let ctx = Ctx::<JustLut<Val>>::new(&self.filter.lut, Vars::new([env]));
-        let mut outputs = Vec::new();
-        for out in self.filter.id.run((ctx, input)) {
-            match out {
-                Ok(v) => outputs.push(to_json(&v)),
-                Err(exn) => match exn.get_err() {
-                    // Like jq: string errors print raw, other values as JSON.
-                    Ok(err) => match err.into_val() {
-                        Val::TStr(msg) => return Err(String::from_utf8_lossy(&msg).into_owned()),
-                        other => return Err(format!("{other} (not a string)")),
-                    },
-                    Err(exn) => match exn.get_halt() {
-                        Ok(0) => break,
-                        Ok(code) => return Err(format!("halted with exit code {code}")),
-                        Err(_) => return Err("unexpected control flow".into()),
-                    },
-                },
+    /// Runs the filter on each of `inputs` in turn, handing every output to `emit` as
+    /// soon as it is produced, until `emit` breaks. `Err` is the first runtime error
+    /// (the outputs before it have been handed over).
+    pub fn run(
+        &self,
+        inputs: Vec<Value>,
+        mut emit: impl FnMut(Value) -> ControlFlow<()>,
+    ) -> Result<(), String> {
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, move || {
+                    let floor = stack_address().saturating_sub(RECURSION_BUDGET);
+                    STACK_FLOOR.with(|f| f.set(floor));
+                    self.run_here(inputs, &tx);
+                })
+                .map_err(|e| format!("cannot start the jq thread: {e}"))?;
+            let mut result = Ok(());
+            for out in rx {
+                match out {
+                    Ok(v) => {
+                        if emit(v).is_break() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
             }
-        }
-        Ok(outputs)
+            // Leaving the loop dropped the receiver: the worker's next send fails and it stops.
+            worker
+                .join()
+                .map_err(|_| "the jq thread failed".to_owned())?;
+            result
+        })
     }
-}
 
-/// The jq-defined standard library of jaq-core, jaq-std and jaq-json, plus our own.
-const DEFS: &str = concat!(
-    include_str!("jq_defs.jq"),
-    // jaq-std's native `env` panics on non-UTF-8 variables; shadow it with `$ENV`.
-    "def env: $ENV;\n",
-);
-
-/// Where `name` is defined at the top level of [`DEFS`]: the offset and text of each of
-/// its definitions (a definition's text runs up to the next line that starts with `def `).
-fn definitions_of(name: &str) -> impl Iterator<Item = (usize, &'static str)> + '_ {
-    DEFS.match_indices(name).filter_map(move |(i, _)| {
-        let after = DEFS[i + name.len()..].chars().next();
-        let whole = !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        // `def`, one or more spaces (some names are aligned), then the name.
-        let before = DEFS[..i].trim_end_matches(' ');
-        if !whole || before.len() == i || !before.ends_with("\ndef") {
-            return None;
-        }
-        let start = before.len() - "def".len();
-        let end = DEFS[i..].find("\ndef ").map_or(DEFS.len(), |e| i + e + 1);
-        Some((start, &DEFS[start..end]))
-    })
-}
-
-/// The words of jq text: runs of letters, digits, `_`, with a leading `@` or `$` kept
-/// (so variables never match a definition). Strings and comments are not skipped, which
-/// only ever keeps a definition too many.
-fn words(text: &str) -> impl Iterator<Item = &str> {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        let start = rest.find(|c: char| word(c) || c == '@' || c == '$')?;
-        let tail = &rest[start + 1..];
-        let len = 1 + tail.find(|c: char| !word(c)).unwrap_or(tail.len());
-        let w = &rest[start..start + len];
-        rest = &rest[start + len..];
-        Some(w)
-    })
-}
-
-/// What a filter can reach.
-struct Reach<'a> {
-    /// The text of the definitions it needs, in their original order (a definition sees
-    /// only those before it).
-    defs: String,
-    /// Every word of the filter and of those definitions: the native filters it may call,
-    /// and whether it reads `$ENV`. `None`: anything.
-    words: Option<HashSet<&'a str>>,
-}
-
-impl Reach<'_> {
-    fn has(&self, word: &str) -> bool {
-        self.words.as_ref().is_none_or(|w| w.contains(word))
-    }
-}
-
-/// The definitions and natives `expr` can reach: those named by its words, then by the
-/// words of those definitions, and so on. Names are matched without arity. When `expr`
-/// loads modules, everything.
-fn reachable(expr: &str) -> Reach<'_> {
-    let mut wanted: Vec<&str> = words(expr).collect();
-    if wanted.iter().any(|w| matches!(*w, "import" | "include")) {
-        return Reach {
-            defs: DEFS.to_owned(),
-            words: None,
-        };
-    }
-    let mut seen = HashSet::new();
-    let mut kept = BTreeMap::new();
-    while let Some(name) = wanted.pop() {
-        if seen.insert(name) {
-            for (start, text) in definitions_of(name) {
-                if kept.insert(start, text).is_none() {
-                    wanted.extend(words(text).skip(2));
+    /// The filter thread: sends each output, stops at the first error, at `halt`, or
+    /// when nobody listens any more.
+    fn run_here(&self, inputs: Vec<Value>, tx: &mpsc::SyncSender<Result<Value, String>>) {
+        let env = if self.env { env() } else { Val::Null };
+        let vars = Vars::new([env]);
+        for input in inputs {
+            let input = match Val::deserialize(input) {
+                Ok(v) => v,
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let ctx = Ctx::<Data>::new(&self.filter.lut, vars.clone());
+            for out in self.filter.id.run((ctx, input)) {
+                let sent = match out {
+                    Ok(v) => tx.send(Ok(to_json(&v))),
+                    Err(exn) => match exn.get_err() {
+                        // Like jq: string errors print raw, other values as JSON.
+                        Ok(err) => {
+                            let msg = match err.into_val() {
+                                Val::TStr(msg) => String::from_utf8_lossy(&msg).into_owned(),
+                                other => format!("{other} (not a string)"),
+                            };
+                            let _ = tx.send(Err(msg));
+                            return;
+                        }
+                        Err(exn) => {
+                            match exn.get_halt() {
+                                Ok(0) => {}
+                                Ok(code) => {
+                                    let _ = tx.send(Err(format!("halted with exit code {code}")));
+                                }
+                                Err(_) => {
+                                    let _ = tx.send(Err("unexpected control flow".into()));
+                                }
+                            }
+                            return;
+                        }
+                    },
+                };
+                if sent.is_err() {
+                    return;
                 }
             }
         }
     }
-    Reach {
-        defs: kept.into_values().collect(),
-        words: Some(seen),
+}
+
+/// Runs `f` on a thread with a [`STACK_SIZE`] stack and returns what it returns.
+fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, f)
+            .map_err(|e| format!("cannot start the jq thread: {e}"))?
+            .join()
+            .map_err(|_| "the jq thread failed".to_owned())
+    })
+}
+
+thread_local! {
+    /// The lowest stack address a jq definition may start at (0: no limit).
+    static STACK_FLOOR: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The address of a local: where the stack is now (it grows down on every supported
+/// platform).
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+fn too_deep() -> bool {
+    stack_address() < STACK_FLOOR.with(Cell::get)
+}
+
+fn too_deep_error<'a, T>() -> Result<T, Exn<'a, Val>> {
+    Err(Exn::from(JqError::str(
+        "recursion too deep (a jq definition calls itself without end?)",
+    )))
+}
+
+/// [`GUARD`]: passes its input, path and update through unchanged, unless the stack is
+/// past its budget. It is put in front of every definition's body (`guard | body`), a
+/// position that keeps jaq's tail calls tail calls.
+fn guard() -> Fun<Data> {
+    let native = Native::new(|cv| {
+        if too_deep() {
+            box_once(too_deep_error())
+        } else {
+            box_once(Ok(cv.1))
+        }
+    })
+    .with_paths(|cv| {
+        if too_deep() {
+            box_once(too_deep_error())
+        } else {
+            box_once(Ok(cv.1))
+        }
+    })
+    .with_update(|cv, f| {
+        if too_deep() {
+            box_once(too_deep_error())
+        } else {
+            f(cv.1)
+        }
+    });
+    (GUARD, v(0), native)
+}
+
+/// How deeply `expr` nests, counted generously so that it bounds the recursion of jaq's
+/// lexer, parser, compiler and interpreter: every open bracket or string interpolation
+/// is a level, and so is every operator or keyword before this point inside the
+/// innermost open bracket (`a | b | c` is a tree three deep). Strings and comments are
+/// skipped.
+fn nesting(expr: &str) -> usize {
+    const KEYWORDS: [&str; 9] = [
+        "if", "try", "reduce", "foreach", "label", "def", "as", "and", "or",
+    ];
+    // One entry per open level: `Some(n)` code with n operators so far, `None` a string.
+    let mut levels: Vec<Option<usize>> = vec![Some(0)];
+    let mut depth = 0;
+    let mut deepest = 0;
+    let mut chars = expr.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let in_string = matches!(levels.last(), Some(None));
+        match c {
+            '\\' if in_string => {
+                // An escape: `\(` opens an interpolation, anything else is skipped.
+                let escaped = chars.next().map(|(_, c)| c);
+                if escaped == Some('(') {
+                    levels.push(Some(0));
+                    depth += 1;
+                }
+            }
+            '"' if in_string => {
+                levels.pop();
+            }
+            _ if in_string => {}
+            '"' => levels.push(None),
+            '#' => {
+                // A comment runs to the end of a line that does not end with an odd
+                // number of backslashes.
+                let mut backslashes = 0;
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '\n' if backslashes % 2 == 0 => break,
+                        '\\' => backslashes += 1,
+                        '\r' => {}
+                        _ => backslashes = 0,
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                levels.push(Some(0));
+                depth += 1;
+            }
+            ')' | ']' | '}' if levels.len() > 1 => {
+                if let Some(Some(ops)) = levels.pop() {
+                    depth -= ops + 1;
+                }
+            }
+            '|' | ',' | '+' | '-' | '*' | '/' | '%' | '=' | '<' | '>' | '?' => {
+                if let Some(Some(ops)) = levels.last_mut() {
+                    *ops += 1;
+                    depth += 1;
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, c)) = chars.peek() {
+                    if !(c.is_ascii_alphanumeric() || c == '_') {
+                        break;
+                    }
+                    end = j + c.len_utf8();
+                    chars.next();
+                }
+                if KEYWORDS.contains(&&expr[i..end])
+                    && let Some(Some(ops)) = levels.last_mut()
+                {
+                    *ops += 1;
+                    depth += 1;
+                }
+            }
+            _ => {}
+        }
+        deepest = deepest.max(depth);
     }
+    deepest
+}
+
+/// Parses, trims the standard library to what `expr` reaches, guards every definition
+/// and compiles. Runs on the large stack.
+fn compile(expr: &str) -> Result<Filter, String> {
+    let Some(mut main) = load::parse(expr, |p| p.term()) else {
+        return Err(syntax_error(expr));
+    };
+    // Declared before `reach`, which borrows from it.
+    let library;
+    let mut reach = Reach::default();
+    reach.add(&mut main);
+    // A filter without calls (`.user`) needs no natives either.
+    let natives: Vec<Fun<Data>> = if reach.calls.is_empty() {
+        Vec::new()
+    } else {
+        jaq_core::funs()
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs())
+            .chain(base32())
+            // `env` is ours (see `jq_builtins.jq`).
+            .filter(|(name, _, _)| *name != "env")
+            .collect()
+    };
+    // Filters that call only natives (`.user`, `.a | length`) need no definitions at all.
+    let is_native = |call: &(&str, usize)| {
+        natives
+            .iter()
+            .any(|(name, args, _)| (*name, args.len()) == *call)
+    };
+    let mut defs = Vec::new();
+    if !reach.calls.iter().all(is_native) {
+        library = library_text(reach.calls.iter().map(|(name, _)| *name));
+        defs = reach.definitions(load::parse(&library, |p| p.defs()).unwrap_or_default());
+    }
+    guard_defs(&mut main);
+    defs.push(Def {
+        name: MAIN,
+        args: Vec::new(),
+        body: main,
+    });
+    let funs = natives
+        .into_iter()
+        .filter(|(name, args, _)| reach.calls.contains(&(*name, args.len())))
+        .chain([guard()]);
+    let arena = Arena::default();
+    let file = File {
+        code: MAIN,
+        path: (),
+    };
+    let modules = Loader::new(defs)
+        .load(&arena, file)
+        .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| load_error(expr, e))))?;
+    let filter = Compiler::default()
+        .with_funs(funs)
+        .with_global_vars(["$ENV"])
+        .compile(modules)
+        .map_err(|errs| join(errs.into_iter().flat_map(|(_, e)| e).map(compile_error)))?;
+    let env = reach.vars.contains("$ENV");
+    Ok(Filter { filter, env })
+}
+
+/// The text of the [`LIBRARY`] definitions that `names` reach, in library order: those
+/// with one of the names, then those named by a word of their text, and so on. Words
+/// are a superset of the calls (arity is not looked at), so nothing reachable is missed.
+fn library_text<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut wanted: Vec<&str> = names.collect();
+    let mut seen = HashSet::new();
+    let mut kept = [false; LIBRARY.len()];
+    while let Some(name) = wanted.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        // `BY_NAME` is sorted by name: the definitions of `name` are one run.
+        let first = BY_NAME.partition_point(|(n, _)| *n < name);
+        for (_, i) in BY_NAME[first..].iter().take_while(|(n, _)| *n == name) {
+            if !kept[*i] {
+                kept[*i] = true;
+                wanted.extend(words(LIBRARY[*i].1));
+            }
+        }
+    }
+    let texts = LIBRARY.iter().zip(kept).filter(|(_, kept)| *kept);
+    texts
+        .map(|((_, text), _)| *text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The words of jq text that can name a definition: runs of letters, digits and `_`,
+/// with a leading `@` kept (formats). Strings are not skipped, which only ever keeps a
+/// definition too many.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@'))
+        .filter(|w| !w.is_empty())
+}
+
+/// jaq's own message for an expression that does not parse (its module loader reports
+/// where and what it expected).
+fn syntax_error(expr: &str) -> String {
+    let arena = Arena::default();
+    let file = File {
+        code: expr,
+        path: (),
+    };
+    match Loader::new([]).load(&arena, file) {
+        Err(errs) => join(errs.into_iter().flat_map(|(_, e)| load_error(expr, e))),
+        Ok(_) => "module directives are not supported".to_owned(),
+    }
+}
+
+/// What a filter reaches: the filters it calls (with arity) and the variables it reads.
+#[derive(Default)]
+struct Reach<'s> {
+    calls: HashSet<(&'s str, usize)>,
+    vars: HashSet<&'s str>,
+}
+
+impl<'s> Reach<'s> {
+    /// Adds the calls and variables of `term`, its local definitions included.
+    fn add(&mut self, term: &mut Term<&'s str>) {
+        each_term(term, &mut |t| match t {
+            Term::Call(name, args) => {
+                self.calls.insert((*name, args.len()));
+            }
+            Term::Str(Some(format), _) => {
+                self.calls.insert((*format, 0));
+            }
+            Term::Var(name) => {
+                self.vars.insert(*name);
+            }
+            _ => {}
+        });
+    }
+
+    /// The definitions of `library` that the calls so far reach, directly or through
+    /// other definitions, in their order (a definition sees only those before it), each
+    /// guarded. Calls are matched by name and arity.
+    fn definitions(&mut self, library: Vec<Def<&'s str>>) -> Vec<Def<&'s str>> {
+        let mut kept = vec![false; library.len()];
+        let mut library: Vec<_> = library.into_iter().map(Some).collect();
+        let mut todo: Vec<_> = self.calls.iter().copied().collect();
+        while let Some(call) = todo.pop() {
+            for (i, slot) in library.iter_mut().enumerate() {
+                let Some(def) = slot.as_mut().filter(|d| (d.name, d.args.len()) == call) else {
+                    continue;
+                };
+                if kept[i] {
+                    continue;
+                }
+                kept[i] = true;
+                let before = self.calls.len();
+                let mut new = Reach::default();
+                new.add(&mut def.body);
+                self.vars.extend(new.vars);
+                for c in new.calls {
+                    if self.calls.insert(c) {
+                        todo.push(c);
+                    }
+                }
+                debug_assert!(self.calls.len() >= before);
+            }
+        }
+        library
+            .into_iter()
+            .zip(kept)
+            .filter_map(|(def, kept)| def.filter(|_| kept))
+            .map(|mut def| {
+                guard_def(&mut def);
+                def
+            })
+            .collect()
+    }
+}
+
+/// Puts [`GUARD`] in front of the body of `def` and of every definition inside it.
+fn guard_def(def: &mut Def<&str>) {
+    guard_defs(&mut def.body);
+    guard_body(def);
+}
+
+/// `guard | body`.
+fn guard_body(def: &mut Def<&str>) {
+    let body = std::mem::take(&mut def.body);
+    def.body = Term::BinOp(
+        Box::new(Term::Call(GUARD, Vec::new())),
+        BinaryOp::Pipe(None),
+        Box::new(body),
+    );
+}
+
+/// Guards every definition inside `term` (see [`guard_def`]).
+fn guard_defs(term: &mut Term<&str>) {
+    each_term(term, &mut |t| {
+        if let Term::Def(defs, _) = t {
+            // The bodies are visited next, as children: guard this level only.
+            defs.iter_mut().for_each(guard_body);
+        }
+    });
+}
+
+/// Calls `f` on `term` and then on every term inside it, definitions included.
+fn each_term<'s>(term: &mut Term<&'s str>, f: &mut impl FnMut(&mut Term<&'s str>)) {
+    f(term);
+    match term {
+        Term::Id | Term::Recurse | Term::Num(_) | Term::Break(_) | Term::Var(_) => {}
+        Term::Str(_, parts) => {
+            for part in parts {
+                if let StrPart::Term(t) = part {
+                    each_term(t, f);
+                }
+            }
+        }
+        Term::Arr(t) => {
+            if let Some(t) = t {
+                each_term(t, f);
+            }
+        }
+        Term::Obj(entries) => {
+            for (k, v) in entries {
+                each_term(k, f);
+                if let Some(v) = v {
+                    each_term(v, f);
+                }
+            }
+        }
+        Term::Neg(t) | Term::Label(_, t) => each_term(t, f),
+        Term::BinOp(l, op, r) => {
+            each_term(l, f);
+            if let BinaryOp::Pipe(Some(pattern)) = op {
+                each_pattern_term(pattern, f);
+            }
+            each_term(r, f);
+        }
+        Term::Fold(_, xs, pattern, args) => {
+            each_term(xs, f);
+            each_pattern_term(pattern, f);
+            for t in args {
+                each_term(t, f);
+            }
+        }
+        Term::TryCatch(t, catch) => {
+            each_term(t, f);
+            if let Some(c) = catch {
+                each_term(c, f);
+            }
+        }
+        Term::IfThenElse(branches, else_) => {
+            for (cond, then) in branches {
+                each_term(cond, f);
+                each_term(then, f);
+            }
+            if let Some(e) = else_ {
+                each_term(e, f);
+            }
+        }
+        Term::Def(defs, t) => {
+            for def in defs {
+                each_term(&mut def.body, f);
+            }
+            each_term(t, f);
+        }
+        Term::Call(_, args) => {
+            for t in args {
+                each_term(t, f);
+            }
+        }
+        Term::Path(t, path) => {
+            each_term(t, f);
+            for (part, _) in &mut path.0 {
+                match part {
+                    Part::Index(i) => each_term(i, f),
+                    Part::Range(from, upto) => {
+                        for t in [from, upto].into_iter().flatten() {
+                            each_term(t, f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The terms inside a destructuring pattern (`{(f): $x}`).
+fn each_pattern_term<'s>(pattern: &mut Pattern<&'s str>, f: &mut impl FnMut(&mut Term<&'s str>)) {
+    match pattern {
+        Pattern::Var(_) => {}
+        Pattern::Arr(items) => {
+            for p in items {
+                each_pattern_term(p, f);
+            }
+        }
+        Pattern::Obj(entries) => {
+            for (k, p) in entries {
+                each_term(k, f);
+                each_pattern_term(p, f);
+            }
+        }
+    }
+}
+
+/// `@base32` and `@base32d` (RFC 4648, padded): jaq has no base32.
+fn base32() -> [Fun<Data>; 2] {
+    let encode = Native::new(|cv| bome(Ok(Val::from(base32_encode(&text_bytes(&cv.1))))));
+    let decode = Native::new(|cv| {
+        bome(match base32_decode(&text_bytes(&cv.1)) {
+            Some(bytes) => Ok(Val::from(String::from_utf8_lossy(&bytes).into_owned())),
+            None => Err(JqError::str(format_args!(
+                "{} is not valid base32 data",
+                cv.1
+            ))),
+        })
+    });
+    [("@base32", v(0), encode), ("@base32d", v(0), decode)]
+}
+
+/// A string's bytes; any other value as its JSON text (what jq's formats do).
+fn text_bytes(v: &Val) -> Vec<u8> {
+    match v {
+        Val::TStr(b) | Val::BStr(b) => b.to_vec(),
+        other => other.to_string().into_bytes(),
+    }
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+fn base32_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    for chunk in bytes.chunks(5) {
+        let mut block = [0u8; 5];
+        block[..chunk.len()].copy_from_slice(chunk);
+        let bits = block.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        // 5 bytes are 8 characters; 1..4 bytes fill 2, 4, 5 or 7 of them.
+        let used = [0, 2, 4, 5, 7, 8][chunk.len()];
+        for i in 0..8 {
+            if i < used {
+                out.push(char::from(BASE32[(bits >> (35 - 5 * i)) as usize & 31]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes base32 text, padded or not; `None` when a character is not base32.
+fn base32_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let end = text.iter().rposition(|c| *c != b'=').map_or(0, |i| i + 1);
+    let text = &text[..end];
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut bits, mut count) = (0u32, 0);
+    for c in text {
+        let value = BASE32.iter().position(|b| b == c)? as u32;
+        bits = (bits << 5 | value) & 0xffff;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// The process environment as a jq object (lossy for non-UTF-8 names or values).
@@ -270,12 +777,18 @@ fn float_to_json(f: f64) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{DEFS, Filter, definitions_of, reachable};
+    use super::{Filter, LIBRARY, MAX_NESTING, base32_decode, base32_encode, nesting};
     use jaq_core::load;
     use serde_json::{Value, json};
+    use std::ops::ControlFlow;
 
     fn run(expr: &str, input: Value) -> Result<Vec<Value>, String> {
-        Filter::compile(expr)?.run(input)
+        let mut out = Vec::new();
+        Filter::compile(expr)?.run(vec![input], |v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
     }
 
     fn one(expr: &str, input: Value) -> Value {
@@ -295,6 +808,47 @@ mod tests {
     fn iterate_yields_several_outputs() {
         let out = run(".[]", json!([1, "two", null])).unwrap();
         assert_eq!(out, vec![json!(1), json!("two"), Value::Null]);
+    }
+
+    #[test]
+    fn each_input_in_turn() {
+        let mut out = Vec::new();
+        let filter = Filter::compile(".a, 0").unwrap();
+        let result = filter.run(vec![json!({"a": 1}), json!({"a": 2})], |v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(out, [json!(1), json!(0), json!(2), json!(0)]);
+    }
+
+    /// An endless filter stops when the receiver breaks, after exactly what it took.
+    #[test]
+    fn the_receiver_stops_an_endless_filter() {
+        let mut out = Vec::new();
+        let filter = Filter::compile("recurse(. + 1)").unwrap();
+        let result = filter.run(vec![json!(0)], |v| {
+            out.push(v);
+            if out.len() == 5 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(out, [json!(0), json!(1), json!(2), json!(3), json!(4)]);
+    }
+
+    #[test]
+    fn outputs_before_an_error_are_handed_over() {
+        let mut out = Vec::new();
+        let filter = Filter::compile(r#"1, 2, error("late"), 3"#).unwrap();
+        let result = filter.run(vec![Value::Null], |v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(result, Err("late".into()));
+        assert_eq!(out, [json!(1), json!(2)]);
     }
 
     #[test]
@@ -339,6 +893,10 @@ mod tests {
         assert!(err.contains("closing parenthesis"), "{err}");
         let err = Filter::compile(". | §x").err().expect("should fail");
         assert_eq!(err, "expected token, found `§` at offset 4");
+        let err = Filter::compile(r#"include "x"; ."#)
+            .err()
+            .expect("should fail");
+        assert_eq!(err, "x: module loading not supported");
     }
 
     #[test]
@@ -347,7 +905,8 @@ mod tests {
         assert_eq!(err, "undefined filter `foo/0`; undefined filter `bar/1`");
         let err = Filter::compile("$nope").err().expect("should fail");
         assert_eq!(err, "undefined variable `$nope`");
-        assert!(Filter::compile("input").is_err() || run("input", Value::Null).is_err());
+        // The guard is not callable by name.
+        assert!(Filter::compile("depth guard").is_err());
     }
 
     #[test]
@@ -357,14 +916,15 @@ mod tests {
         assert_eq!(run(r#"error("boom")"#, Value::Null), Err("boom".into()));
         let err = run("error({a: 1})", Value::Null).unwrap_err();
         assert_eq!(err, r#"{"a":1} (not a string)"#);
-        let err = run("1, error(\"late\")", Value::Null).unwrap_err();
-        assert!(err.contains("late"), "{err}");
     }
 
     #[test]
     fn halt_stops_without_error() {
         assert_eq!(run("1, halt, 2", Value::Null).unwrap(), vec![json!(1)]);
-        assert!(run("halt_error(3)", json!("")).is_err());
+        assert_eq!(
+            run("halt_error(3)", json!("")),
+            Err("halted with exit code 3".into())
+        );
     }
 
     #[test]
@@ -393,49 +953,17 @@ mod tests {
         assert_eq!(one("1.5", Value::Null), json!(1.5));
     }
 
-    /// `jq_defs.jq` is exactly what the locked jaq crates define in jq.
-    #[test]
-    fn defs_are_the_crates_definitions() {
-        let ours = load::parse(include_str!("jq_defs.jq"), |p| p.defs()).expect("parses");
-        let theirs: Vec<_> = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs())
-            .collect();
-        assert_eq!(
-            format!("{ours:?}"),
-            format!("{theirs:?}"),
-            "src/jq_defs.jq differs from the jaq crates' definitions: refresh it from their src/defs.jq"
-        );
-    }
-
-    /// `definitions_of` finds exactly the top-level definitions, one text each.
-    #[test]
-    fn definitions_of_finds_the_top_level_definitions() {
-        let all = load::parse(DEFS, |p| p.defs()).expect("parses");
-        let names: std::collections::BTreeSet<_> = all.iter().map(|d| d.name).collect();
-        let mut found = Vec::new();
-        for name in names {
-            for (start, text) in definitions_of(name) {
-                let defs = load::parse(text, |p| p.defs()).unwrap_or_default();
-                assert_eq!(defs.len(), 1, "not one definition:\n{text}");
-                assert_eq!(defs[0].name, name, "{text}");
-                found.push((start, name));
-            }
-        }
-        found.sort();
-        let found: Vec<_> = found.into_iter().map(|f| f.1).collect();
-        assert_eq!(found, all.iter().map(|d| d.name).collect::<Vec<_>>());
-    }
-
-    /// Every definition, called with its arity, compiles with what it can reach.
+    /// Every definition of jaq's libraries and ours, called with its arity, compiles
+    /// with just the definitions it reaches.
     #[test]
     fn every_definition_compiles_alone() {
-        for def in load::parse(DEFS, |p| p.defs()).expect("parses") {
-            let args = vec!["."; def.args.len()].join("; ");
+        for (name, text) in LIBRARY {
+            let defs = load::parse(text, |p| p.defs()).expect("an indexed definition parses");
+            let args = vec!["."; defs[0].args.len()].join("; ");
             let call = if args.is_empty() {
-                def.name.to_owned()
+                (*name).to_owned()
             } else {
-                format!("{}({args})", def.name)
+                format!("{name}({args})")
             };
             let expr = format!("def probe: {call}; 0");
             if let Err(e) = Filter::compile(&expr) {
@@ -444,77 +972,90 @@ mod tests {
         }
     }
 
+    /// The index holds every definition of the crates' `defs()`, in order.
     #[test]
-    fn only_reachable_definitions_are_kept() {
-        let reach = reachable(".user");
-        assert_eq!(reach.defs, "");
-        assert!(reach.has("user") && !reach.has("length") && !reach.has("$ENV"));
-        let text = reachable("map(.a)").defs;
-        assert!(text.starts_with("def map(f):"), "{text}");
-        let reach = reachable(r#".x | test("a")"#);
-        for name in ["test(re; flags):", "test(re):", "def any(", "def isempty("] {
-            assert!(
-                reach.defs.contains(name),
-                "{name} missing from {}",
-                reach.defs
-            );
-        }
-        assert!(!reach.defs.contains("def map("), "{}", reach.defs);
-        assert!(reach.has("matches"), "the native under test/2");
-        assert!(reachable("env.HOME").has("$ENV"));
-        let all = reachable(r#"include "x"; ."#);
-        assert_eq!(all.defs, DEFS);
-        assert!(all.has("anything"));
+    fn the_library_index_is_complete() {
+        let names: Vec<_> = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .map(|d| d.name)
+            .collect();
+        let indexed: Vec<_> = LIBRARY.iter().map(|(name, _)| *name).collect();
+        assert_eq!(indexed[..names.len()], names[..]);
+        assert!(indexed[names.len()..].contains(&"@csv"));
     }
 
     #[test]
-    fn common_builtins_work() {
-        let cases = [
-            (r#"test("^a")"#, json!("abc"), json!(true)),
-            (r#"sub("b"; "x")"#, json!("abc"), json!("axc")),
-            (r#"gsub("[ac]"; "_")"#, json!("abc"), json!("_b_")),
-            ("ascii_downcase", json!("ABC"), json!("abc")),
-            ("todate", json!(0), json!("1970-01-01T00:00:00Z")),
-            ("@base64", json!("hi"), json!("aGk=")),
-            ("@base64d", json!("aGk="), json!("hi")),
-            (r#"@sh "echo \(.)""#, json!("a b"), json!("echo 'a b'")),
-            ("floor", json!(1.5), json!(1)),
-            ("[paths]", json!({"a": [1]}), json!([["a"], ["a", 0]])),
-            (
-                "to_entries",
-                json!({"a": 1}),
-                json!([{"key": "a", "value": 1}]),
-            ),
-            (
-                "with_entries(.value += 1)",
-                json!({"a": 1}),
-                json!({"a": 2}),
-            ),
-            ("[limit(2; .[])]", json!([1, 2, 3]), json!([1, 2])),
-            (
-                r#"[splits(", *")]"#,
-                json!("a, b,c"),
-                json!(["a", "b", "c"]),
-            ),
-            (r#"ltrimstr("a")"#, json!("abc"), json!("bc")),
-            ("tojson", json!([1]), json!("[1]")),
-            ("fromjson", json!("[1]"), json!([1])),
-            ("tonumber", json!("12"), json!(12)),
-            ("[.[] | numbers]", json!([1, "a"]), json!([1])),
-            ("add / length", json!([1, 2, 3]), json!(2)),
-            ("unique", json!([2, 1, 2]), json!([1, 2])),
-            ("min_by(.a) | .a", json!([{"a": 2}, {"a": 1}]), json!(1)),
-            ("flatten", json!([1, [2, [3]]]), json!([1, 2, 3])),
-            ("del(.a)", json!({"a": 1, "b": 2}), json!({"b": 2})),
-            ("any(. > 2)", json!([1, 3]), json!(true)),
-            ("join(\",\")", json!(["a", "b"]), json!("a,b")),
-            ("type", json!(null), json!("null")),
-            ("[.[] | tostring]", json!([1, "a"]), json!(["1", "a"])),
-            ("index(\"b\")", json!("abc"), json!(1)),
-            ("def f: . + 1; f | f", json!(1), json!(3)),
+    fn nesting_counts_brackets_interpolations_operators_and_keywords() {
+        assert_eq!(nesting(".user"), 0);
+        assert_eq!(nesting("[[1]]"), 2);
+        assert_eq!(nesting("(1) | (2)"), 2);
+        assert_eq!(nesting("[1, 2] | .[0]"), 2);
+        assert_eq!(nesting(r#""\("\(1)")""#), 2);
+        assert_eq!(nesting(r#""(((" | 1"#), 1);
+        assert_eq!(nesting("# ((((\n1"), 0);
+        assert_eq!(nesting("# ((((\\\n(((\n1"), 0);
+        assert_eq!(nesting("if . then 1 else 2 end"), 1);
+        assert_eq!(nesting("- - - 1"), 3);
+        assert_eq!(nesting("map_values(1)"), 1);
+        // Unbalanced text is left to the parser.
+        assert_eq!(nesting(")))"), 0);
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_refused_before_parsing() {
+        let deep = |n| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(Filter::compile(&deep(MAX_NESTING)).is_ok());
+        let flat = format!("{} | flatten", deep(MAX_NESTING - 1));
+        assert_eq!(one(&flat, Value::Null), json!([1]));
+        let err = Filter::compile(&deep(5000)).err().expect("should fail");
+        assert_eq!(
+            err,
+            "the expression is nested too deeply (5000 levels; at most 1000)"
+        );
+        let chain = vec!["."; 5000].join(" | ");
+        assert!(Filter::compile(&chain).is_err());
+    }
+
+    #[test]
+    fn recursion_without_end_is_too_deep() {
+        let err = run("def f: [f]; f", Value::Null).unwrap_err();
+        assert!(err.contains("too deep"), "{err}");
+        let err = run("def f: 1 + f; f", Value::Null).unwrap_err();
+        assert!(err.contains("too deep"), "{err}");
+        // Tail calls stay tail calls: this loop runs in constant stack.
+        let count = "def count: if . < 200000 then . + 1 | count else . end; 0 | count";
+        assert_eq!(one(count, Value::Null), json!(200000));
+        // Recursion that ends is not refused.
+        let sum = "def sum: if . == 0 then 0 else . + (. - 1 | sum) end; 1000 | sum";
+        assert_eq!(one(sum, Value::Null), json!(500500));
+    }
+
+    /// RFC 4648 section 10 test vectors.
+    #[test]
+    fn base32_round_trips() {
+        let vectors = [
+            ("", ""),
+            ("f", "MY======"),
+            ("fo", "MZXQ===="),
+            ("foo", "MZXW6==="),
+            ("foob", "MZXW6YQ="),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI======"),
         ];
-        for (expr, input, want) in cases {
-            assert_eq!(one(expr, input), want, "{expr}");
+        for (plain, encoded) in vectors {
+            assert_eq!(base32_encode(plain.as_bytes()), encoded);
+            assert_eq!(
+                base32_decode(encoded.as_bytes()).as_deref(),
+                Some(plain.as_bytes())
+            );
+            let bare = encoded.trim_end_matches('=');
+            assert_eq!(
+                base32_decode(bare.as_bytes()).as_deref(),
+                Some(plain.as_bytes())
+            );
         }
+        assert_eq!(base32_decode(b"MZ1W"), None);
+        assert_eq!(base32_decode(b"mzxw"), None);
     }
 }

@@ -67,7 +67,7 @@ pub fn render<R: Report>(report: &R, opts: &OutputOptions) -> Result<()> {
     match opts.format {
         Format::None => Ok(()),
         Format::Text => write_stdout(&text(report.lines())),
-        Format::Json | Format::Jsonl => write_stdout(&json_values(&encode(report)?, opts)?),
+        Format::Json | Format::Jsonl => json_values(vec![encode(report)?], opts),
     }
 }
 
@@ -85,11 +85,8 @@ pub fn render_list<R: ListReport>(report: &R, opts: &OutputOptions) -> Result<()
             write_stdout(&(to_json(&serde_json::Value::Array(all), true) + "\n"))
         }
         (Format::Json | Format::Jsonl, _) => {
-            let mut out = String::new();
-            for item in report.items() {
-                out.push_str(&json_values(&encode(item)?, opts)?);
-            }
-            write_stdout(&out)
+            let items = report.items().iter().map(encode).collect::<Result<_>>()?;
+            json_values(items, opts)
         }
     }
 }
@@ -108,21 +105,80 @@ fn encode(value: &impl Serialize) -> Result<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| Error::failure(format!("cannot encode result: {e}")))
 }
 
-/// `value` through the `--jq` filter when there is one, each output on its own line
-/// (pretty under `json`, compact under `jsonl`).
-fn json_values(value: &serde_json::Value, opts: &OutputOptions) -> Result<String> {
-    let values = match &opts.jq {
-        Some(filter) => filter
-            .run(value.clone())
-            .map_err(|e| Error::failure(format!("jq error: {}", sanitize::excerpt(&e))))?,
-        None => vec![value.clone()],
+/// `values` through the `--jq` filter when there is one, each output on its own line
+/// (pretty under `json`, compact under `jsonl`), written as it is produced: an endless
+/// filter streams until the reader goes away, which ends the run quietly.
+fn json_values(values: Vec<serde_json::Value>, opts: &OutputOptions) -> Result<()> {
+    let pretty = opts.format == Format::Json;
+    let mut out = Lines::new();
+    let result = match &opts.jq {
+        Some(filter) => filter.run(values, |v| out.write(&to_json(&v, pretty))),
+        None => {
+            let _ = values
+                .iter()
+                .try_for_each(|v| out.write(&to_json(v, pretty)));
+            Ok(())
+        }
     };
-    let mut s = String::new();
-    for v in &values {
-        s.push_str(&to_json(v, opts.format == Format::Json));
-        s.push('\n');
+    // What was printed goes out before the error is reported.
+    out.finish()?;
+    result.map_err(|e| Error::failure(format!("jq error: {}", sanitize::excerpt(&e))))
+}
+
+/// Stdout as lines of output: buffered, flushed after each line on a terminal (so
+/// a slow filter's results show up as they come), and closed for good by the first
+/// failed write.
+struct Lines {
+    out: std::io::BufWriter<std::io::Stdout>,
+    terminal: bool,
+    failed: Option<std::io::Error>,
+}
+
+impl Lines {
+    fn new() -> Lines {
+        let stdout = std::io::stdout();
+        Lines {
+            terminal: std::io::IsTerminal::is_terminal(&stdout),
+            out: std::io::BufWriter::new(stdout),
+            failed: None,
+        }
     }
-    Ok(s)
+
+    /// Writes `line` and a newline; `Break` once stdout cannot take more.
+    fn write(&mut self, line: &str) -> std::ops::ControlFlow<()> {
+        let written = self
+            .out
+            .write_all(line.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+            .and_then(|()| {
+                if self.terminal {
+                    self.out.flush()
+                } else {
+                    Ok(())
+                }
+            });
+        match written {
+            Ok(()) => std::ops::ControlFlow::Continue(()),
+            Err(e) => {
+                self.failed = Some(e);
+                std::ops::ControlFlow::Break(())
+            }
+        }
+    }
+
+    /// Flushes; a closed pipe (`| head`) is not an error worth reporting.
+    fn finish(mut self) -> Result<()> {
+        let flushed = match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        };
+        match flushed {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Error::failure(format!("cannot write to stdout: {e}")))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth reporting.

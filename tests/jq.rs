@@ -1,9 +1,13 @@
-//! The jq builtins people reach for still work through the real binary now that `--jq`
-//! compiles only the standard-library definitions a filter can reach (SPEC §2: "the usual
-//! jq builtins must work"). Every run is `auth status -o jsonl --jq …` with
+//! `--jq` through the real binary (SPEC §2, §9): the jq builtins people reach for, now that
+//! `--jq` compiles only the standard-library definitions a filter can reach; the jq 1.7
+//! builtins jaq lacks, defined here; outputs streamed as they are produced; and depth
+//! bounds that end in an error, never a crash. Every run is `auth status … --jq …` with
 //! `BASETEN_API_KEY` set, so no store is needed and the input is the env status object.
 
 mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::Stdio;
 
 use common::Env;
 
@@ -72,16 +76,7 @@ fn common_builtins_work_through_the_binary() {
         (".source | @sh", r#""'env'""#),
         ("now | type", r#""number""#),
     ];
-    let mut wrong = Vec::new();
-    for (expr, want) in cases {
-        let got = jq(expr);
-        if got != format!("{want}\n") {
-            wrong.push(format!(
-                "  --jq {expr:?}\n    printed  {got:?}\n    expected {want:?}"
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "wrong jq results:\n{}", wrong.join("\n"));
+    check(&cases);
 }
 
 #[test]
@@ -96,4 +91,255 @@ fn undefined_builtins_are_still_reported() {
         2,
         &["undefined filter `splits/0`", "undefined filter `nope/0`"],
     );
+}
+
+/// Runs each `(expr, expected stdout)` and reports every mismatch at once.
+#[track_caller]
+fn check(cases: &[(&str, &str)]) {
+    let mut wrong = Vec::new();
+    for (expr, want) in cases {
+        let got = jq(expr);
+        if got != format!("{want}\n") {
+            wrong.push(format!(
+                "  --jq {expr:?}\n    printed  {got:?}\n    expected {want:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "wrong jq results:\n{}", wrong.join("\n"));
+}
+
+/// The jq 1.7 builtins jaq does not have. Expected values are jq's: its manual's examples
+/// where it gives one (marked), else what its manual describes.
+#[test]
+fn jq_builtins_that_jaq_lacks_work() {
+    check(&[
+        // @csv: strings quoted with quotes doubled, numbers and booleans bare, null empty.
+        (
+            r#"[1, "a\"b", null, true, 2.5] | @csv"#,
+            r#""1,\"a\"\"b\",,true,2.5""#,
+        ),
+        (r#"[[1, "x"], []] | map(@csv)"#, r#"["1,\"x\"",""]"#),
+        // @tsv: tab, newline, carriage return and backslash escaped.
+        (
+            r#"["a\tb", "c\nd\re\\f", null, 1, false] | @tsv"#,
+            r#""a\\tb\tc\\nd\\re\\\\f\t\t1\tfalse""#,
+        ),
+        (r#"@csv "row: \([1, "x"])""#, r#""row: 1,\"x\"""#),
+        // @base32 / @base32d (RFC 4648).
+        (r#""foobar" | @base32"#, r#""MZXW6YTBOI======""#),
+        (r#""MZXW6YTBOI======" | @base32d"#, r#""foobar""#),
+        (
+            r#""This is a message" | @base32 | @base32d"#,
+            r#""This is a message""#,
+        ),
+        (r#"@base32 "x\(1)""#, r#""xGE======""#),
+        // IN, INDEX, JOIN.
+        (
+            "[range(0; 6) | IN(2, 3)]",
+            "[false,false,true,true,false,false]",
+        ),
+        ("IN(range(10); 5, 20)", "true"),
+        ("IN(range(3); 5, 20)", "false"),
+        (
+            r#"[{"id": 1, "n": "a"}, {"id": 2, "n": "b"}] | INDEX(.id)"#,
+            r#"{"1":{"id":1,"n":"a"},"2":{"id":2,"n":"b"}}"#,
+        ),
+        (
+            r#"INDEX({"k": "x"}, {"k": "y"}; .k) | keys"#,
+            r#"["x","y"]"#,
+        ),
+        (
+            r#"{"1": "one"} as $names | [1, 2] | JOIN($names; tostring)"#,
+            r#"[[1,"one"],[2,null]]"#,
+        ),
+        // tostream, fromstream, truncate_stream: the manual's examples first.
+        (
+            r#"[0,[1,{"a":1},{"b":2}]] | . as $dot | fromstream($dot | tostream) | . == $dot"#,
+            "true",
+        ),
+        (
+            r#"[1 | truncate_stream([[0],"a"],[[1,0],"b"],[[1,0]],[[1]])]"#,
+            r#"[[[0],"b"],[[0]]]"#,
+        ),
+        (
+            r#"fromstream(1 | truncate_stream([[0],"a"],[[1,0],"b"],[[1,0]],[[1]]))"#,
+            r#"["b"]"#,
+        ),
+        (
+            r#"{"a": [1, {"b": 2}]} | [tostream]"#,
+            r#"[[["a",0],1],[["a",1,"b"],2],[["a",1,"b"]],[["a",1]],[["a"]]]"#,
+        ),
+        (
+            "[1, [], {}] | [tostream]",
+            "[[[0],1],[[1],[]],[[2],{}],[[2]]]",
+        ),
+        (
+            r#"[fromstream((3, [], {"a": [1]}) | tostream)]"#,
+            r#"[3,[],{"a":[1]}]"#,
+        ),
+        // leaf_paths, toarray, trimstr (manual example), ascii.
+        (
+            r#"{"a": [1, {"b": null}], "c": "x"} | [leaf_paths]"#,
+            r#"[["a",0],["c"]]"#,
+        ),
+        ("[1, [2]] | map(toarray)", "[[1],[2]]"),
+        (
+            r#"["fo", "foo", "barfoo", "foobarfoo", "foob"] | [.[] | trimstr("foo")]"#,
+            r#"["fo","","bar","bar","b"]"#,
+        ),
+        ("[65, 97, 48] | map(ascii) | add", r#""Aa0""#),
+        ("have_literal_numbers, have_decnum", "true\nfalse"),
+        // jq's join: the manual's examples.
+        (r#"["a","b,c,d","e"] | join(", ")"#, r#""a, b,c,d, e""#),
+        (
+            r#"["a",1,2.3,true,null,false] | join(" ")"#,
+            r#""a 1 2.3 true  false""#,
+        ),
+        (r#"[] | join("-")"#, r#""""#),
+    ]);
+}
+
+/// Errors of the new builtins are jq errors (exit 1), worded like jq's.
+#[test]
+fn builtins_that_jaq_lacks_report_bad_input() {
+    let env = Env::new();
+    for (expr, needle) in [
+        (
+            r#"[{"a": 1}] | @csv"#,
+            r#"object ({"a":1}) is not valid in a csv row"#,
+        ),
+        (r#"[[1]] | @tsv"#, "array ([1]) is not valid in a tsv row"),
+        (r#""1" | @base32d"#, "is not valid base32 data"),
+        (r#"[[1]] | join(",")"#, "cannot join array"),
+        ("200 | ascii", "ascii takes a code point from 0 to 127"),
+    ] {
+        let out = env.run_env(
+            &["auth", "status", "-o", "jsonl", "--jq", expr],
+            "BASETEN_API_KEY",
+            "x",
+        );
+        out.failure(1, &["jq error: ", needle]);
+    }
+}
+
+/// Filters that stop after a few outputs of an endless or huge generator finish.
+#[test]
+fn limited_endless_generators_finish() {
+    check(&[
+        (
+            "[limit(3; repeat(.auth_type))]",
+            r#"["api_key","api_key","api_key"]"#,
+        ),
+        ("first(range(1e18))", "0"),
+        ("[limit(4; 1 | recurse(. * 2))]", "[1,2,4,8]"),
+    ]);
+}
+
+/// An endless filter's outputs arrive while it runs: the test reads the first lines and
+/// then kills the process, which would never have printed anything had it collected
+/// its outputs first.
+#[test]
+fn an_endless_filter_streams_until_interrupted() {
+    let env = Env::new();
+    let mut child = env
+        .cmd(&[
+            "auth",
+            "status",
+            "-o",
+            "jsonl",
+            "--jq",
+            "0 | recurse(. + 1)",
+        ])
+        .env("BASETEN_API_KEY", "x")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn baseten");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(5000)
+        .map(|l| l.expect("read a line"))
+        .collect();
+    child.kill().expect("kill baseten");
+    child.wait().expect("reap baseten");
+    let expected: Vec<String> = (0..5000).map(|i| i.to_string()).collect();
+    assert_eq!(lines, expected);
+}
+
+/// A reader that goes away (`| head`) ends an endless filter quietly: exit 0, nothing on
+/// stderr.
+#[test]
+fn a_closed_pipe_ends_an_endless_filter_quietly() {
+    let env = Env::new();
+    let mut child = env
+        .cmd(&["auth", "status", "--jq", "repeat(.)"])
+        .env("BASETEN_API_KEY", "x")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn baseten");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut first = [0u8; 4096];
+    stdout
+        .read_exact(&mut first)
+        .expect("read the first outputs");
+    assert!(first.starts_with(b"{\n  \"host\""), "{first:?}");
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    let status = child.wait().expect("reap baseten");
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert_eq!(stderr, "");
+}
+
+/// An expression nested deeper than the limit is a usage error, whatever builds the
+/// depth; one just inside it runs.
+#[test]
+fn deeply_nested_expressions_are_usage_errors() {
+    let env = Env::new();
+    let brackets = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let parens = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+    let pipes = vec!["."; 5000].join(" | ");
+    let negations = format!("{}1", "-".repeat(5000));
+    let strings = format!("{}1{}", r#""\("#.repeat(5000), r#")""#.repeat(5000));
+    for expr in [&brackets, &parens, &pipes, &negations, &strings] {
+        let out = env.run_env(&["auth", "status", "--jq", expr], "BASETEN_API_KEY", "x");
+        out.failure(
+            2,
+            &["invalid --jq expression: the expression is nested too deeply"],
+        );
+    }
+    let fits = format!("{}1{} | flatten", "[".repeat(999), "]".repeat(999));
+    assert_eq!(jq(&fits), "[1]\n");
+}
+
+/// Recursion without end is a jq error, never a stack overflow; recursion that ends,
+/// and loops in tail position, run.
+#[test]
+fn endless_recursion_is_a_jq_error() {
+    let env = Env::new();
+    for expr in ["def f: [f]; f", "def f: 1 + f; f", "def f: {a: f}; f | .a"] {
+        let out = env.run_env(
+            &["auth", "status", "-o", "jsonl", "--jq", expr],
+            "BASETEN_API_KEY",
+            "x",
+        );
+        out.failure(1, &["jq error: ", "too deep"]);
+    }
+    check(&[
+        (
+            "def sum: if . == 0 then 0 else . + (. - 1 | sum) end; 2000 | sum",
+            "2001000",
+        ),
+        (
+            "def count: if . < 300000 then . + 1 | count else . end; 0 | count",
+            "300000",
+        ),
+    ]);
 }
