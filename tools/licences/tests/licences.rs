@@ -38,11 +38,16 @@ const FIXTURE_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture
 
 /// `licences notices` for the `app` fixture with the fixture policy and `extra` options.
 fn notices(target: &str, extra: &[&str]) -> Output {
+    notices_under(FIXTURE_POLICY, target, extra)
+}
+
+/// `licences notices` for the `app` fixture with the policy at `policy`.
+fn notices_under(policy: &str, target: &str, extra: &[&str]) -> Output {
     let app = manifest("app");
     let mut args = vec![
         "notices",
         "--policy",
-        FIXTURE_POLICY,
+        policy,
         "--manifest-path",
         &app,
         "--target",
@@ -50,6 +55,17 @@ fn notices(target: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     run(&args)
+}
+
+/// A policy file of `text` in a temporary directory, with a standard MIT text beside it.
+fn temp_policy(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.txt");
+    std::fs::write(&policy, text).expect("write the policy");
+    std::fs::create_dir(dir.path().join("texts")).expect("mkdir texts");
+    std::fs::write(dir.path().join("texts/MIT.txt"), "MIT\n").expect("write a text");
+    let path = policy.to_str().expect("UTF-8 path").to_owned();
+    (dir, path)
 }
 
 /// The `name version` lines that head the entries of a notices text.
@@ -183,19 +199,8 @@ fn a_crate_without_a_licence_file_gets_the_standard_text_only_when_the_policy_sa
          authors: bare Author <bare@example.com>\n  texts: [1] the standard MIT text\n"
     ));
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let policy = dir.path().join("policy.txt");
-    std::fs::write(&policy, "allow MIT\nallow MIT OR Apache-2.0\n").expect("write policy");
-    let app = manifest("app");
-    let out = run(&[
-        "notices",
-        "--policy",
-        policy.to_str().expect("UTF-8 path"),
-        "--manifest-path",
-        &app,
-        "--target",
-        "x86_64-unknown-linux-gnu",
-    ]);
+    let (_dir, policy) = temp_policy("allow MIT\nallow MIT OR Apache-2.0\n");
+    let out = notices_under(&policy, "x86_64-unknown-linux-gnu", &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -214,21 +219,8 @@ fn a_crate_without_a_licence_file_gets_the_standard_text_only_when_the_policy_sa
 
 #[test]
 fn a_no_licence_file_line_for_a_crate_that_has_one_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let policy = dir.path().join("policy.txt");
-    std::fs::write(&policy, "no-licence-file bare\nno-licence-file dual\n").expect("write");
-    std::fs::create_dir(dir.path().join("texts")).expect("mkdir");
-    std::fs::write(dir.path().join("texts/MIT.txt"), "MIT\n").expect("write");
-    let app = manifest("app");
-    let out = run(&[
-        "notices",
-        "--policy",
-        policy.to_str().expect("UTF-8 path"),
-        "--manifest-path",
-        &app,
-        "--target",
-        "x86_64-unknown-linux-gnu",
-    ]);
+    let (_dir, policy) = temp_policy("no-licence-file bare\nno-licence-file dual\n");
+    let out = notices_under(&policy, "x86_64-unknown-linux-gnu", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
