@@ -1,6 +1,13 @@
 //! The `baseten` command line as a library: the binary (`main.rs`) is a thin shell over
 //! it, and the fuzz targets drive the same parser and decoders the binary uses.
 
+// Both would build: the vendored copy would win, silently.
+#[cfg(all(feature = "system-dbus", feature = "vendored-dbus"))]
+compile_error!(
+    "the system-dbus feature replaces the vendored libdbus: build with \
+     --no-default-features --features system-dbus"
+);
+
 pub mod api;
 pub mod browser;
 pub mod cli;

@@ -50,6 +50,7 @@ const INSTALLED: &[&str] = &[
     "usr/share/fish/vendor_completions.d/baseten.fish",
     "usr/share/licenses/baseten/LICENSE-APACHE",
     "usr/share/licenses/baseten/LICENSE-MIT",
+    "usr/share/licenses/baseten/THIRD-PARTY-NOTICES",
     "usr/share/man/man1/baseten.1",
     "usr/share/zsh/site-functions/_baseten",
 ];
@@ -1112,6 +1113,19 @@ fn make_install_files_produces_exactly_the_layout() {
             "installed {licence} differs from the repository's"
         );
     }
+    // The notices of this build, for the host (tools/licences has the tests of their
+    // contents).
+    let notices = read("usr/share/licenses/baseten/THIRD-PARTY-NOTICES");
+    let heading = format!(
+        "Third-party notices for baseten {} (",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(
+        notices.starts_with(&heading),
+        "{}",
+        &notices[..200.min(notices.len())]
+    );
+    assert!(notices.contains("\nureq "), "the notices do not list ureq");
 
     // The installed binary runs.
     let out = common::run(Command::new(installed("usr/bin/baseten")).arg("--version"));
@@ -1136,7 +1150,11 @@ fn make_install_files_modes_do_not_depend_on_the_umask() {
 fn make_install_is_build_then_install_files() {
     require("make");
     let destdir = Path::new("/nonexistent-destdir");
-    let mut files_args = vec!["-n".to_owned(), "install-files".to_owned()];
+    let mut files_args = vec![
+        "-n".to_owned(),
+        "install-files".to_owned(),
+        "CARGO=cargo".into(),
+    ];
     files_args.extend(install_vars(destdir));
     let files = make("022", &files_args);
     assert_eq!(files.code, 0, "{files:#?}");
