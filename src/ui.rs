@@ -121,9 +121,16 @@ pub fn read_first_line(what: &str, max: usize) -> Result<String> {
 }
 
 /// Tells the person what to do for a device-flow login (SPEC §5): the code first (it
-/// guards against phishing), the URL, the one that carries the code, then that the
-/// program is waiting. All of it came from the server, so all of it is cleaned.
-pub fn device_instructions(user_code: &str, uri: &str, complete: Option<&str>) {
+/// guards against phishing), the URL, the one that carries the code, where no browser
+/// can show up here (`elsewhere`: why) that it is to be opened on another device, then
+/// that the program is waiting. The code and URLs came from the server, so they are
+/// cleaned.
+pub fn device_instructions(
+    user_code: &str,
+    uri: &str,
+    complete: Option<&str>,
+    elsewhere: Option<&str>,
+) {
     eprintln!("First copy your one-time code: {}", for_stderr(user_code));
     eprintln!("Then open this URL in a browser: {}", for_stderr(uri));
     if let Some(complete) = complete {
@@ -131,6 +138,9 @@ pub fn device_instructions(user_code: &str, uri: &str, complete: Option<&str>) {
             "(or open {} to enter the code automatically)",
             for_stderr(complete)
         );
+    }
+    if let Some(why) = elsewhere {
+        eprintln!("No browser is started: {why}. Open the URL on another device.");
     }
     eprintln!("Waiting for authorization in the browser...");
 }
