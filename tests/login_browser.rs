@@ -16,11 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Env, Outcome};
+use routes::ME_BODY;
 use serde_json::json;
 use server::{Reply, Server};
 
-const ME_BODY: &str =
-    r#"{"user_id":"u-7","email":"dev@example.com","name":"Dev","workspace_name":"Labs"}"#;
 const VERIFY: &str = "https://app.example.test/device";
 const COMPLETE: &str = "https://app.example.test/device?user_code=WDJB-MJHT";
 const TOKEN_OK: &str = r#"{"access_token":"access-1","refresh_token":"refresh-1","expires_in":3600,"token_type":"Bearer"}"#;
@@ -135,7 +134,7 @@ fn login(env: &Env, server: &Server, openers: &Openers, vars: &[(&str, &str)]) -
     let out = common::run(&mut cmd);
     out.assert_code(0);
     assert_eq!(
-        out.stdout, "Logged in as dev@example.com (Labs)\n",
+        out.stdout, "Logged in as me@example.com (Acme)\n",
         "{out:#?}"
     );
     out
