@@ -140,6 +140,7 @@ fn on_path(name: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_executable(&dir.join(name))))
 }
 
+/// Whether `file` is a file that some user may run.
 #[cfg(unix)]
 fn is_executable(file: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -147,6 +148,7 @@ fn is_executable(file: &Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Whether `file` is a file (Windows has no execute bit).
 #[cfg(not(unix))]
 fn is_executable(file: &Path) -> bool {
     file.is_file()
