@@ -12,10 +12,26 @@ TARGET_DIR = $(eval TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 -
 	--offline 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'))$(or \
 	$(TARGET_DIR),$(error cannot ask `$(CARGO) metadata` for the target directory))
 BIN     = $(TARGET_DIR)/release/baseten
-STATIC  = $(TARGET_DIR)/$(MUSL)/release/baseten
+
+# ---- Targets (SPEC §10) --------------------------------------------------------------
+# `make static` builds TARGET (default x86_64 musl); `make dist` ships the two Linux
+# targets and Windows; `make lint-cross` lints the Apple targets and Windows. Each
+# target's C code (ring; on Linux the vendored libdbus) needs a C compiler for it: musl-gcc
+# for x86_64 musl, mingw-w64 for Windows, else CC_<target> or zig (PyPI's ziglang) through
+# tools/zig-cc. None is ever installed here: a missing one is named, with how to get it.
+AARCH64 := aarch64-unknown-linux-musl
+WINDOWS := x86_64-pc-windows-gnu
+TARGET  ?= $(MUSL)
+STATIC   = $(TARGET_DIR)/$(TARGET)/release/baseten$(if $(findstring windows,$(TARGET)),.exe)
+CC_VAR   = CC_$(subst -,_,$(TARGET))
+ZIG     ?= $(shell command -v zig || command -v python-zig)
+# CC_<target>=tools/zig-cc for the targets that need zig, unless CC_<target> is given.
+BUILD_ENV = $(if $(filter $(MUSL) $(WINDOWS),$(TARGET))$($(CC_VAR)),,$(CC_VAR)=$(CURDIR)/tools/zig-cc ZIG=$(ZIG))
+LINT_TARGETS := aarch64-apple-darwin x86_64-apple-darwin $(WINDOWS)
+# ---------------------------------------------------------------------------------------
 
 VERSION   = $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
-DIST_NAME = baseten-$(VERSION)-$(MUSL)
+DIST_NAME = baseten-$(VERSION)
 # Every file in the tarball gets this mtime: the last commit's time unless given.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 
@@ -37,26 +53,39 @@ NOTICES_TARGET ?= $(HOST)
 # --------------------------------------------------------------------------------------
 
 .PHONY: build static static-check install install-files dist scratch-test test lint demo bench \
-	fuzz clean licence-check dist-source
+	fuzz clean licence-check dist-source lint-cross lint-target wine-test
 
 ## build: the release binary (<target dir>/release/baseten)
 build:
 	$(CARGO) build --release --locked $(FEATURES)
 
-## static: a fully static x86_64 musl binary (<target dir>/x86_64-unknown-linux-musl/release/
-## baseten); needs the rustup target and musl-gcc, and says how to get them when missing
+## static: a fully static binary for TARGET (default x86_64-unknown-linux-musl; also
+## aarch64-unknown-linux-musl, and x86_64-pc-windows-gnu for baseten.exe) in
+## <target dir>/TARGET/release/; needs the rustup target and the target's C compiler
+## (see Targets above), and says how to get them when missing
 static: static-check
-	$(CARGO) build --release --locked --target $(MUSL)
+	$(BUILD_ENV) $(CARGO) build --release --locked --target $(TARGET)
 
 static-check:
-	@ls "$$($(RUSTC) --print target-libdir --target $(MUSL) 2>/dev/null)"/libstd-*.rlib \
+	@ls "$$($(RUSTC) --print target-libdir --target $(TARGET) 2>/dev/null)"/libstd-*.rlib \
 	    >/dev/null 2>&1 || { \
-		echo "error: the Rust standard library for $(MUSL) is not installed;" \
-		    "add it with: rustup target add $(MUSL)" >&2; exit 1; }
-	@[ -n "$$CC_x86_64_unknown_linux_musl" ] || command -v musl-gcc >/dev/null || { \
+		echo "error: the Rust standard library for $(TARGET) is not installed;" \
+		    "add it with: rustup target add $(TARGET)" >&2; exit 1; }
+	@case $(TARGET) in \
+	$(MUSL)) [ -n "$$CC_x86_64_unknown_linux_musl" ] || command -v musl-gcc >/dev/null || { \
 		echo "error: musl-gcc not found (the vendored libdbus is C); install it with:" \
 		    "apt-get install musl-tools (Debian, Ubuntu), or set CC_x86_64_unknown_linux_musl" >&2; \
-		exit 1; }
+		exit 1; } ;; \
+	*-windows-gnu) command -v x86_64-w64-mingw32-gcc >/dev/null || { \
+		echo "error: x86_64-w64-mingw32-gcc not found (ring is C, and it links baseten.exe);" \
+		    "install it with: apt-get install gcc-mingw-w64-x86-64 (Debian, Ubuntu)" >&2; \
+		exit 1; } ;; \
+	*) [ -n "$$$(CC_VAR)" ] || [ -n "$(ZIG)" ] || { \
+		echo "error: no C compiler for $(TARGET) (ring and the vendored libdbus are C):" \
+		    "install zig with: pip install ziglang (its python-zig, or a zig, on PATH)," \
+		    "or set $(CC_VAR)" >&2; \
+		exit 1; } ;; \
+	esac
 
 ## install: binary, man page, completions, licences and third-party notices under
 ## $(DESTDIR)$(PREFIX); FEATURES="--no-default-features --features system-dbus" for a
@@ -86,34 +115,68 @@ install-files:
 	install -m644 $(TARGET_DIR)/notices/$(NOTICES_TARGET)/THIRD-PARTY-NOTICES \
 		$(DESTDIR)$(PREFIX)/share/licenses/baseten/THIRD-PARTY-NOTICES
 
-## dist: dist/$(DIST_NAME).tar.gz (the static binary, man page, completions, README,
-## licences, third-party notices), dist/$(SOURCE_NAME).tar.gz (see dist-source) and
-## dist/SHA256SUMS, byte for byte the same from every build of a commit (sorted entries,
-## owner 0, mtimes SOURCE_DATE_EPOCH, no gzip timestamp)
-dist: static dist-source
+## dist: in dist/, baseten-<version>-<target>.tar.gz for x86_64 and aarch64 Linux (the
+## static binary, man page, completions, README, licences, third-party notices),
+## baseten-<version>-x86_64-pc-windows-gnu.zip (baseten.exe, README, licences, notices),
+## $(SOURCE_NAME).tar.gz (see dist-source) and SHA256SUMS over the four; byte for byte
+## the same from every build of a commit (sorted entries, owner 0, times
+## SOURCE_DATE_EPOCH, no gzip timestamp, zip entries in a fixed order with fixed times
+## and no extra fields, the .exe linked with --no-insert-timestamp)
+DIST_ARTIFACTS = $(DIST_NAME)-$(MUSL).tar.gz $(DIST_NAME)-$(AARCH64).tar.gz $(DIST_NAME)-$(WINDOWS).zip
+dist: dist-source
 	@[ -n "$(SOURCE_DATE_EPOCH)" ] || { \
 		echo "error: set SOURCE_DATE_EPOCH (not a git checkout)" >&2; exit 1; }
-	rm -rf $(TARGET_DIR)/dist/$(DIST_NAME) dist/$(DIST_NAME).tar.gz dist/SHA256SUMS
-	install -d -m 755 dist $(TARGET_DIR)/dist/$(DIST_NAME)/completions
-	install -m 755 $(STATIC) $(TARGET_DIR)/dist/$(DIST_NAME)/baseten
-	install -m 644 README.md LICENSE-MIT LICENSE-APACHE $(TARGET_DIR)/dist/$(DIST_NAME)/
-	$(call notices,$(MUSL),$(TARGET_DIR)/dist/$(DIST_NAME)/THIRD-PARTY-NOTICES)
-	cd $(TARGET_DIR)/dist/$(DIST_NAME) && ./baseten man > baseten.1 \
-		&& ./baseten completion bash > completions/baseten.bash \
-		&& ./baseten completion zsh > completions/_baseten \
-		&& ./baseten completion fish > completions/baseten.fish \
+	@command -v zip >/dev/null || { \
+		echo "error: zip not found; install it with: apt-get install zip (Debian, Ubuntu)" >&2; exit 1; }
+	$(MAKE) static TARGET=$(MUSL)
+	$(MAKE) static TARGET=$(AARCH64)
+	$(MAKE) static TARGET=$(WINDOWS)
+	rm -rf $(TARGET_DIR)/dist $(addprefix dist/,$(DIST_ARTIFACTS) SHA256SUMS)
+	install -d -m 755 dist
+	$(call dist_tarball,$(MUSL))
+	$(call dist_tarball,$(AARCH64))
+	$(call dist_zip,$(WINDOWS))
+	cd dist && sha256sum $(DIST_ARTIFACTS) $(SOURCE_NAME).tar.gz > SHA256SUMS
+	@cat dist/SHA256SUMS
+
+# $(call dist_tarball,TRIPLE): dist/$(DIST_NAME)-TRIPLE.tar.gz. The man page and the
+# completions, the same for every target, come from the x86_64 binary, which runs here;
+# the third-party notices are TRIPLE's own.
+DOCS_BIN = $(TARGET_DIR)/$(MUSL)/release/baseten
+define dist_tarball
+	install -d -m 755 $(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/completions
+	install -m 755 $(TARGET_DIR)/$(1)/release/baseten $(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/
+	install -m 644 README.md LICENSE-MIT LICENSE-APACHE $(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/
+	$(call notices,$(1),$(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/THIRD-PARTY-NOTICES)
+	cd $(TARGET_DIR)/dist/$(DIST_NAME)-$(1) && $(DOCS_BIN) man > baseten.1 \
+		&& $(DOCS_BIN) completion bash > completions/baseten.bash \
+		&& $(DOCS_BIN) completion zsh > completions/_baseten \
+		&& $(DOCS_BIN) completion fish > completions/baseten.fish \
 		&& chmod 644 baseten.1 completions/*
 	LC_ALL=C tar --sort=name --format=ustar --owner=0 --group=0 --numeric-owner \
 		--mode=u=rwX,go=rX --mtime=@$(SOURCE_DATE_EPOCH) \
-		-C $(TARGET_DIR)/dist -cf - $(DIST_NAME) | gzip -9n > dist/$(DIST_NAME).tar.gz
-	cd dist && sha256sum $(DIST_NAME).tar.gz $(SOURCE_NAME).tar.gz > SHA256SUMS
-	@cat dist/SHA256SUMS
+		-C $(TARGET_DIR)/dist -cf - $(DIST_NAME)-$(1) | gzip -9n > dist/$(DIST_NAME)-$(1).tar.gz
+endef
+
+# $(call dist_zip,TRIPLE): dist/$(DIST_NAME)-TRIPLE.zip, its entries named in sorted order,
+# dated SOURCE_DATE_EPOCH in UTC, without directory entries or extra fields (zip -X -D).
+DIST_ZIP_FILES = LICENSE-APACHE LICENSE-MIT README.md THIRD-PARTY-NOTICES baseten.exe
+define dist_zip
+	install -d -m 755 $(TARGET_DIR)/dist/$(DIST_NAME)-$(1)
+	install -m 755 $(TARGET_DIR)/$(1)/release/baseten.exe $(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/
+	install -m 644 README.md LICENSE-MIT LICENSE-APACHE $(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/
+	$(call notices,$(1),$(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/THIRD-PARTY-NOTICES)
+	touch -d @$(SOURCE_DATE_EPOCH) $(addprefix $(TARGET_DIR)/dist/$(DIST_NAME)-$(1)/,$(DIST_ZIP_FILES))
+	cd $(TARGET_DIR)/dist && TZ=UTC zip -X -D -9 -q $(CURDIR)/dist/$(DIST_NAME)-$(1).zip \
+		$(addprefix $(DIST_NAME)-$(1)/,$(DIST_ZIP_FILES))
+endef
 
 # --- The vendored source tarball and the licence policy (issue 22) ---------------------
 ## dist-source: dist/$(SOURCE_NAME).tar.gz, for offline builds: one directory
 ## baseten-$(VERSION)/ with the source at HEAD (git archive), vendor/ (cargo vendor
-## --locked), .cargo/config.toml that builds from it, and THIRD-PARTY-NOTICES of the
-## default x86_64 Linux build; reproducible as dist is
+## --locked), .cargo/config.toml that builds from it (the repository's, with the vendored
+## sources added), and THIRD-PARTY-NOTICES of the default x86_64 Linux build;
+## reproducible as dist is
 dist-source:
 	@[ -n "$(SOURCE_DATE_EPOCH)" ] || { \
 		echo "error: set SOURCE_DATE_EPOCH (not a git checkout)" >&2; exit 1; }
@@ -121,7 +184,7 @@ dist-source:
 	install -d -m 755 dist $(TARGET_DIR)/dist/source/baseten-$(VERSION)/.cargo
 	git archive --format=tar HEAD | tar -xf - -C $(TARGET_DIR)/dist/source/baseten-$(VERSION)
 	cd $(TARGET_DIR)/dist/source/baseten-$(VERSION) && $(CARGO) vendor --locked vendor \
-		> .cargo/config.toml 2> ../vendor.log || { cat ../vendor.log >&2; exit 1; }
+		>> .cargo/config.toml 2> ../vendor.log || { cat ../vendor.log >&2; exit 1; }
 	$(call notices,x86_64-unknown-linux-gnu,$(TARGET_DIR)/dist/source/baseten-$(VERSION)/THIRD-PARTY-NOTICES)
 	LC_ALL=C tar --sort=name --format=pax --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
 		--owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --mtime=@$(SOURCE_DATE_EPOCH) \
@@ -133,11 +196,21 @@ licence-check:
 	$(LICENCES) check --policy $(POLICY)
 # --------------------------------------------------------------------------------------
 
-## scratch-test: the static binary alone in an empty root (chroot as root, else unshare):
-## --version, status with BASETEN_API_KEY, an API-key login to a loopback fake API, token
+## scratch-test: the static binary for TARGET alone in an empty root (chroot as root, else
+## unshare), aarch64 under qemu: --version, status with BASETEN_API_KEY, an API-key login
+## to a loopback fake API, token
 scratch-test: static
 	$(CARGO) build --release --locked --example demo
 	tests/scratch-smoke.sh $(STATIC) $(TARGET_DIR)/release/examples/demo
+
+## wine-test: baseten.exe under Wine (tests/wine-smoke.sh): API-key logins to a loopback
+## fake API stored in Wine's Credential Manager, status, token, switch, logout; needs
+## wine64 and mingw-w64
+wine-test:
+	$(MAKE) static TARGET=$(WINDOWS)
+	$(CARGO) build --release --locked --example demo
+	tests/wine-smoke.sh $(TARGET_DIR)/$(WINDOWS)/release/baseten.exe \
+		$(TARGET_DIR)/release/examples/demo
 
 ## test: every test. The ones that need a Secret Service, zsh, fish or man are #[ignore]d;
 ## they run (inside a private gnome-keyring) when every program they need is installed,
@@ -166,6 +239,15 @@ test:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+## lint-cross: clippy, warnings as errors, for macOS (Apple silicon, Intel) and Windows,
+## whose code paths are compiled nowhere else here (linking for macOS needs Apple's SDK);
+## needs the rustup targets, zig and mingw-w64 (see Targets above)
+lint-cross:
+	@for t in $(LINT_TARGETS); do $(MAKE) --no-print-directory lint-target TARGET=$$t || exit 1; done
+
+lint-target: static-check
+	$(BUILD_ENV) $(CARGO) clippy --locked --all-targets --target $(TARGET) -- -D warnings
 
 ## demo: a device-flow login, status, token and logout against a local fake server
 demo: build

@@ -1,47 +1,157 @@
 //! Opening the login page in a browser (SPEC §5, §9): best effort, never through a shell,
-//! never waited on, and only for plain `http(s)` URLs.
+//! never waited on, only for plain `http(s)` URLs, and only where a browser can show up.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::ui::debug;
 
-/// Opens `url` in a browser, best effort: only plain `http(s)` URLs, `$BROWSER` or the
-/// platform opener, started without a shell, output discarded, never waited on.
-/// `$BROWSER` may hold arguments, split as a shell would split them (SPEC §9); `%s` in
-/// them is replaced by the URL, else the URL is added as the last argument.
-pub fn open(url: &str) {
+/// How the login page is shown, decided from the environment (SPEC §5).
+#[derive(Debug, PartialEq)]
+pub enum Launch {
+    /// Start this program (the first word) with these arguments.
+    Program(Vec<String>),
+    /// No browser can show up here, for the reason given: the person opens the URL on
+    /// another device.
+    Elsewhere(&'static str),
+    /// Nothing is started and nothing is said: the URL or `$BROWSER` cannot be used.
+    Nothing,
+}
+
+impl Launch {
+    /// Starts the program, if any: no shell, output discarded, never waited on; a failure
+    /// to start is only a `-v` diagnostic.
+    pub fn start(self) {
+        let Launch::Program(words) = self else {
+            return;
+        };
+        let Some((program, args)) = words.split_first() else {
+            return;
+        };
+        let started = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Err(e) = started {
+            debug!("could not start {program}: {e}");
+        }
+    }
+
+    /// Why no browser can show up here, when that is so.
+    pub fn elsewhere(&self) -> Option<&'static str> {
+        match self {
+            Launch::Elsewhere(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+/// What the choice of opener depends on, read from the environment by [`Place::here`].
+#[derive(Debug, Default)]
+struct Place {
+    /// `$BROWSER`, when set and not blank.
+    browser: Option<String>,
+    /// Inside the Windows Subsystem for Linux.
+    wsl: bool,
+    /// `wslview` (wslu) is on `PATH`.
+    wslview: bool,
+    /// `SSH_CONNECTION` or `SSH_TTY` is set.
+    ssh: bool,
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set.
+    display: bool,
+}
+
+impl Place {
+    /// The environment of this process.
+    fn here() -> Place {
+        let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        let wsl = set("WSL_DISTRO_NAME") || kernel_says_microsoft();
+        Place {
+            browser: std::env::var("BROWSER")
+                .ok()
+                .filter(|b| !b.trim().is_empty()),
+            wsl,
+            wslview: wsl && on_path("wslview"),
+            ssh: set("SSH_CONNECTION") || set("SSH_TTY"),
+            display: set("DISPLAY") || set("WAYLAND_DISPLAY"),
+        }
+    }
+}
+
+/// Decides how to show `url` here: `$BROWSER` or the platform opener, or nothing where no
+/// browser can show up (SPEC §5).
+pub fn launch(url: &str) -> Launch {
+    choose(&Place::here(), url)
+}
+
+/// The rule of SPEC §5, in its order: `$BROWSER` always wins; then WSL's opener; then an
+/// SSH session, or Linux and the BSDs without a display, start nothing; otherwise the
+/// platform opener. A text browser is never picked on the person's behalf.
+fn choose(place: &Place, url: &str) -> Launch {
     if !is_openable(url) {
         debug!("not opening a browser for a URL that is not plain http(s)");
-        return;
+        return Launch::Nothing;
     }
-    let words = match std::env::var("BROWSER") {
-        Ok(b) if !b.trim().is_empty() => match browser_command(&b, url) {
-            Some(words) => words,
+    if let Some(browser) = &place.browser {
+        return match browser_command(browser, url) {
+            Some(words) => Launch::Program(words),
             None => {
                 debug!("BROWSER has an unclosed quote or a trailing backslash; not starting it");
-                return;
+                Launch::Nothing
             }
-        },
-        _ if cfg!(target_os = "macos") => vec!["open".into(), url.into()],
-        _ if cfg!(windows) => vec![
+        };
+    }
+    let program = if place.wsl {
+        if place.wslview {
+            "wslview"
+        } else {
+            "explorer.exe"
+        }
+    } else if place.ssh {
+        return Launch::Elsewhere("this is an SSH session");
+    } else if cfg!(all(unix, not(target_os = "macos"))) && !place.display {
+        return Launch::Elsewhere("there is no graphical display");
+    } else if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        return Launch::Program(vec![
             "rundll32".into(),
             "url.dll,FileProtocolHandler".into(),
             url.into(),
-        ],
-        _ => vec!["xdg-open".into(), url.into()],
+        ]);
+    } else {
+        "xdg-open"
     };
-    let Some((program, args)) = words.split_first() else {
-        return;
-    };
-    let started = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    if let Err(e) = started {
-        debug!("could not start {program}: {e}");
-    }
+    Launch::Program(vec![program.into(), url.into()])
+}
+
+/// Whether the Linux kernel is WSL's (its release names Microsoft).
+fn kernel_says_microsoft() -> bool {
+    cfg!(target_os = "linux")
+        && std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .is_ok_and(|r| r.to_ascii_lowercase().contains("microsoft"))
+}
+
+/// Whether an executable file `name` is in a directory of `PATH`.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_executable(&dir.join(name))))
+}
+
+/// Whether `file` is a file that some user may run.
+#[cfg(unix)]
+fn is_executable(file: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    file.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Whether `file` is a file (Windows has no execute bit).
+#[cfg(not(unix))]
+fn is_executable(file: &Path) -> bool {
+    file.is_file()
 }
 
 /// Whether a browser may be handed `url`: plain `http(s)`, printable ASCII only (no
@@ -142,7 +252,84 @@ fn split_words(s: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{browser_command, split_words};
+    use super::{Launch, Place, browser_command, choose, split_words};
+
+    const URL: &str = "https://x.test/device";
+
+    fn program(words: &[&str]) -> Launch {
+        Launch::Program(words.iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn browser_wins_over_every_other_rule() {
+        let place = Place {
+            browser: Some("my-browser --new".into()),
+            wsl: true,
+            ssh: true,
+            ..Place::default()
+        };
+        assert_eq!(choose(&place, URL), program(&["my-browser", "--new", URL]));
+    }
+
+    #[test]
+    fn wsl_uses_wslview_else_explorer_even_over_ssh() {
+        let mut place = Place {
+            wsl: true,
+            wslview: true,
+            ssh: true,
+            ..Place::default()
+        };
+        assert_eq!(choose(&place, URL), program(&["wslview", URL]));
+        place.wslview = false;
+        assert_eq!(choose(&place, URL), program(&["explorer.exe", URL]));
+    }
+
+    #[test]
+    fn ssh_starts_nothing_even_with_a_display() {
+        let place = Place {
+            ssh: true,
+            display: true,
+            ..Place::default()
+        };
+        assert_eq!(
+            choose(&place, URL),
+            Launch::Elsewhere("this is an SSH session")
+        );
+    }
+
+    #[test]
+    fn the_platform_opener_needs_a_display_on_linux_and_the_bsds() {
+        let mut place = Place::default();
+        let headless = choose(&place, URL);
+        place.display = true;
+        let desktop = choose(&place, URL);
+        if cfg!(target_os = "macos") {
+            assert_eq!(headless, program(&["open", URL]));
+            assert_eq!(desktop, headless);
+        } else if cfg!(windows) {
+            let rundll = program(&["rundll32", "url.dll,FileProtocolHandler", URL]);
+            assert_eq!(headless, rundll);
+            assert_eq!(desktop, rundll);
+        } else {
+            assert_eq!(headless, Launch::Elsewhere("there is no graphical display"));
+            assert_eq!(desktop, program(&["xdg-open", URL]));
+        }
+    }
+
+    #[test]
+    fn only_plain_http_urls_and_usable_browsers_are_started() {
+        let place = Place {
+            display: true,
+            ..Place::default()
+        };
+        assert_eq!(choose(&place, "file:///etc/passwd"), Launch::Nothing);
+        assert_eq!(choose(&place, "https://x.test/a b"), Launch::Nothing);
+        let unclosed = Place {
+            browser: Some("b 'unclosed".into()),
+            ..Place::default()
+        };
+        assert_eq!(choose(&unclosed, URL), Launch::Nothing);
+    }
 
     #[test]
     fn browser_words_split_like_a_shell() {

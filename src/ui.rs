@@ -136,9 +136,16 @@ pub fn read_first_line(what: &str, max: usize) -> Result<String> {
 }
 
 /// Tells the person what to do for a device-flow login (SPEC §5): the code first (it
-/// guards against phishing), the URL, the one that carries the code, then that the
-/// program is waiting. All of it came from the server, so each is a cleaned excerpt.
-pub fn device_instructions(user_code: &str, uri: &str, complete: Option<&str>) {
+/// guards against phishing), the URL, the one that carries the code, where no browser
+/// can show up here (`elsewhere`: why) that it is to be opened on another device, then
+/// that the program is waiting. The code and URLs came from the server, so each is a
+/// cleaned excerpt.
+pub fn device_instructions(
+    user_code: &str,
+    uri: &str,
+    complete: Option<&str>,
+    elsewhere: Option<&str>,
+) {
     line(&format!(
         "First copy your one-time code: {}",
         excerpt(user_code)
@@ -151,6 +158,11 @@ pub fn device_instructions(user_code: &str, uri: &str, complete: Option<&str>) {
         line(&format!(
             "(or open {} to enter the code automatically)",
             excerpt(complete)
+        ));
+    }
+    if let Some(why) = elsewhere {
+        line(&format!(
+            "No browser is started: {why}. Open the URL on another device."
         ));
     }
     line("Waiting for authorization in the browser...");

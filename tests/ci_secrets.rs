@@ -1,5 +1,8 @@
 //! Secrets where CI and containers keep them (SPEC §6, §6c): `BASETEN_API_KEY_FILE`,
-//! `logout --all`, and the key alone in an image with no config directory.
+//! `logout --all`, and the key alone in an image with no config directory. Unix only:
+//! unreadable files are made with modes and another user.
+
+#![cfg(unix)]
 
 mod common;
 #[path = "common/routes.rs"]

@@ -12,8 +12,11 @@ mod routes;
 #[path = "common/server.rs"]
 mod server;
 
+#[cfg(unix)]
 use std::io::Read;
+#[cfg(unix)]
 use std::process::Command;
+#[cfg(unix)]
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -230,6 +233,7 @@ fn escapes_in_the_device_authorization_never_reach_stderr() {
     assert!(!env.auth_path().exists(), "{out:#?}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_verification_uri_complete_with_escapes_is_never_handed_to_a_browser() {
     let env = Env::new();

@@ -10,6 +10,7 @@ mod routes;
 #[path = "common/server.rs"]
 mod server;
 
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -325,6 +326,7 @@ fn api_keys_must_be_printable_ascii_without_spaces() {
 
 /// A browser program in a folder whose name has a space, which writes each argument
 /// it got on a line of its own to the returned marker (atomically).
+#[cfg(unix)]
 fn browser_with_space(env: &Env) -> (PathBuf, PathBuf) {
     let dir = env.root().join("my browser");
     std::fs::create_dir(&dir).expect("mkdir");
@@ -338,11 +340,11 @@ fn browser_with_space(env: &Env) -> (PathBuf, PathBuf) {
         ),
     )
     .expect("write browser");
-    #[cfg(unix)]
     common::set_mode(&script, 0o755);
     (script, marker)
 }
 
+#[cfg(unix)]
 fn approve_once_opened(marker: &Path) -> Server {
     let marker = marker.to_path_buf();
     device_server(authorize(json!(60), json!(1)), me_body("Labs"), move |_| {

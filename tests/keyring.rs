@@ -12,6 +12,8 @@
 //! (SPEC §7), so each test names its accounts after its own server's port
 //! ([`Kr::name`]) and removes only those items: the tests run in parallel.
 
+#![cfg(all(unix, not(target_os = "macos")))]
+
 mod common;
 #[path = "common/routes.rs"]
 mod routes;

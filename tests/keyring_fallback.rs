@@ -2,6 +2,8 @@
 //! missing (no session bus) or wedged (a bus that accepts connections and never answers).
 //! No real keyring is needed: these run everywhere.
 
+#![cfg(all(unix, not(target_os = "macos")))]
+
 mod common;
 #[allow(dead_code)]
 #[path = "common/pty.rs"]

@@ -2,6 +2,9 @@
 //! (SPEC §4, §5, §8): the forms sent, what the user is shown and when, the browser, the
 //! polling rhythm, the poll errors, retries, the deadline, Ctrl-C, and what is stored.
 
+// The browser stand-ins are shell scripts, and Ctrl-C is a Unix signal.
+#![cfg(unix)]
+
 mod common;
 #[path = "common/routes.rs"]
 mod routes;

@@ -317,6 +317,7 @@ fn a_name_held_by_another_remote_is_refused_and_nothing_changes() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_config_dir_others_can_write_is_refused_for_writes_but_read() {
     let env = Env::with_auth(&fixture("v2-profiles.json"));
@@ -335,6 +336,7 @@ fn a_config_dir_others_can_write_is_refused_for_writes_but_read() {
     env.run(&["auth", "switch", "--user", "ci-bot"]).success();
 }
 
+#[cfg(unix)]
 #[test]
 fn a_dangling_symlink_at_the_lock_file_is_never_followed() {
     let env = Env::with_auth(&fixture("v2-profiles.json"));
@@ -346,6 +348,7 @@ fn a_dangling_symlink_at_the_lock_file_is_never_followed() {
     assert_eq!(env.read_auth(), fixture("v2-profiles.json"));
 }
 
+#[cfg(unix)]
 #[test]
 fn a_fifo_at_the_lock_file_fails_instead_of_hanging() {
     let env = Env::with_auth(&fixture("v2-profiles.json"));
@@ -361,6 +364,7 @@ fn a_fifo_at_the_lock_file_fails_instead_of_hanging() {
     out.failure(1, &["auth.json.lock", "not a regular file"]);
 }
 
+#[cfg(unix)]
 #[test]
 fn temp_files_have_unpredictable_names_and_never_remain() {
     let env = Env::with_auth(&fixture("v2-profiles.json"));

@@ -3,6 +3,9 @@
 # /etc, no /tmp, no CA bundle, no HOME, an empty environment), run with chroot — as root,
 # or inside `unshare --user --map-root-user` otherwise. Loopback still works in there
 # (same network namespace), so the login talks to the demo's fake API on 127.0.0.1.
+# A binary for another architecture (aarch64 on an x86_64 machine) runs under qemu: through
+# its binfmt_misc entry when one is registered (with the F flag it works inside the
+# chroot), else by putting qemu-aarch64-static into the root and starting it there.
 #
 # Usage: tests/scratch-smoke.sh STATIC_BINARY DEMO_PROGRAM   (`make scratch-test` runs it)
 set -euo pipefail
@@ -10,6 +13,7 @@ set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 STATIC_BINARY DEMO_PROGRAM" >&2; exit 2; }
 bin=$1 demo=$2
 cd "$(dirname "$0")/.."
+. tests/smoke-lib.sh
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 
 chroot=$(PATH=$PATH:/usr/sbin:/sbin command -v chroot) \
@@ -20,52 +24,38 @@ else
   jail=(unshare --user --map-root-user "$chroot")
 fi
 
-if command -v ldd >/dev/null; then
-  ldd "$bin" 2>&1 | grep -qE 'not a dynamic|statically linked' \
+# No program interpreter (dynamic loader) in its program headers: it runs alone.
+if command -v readelf >/dev/null; then
+  ! readelf -lW "$bin" | grep -q INTERP \
     || { echo "error: $bin is not statically linked" >&2; exit 1; }
 fi
 
 work=$(mktemp -d)
-server_pid=
-cleanup() {
-  [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stop_fake_api; rm -rf "$work"' EXIT
 root=$work/root
 mkdir -m 755 "$root"
 cp "$bin" "$root/baseten"
 chmod 755 "$root/baseten"
+expected_files=(. ./baseten)
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# run NAME STDIN [VAR=value...] -- ARGS...: runs /baseten ARGS in the empty root with
-# only the given variables, leaving its exit code, stdout and stderr in $code, $out, $err.
-run() {
-  local name=$1 input=$2
-  shift 2
-  local vars=()
-  while [ "$1" != -- ]; do vars+=("$1"); shift; done
-  shift
-  echo "\$ ${vars[*]}${vars[*]:+ }baseten $*"
-  code=0
-  printf '%s' "$input" | env -i "${vars[@]}" "${jail[@]}" "$root" /baseten "$@" \
-    >"$work/$name.out" 2>"$work/$name.err" || code=$?
-  out=$(cat "$work/$name.out"; echo x) out=${out%x}
-  err=$(cat "$work/$name.err"; echo x) err=${err%x}
-}
-
-# expect CODE STDOUT STDERR: the last run's exit code and exact output.
-expect() {
-  local want_code=$1 want_out=$2 want_err=$3
-  [ "$code" -eq "$want_code" ] || fail "exit code $code, expected $want_code"
-  [ "$out" = "$want_out" ] || fail "stdout $(printf '%q' "$out"), expected $(printf '%q' "$want_out")"
-  [ "$err" = "$want_err" ] || fail "stderr $(printf '%q' "$err"), expected $(printf '%q' "$want_err")"
-}
+# The ELF machine of the binary (e_machine, bytes 18-19): 3e00 x86_64, b700 aarch64.
+machine=$(od -An -tx1 -j18 -N2 "$bin" | tr -d ' \n')
+how="natively"
+launch=("${jail[@]}" "$root" /baseten)
+if [ "$machine" = b700 ] && [ "$(uname -m)" != aarch64 ]; then
+  if grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null \
+    && grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+    how="under qemu through binfmt_misc"
+  else
+    qemu=$(command -v qemu-aarch64-static) \
+      || { echo "error: $bin is an aarch64 binary and qemu-aarch64-static is not installed (Debian: qemu-user-static)" >&2; exit 1; }
+    cp "$qemu" "$root/qemu-aarch64-static"
+    launch=("${jail[@]}" "$root" /qemu-aarch64-static /baseten)
+    expected_files+=(./qemu-aarch64-static)
+    how="under qemu-aarch64-static"
+  fi
+fi
+base_env=()
 
 run version '' -- --version
 expect 0 "baseten $version"$'\n' ''
@@ -100,10 +90,7 @@ run no-home '' -- auth status
 expect 1 '' $'error: cannot find a config directory: HOME is not set; set BASETEN_CONFIG_DIR\n'
 
 # An API-key login to the fake API on loopback, stored in /config as the README says.
-coproc server { exec "$demo" --serve; }
-server_pid=$server_PID
-read -r url <&"${server[0]}" || { echo "error: the fake API did not start" >&2; exit 1; }
-case $url in http://127.0.0.1:*) ;; *) echo "error: unexpected server URL $url" >&2; exit 1 ;; esac
+start_fake_api "$demo"
 remote=(BASETEN_CONFIG_DIR=/config BASETEN_REMOTE_URL="$url" BASETEN_MANAGEMENT_API_URL_OVERRIDE="$url")
 
 run login $'scratch-key\n' "${remote[@]}" -- auth login --with-api-key --label ci --insecure-storage
@@ -123,16 +110,15 @@ expect 0 $'{"profile":"ci","user":"ci","auth_type":"api_key","token":"scratch-ke
 run file-whoami '' "${remote[@]}" BASETEN_API_KEY_FILE=/key -- whoami --jq .email
 expect 0 $'"newcomer@example.com"\n' ''
 
-# The root holds the binary, the key file and the store (and its lock file), nothing
-# else: no /etc, no /tmp, no keyring.
+# The root holds the binary (and qemu, if it had to be put there), the key file and the
+# store (and its lock file), nothing else: no /etc, no /tmp, no keyring.
 found=$(cd "$root" && find . | LC_ALL=C sort | tr '\n' ' ')
-[ "$found" = ". ./baseten ./config ./config/auth.json ./config/auth.json.lock ./key " ] \
+expected=$(printf '%s\n' "${expected_files[@]}" ./config ./config/auth.json ./config/auth.json.lock ./key \
+  | LC_ALL=C sort | tr '\n' ' ')
+[ "$found" = "$expected" ] \
   || fail "files in the root: $found"
 [ "$(stat -c %a "$root/config/auth.json")" = 600 ] || fail "auth.json is not mode 600"
 [ "$(stat -c %a "$root/config")" = 700 ] || fail "the config directory is not mode 700"
 
-if [ "$failures" -gt 0 ]; then
-  echo "scratch smoke test: $failures failure(s)" >&2
-  exit 1
-fi
-echo "scratch smoke test ok: $(stat -c %s "$bin") bytes, alone in an empty root"
+finish "scratch smoke test"
+echo "scratch smoke test ok: $(stat -c %s "$bin") bytes, alone in an empty root, run $how"

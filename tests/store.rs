@@ -5,7 +5,9 @@ mod common;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+#[cfg(unix)]
+use std::process::Command;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{DEFAULT_REMOTE, Env, FIXTURE, LEGACY_FIXTURE};

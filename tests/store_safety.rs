@@ -3,7 +3,10 @@
 //! pair, a remote read from the file must pass the rules of a remote, adding an account
 //! never takes a remote's active one away, lock files of any mode work, browser logins
 //! store names that can be typed and revoke the sessions they do not keep, refresh
-//! locks do not pile up, and a corrupt file's error says where it is corrupt.
+//! locks do not pile up, and a corrupt file's error says where it is corrupt. Unix
+//! only: the failures are made with file modes, resource limits and signals.
+
+#![cfg(unix)]
 
 mod common;
 #[path = "common/routes.rs"]

@@ -561,7 +561,13 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "HOME",
         "Locates the default config directory (~/.config/baseten).",
     ),
-    ("BROWSER", "The program that opens the login page."),
+    (
+        "BROWSER",
+        "The program that opens the login page, always used when set. Without it, the \
+         platform's opener is used (wslview or explorer.exe under WSL), except in an SSH \
+         session (SSH_CONNECTION, SSH_TTY) or, on Linux and the BSDs, without DISPLAY or \
+         WAYLAND_DISPLAY: then none is started, and the URL is for another device.",
+    ),
     (
         "https_proxy, HTTPS_PROXY",
         "Proxy for https:// requests: an http://, https://, socks5:// (names resolved \

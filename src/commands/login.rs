@@ -122,14 +122,20 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
 fn device_login(api: &Api) -> Result<(Me, Credential)> {
     let auth = api.authorize()?;
     let complete = auth.verification_uri_complete.as_deref();
-    ui::device_instructions(&auth.user_code, &auth.verification_uri, complete);
     // The URL that carries the code when it is one a browser may be handed, else the
     // plain one (SPEC §5).
-    browser::open(
+    let launch = browser::launch(
         complete
             .filter(|u| browser::is_openable(u))
             .unwrap_or(&auth.verification_uri),
     );
+    ui::device_instructions(
+        &auth.user_code,
+        &auth.verification_uri,
+        complete,
+        launch.elsewhere(),
+    );
+    launch.start();
     // Both may have a fraction (`600.0`, `1.5`); the loop never polls faster than 1 s.
     let interval = auth.interval.unwrap_or(device_flow::DEFAULT_INTERVAL);
     let expires_in = auth.expires_in.min(Duration::from_secs(MAX_EXPIRES_IN));

@@ -431,6 +431,7 @@ fn exposed(file: &AuthFile, meta: &fs::Metadata) -> bool {
 /// Writes `bytes` at the start of `tmp` (which may hold reserved space past them),
 /// cuts it to their length, then fsyncs.
 fn write_synced(mut tmp: &File, bytes: &[u8]) -> std::io::Result<()> {
+    std::io::Seek::rewind(&mut tmp)?;
     tmp.write_all(bytes)?;
     tmp.set_len(bytes.len() as u64)?;
     tmp.sync_all()
@@ -439,7 +440,7 @@ fn write_synced(mut tmp: &File, bytes: &[u8]) -> std::io::Result<()> {
 /// Allocates `bytes` of disk space to `f`, failing when the disk (or the file size
 /// limit) cannot take them.
 fn allocate(f: &File, bytes: u64) -> std::io::Result<()> {
-    #[cfg(unix)]
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     {
         use std::os::fd::AsRawFd;
         let len = libc::off_t::try_from(bytes).map_err(std::io::Error::other)?;
@@ -449,7 +450,8 @@ fn allocate(f: &File, bytes: u64) -> std::io::Result<()> {
             e => Err(std::io::Error::from_raw_os_error(e)),
         }
     }
-    #[cfg(not(unix))]
+    // Elsewhere (macOS and Windows have no posix_fallocate) the space is written.
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
     {
         let mut w = f;
         w.write_all(&vec![b' '; usize::try_from(bytes).unwrap_or(0)])?;

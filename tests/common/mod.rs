@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 #[cfg(unix)]
 use std::sync::mpsc;
-#[cfg(unix)]
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -614,6 +613,7 @@ pub fn with_session_bus(cmd: &mut Command) -> &mut Command {
 /// `cmd` with writes limited to `bytes` per file (and SIGXFSZ ignored, so a longer write
 /// fails with EFBIG): `auth.json` cannot be written, as on a full disk, while the lock
 /// and temp files can still be created.
+#[cfg(unix)]
 pub fn with_tiny_files(cmd: &mut Command, bytes: u64) -> &mut Command {
     // SAFETY: only async-signal-safe calls (setrlimit, signal) between fork and exec.
     unsafe {
