@@ -413,7 +413,10 @@ fn tls_failure(name: &str, host: &str, e: &rustls::Error) -> String {
     let untrusted =
         |why: &str| format!("the certificate of {name} is not trusted ({why}); {OWN_CA}");
     let date = |t: &rustls::pki_types::UnixTime| {
-        crate::timestamp::format(i64::try_from(t.as_secs()).unwrap_or(i64::MAX))
+        i64::try_from(t.as_secs())
+            .ok()
+            .and_then(|s| jiff::Timestamp::from_second(s).ok())
+            .map_or_else(|| "a date out of range".to_owned(), |t| t.to_string())
     };
     match e {
         rustls::Error::InvalidCertificate(c) => match c {

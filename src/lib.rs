@@ -24,5 +24,4 @@ pub mod sanitize;
 pub mod secret;
 pub mod store;
 pub mod terminal;
-pub mod timestamp;
 pub mod ui;

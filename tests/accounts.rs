@@ -361,3 +361,146 @@ fn switching_on_one_remote_keeps_the_others_active_account() {
     )
     .failure(1, &["\"me\"", STAGING, DEFAULT_REMOTE]);
 }
+
+/// Names the official CLI stores without checking them, each breaking one rule of a name
+/// (SPEC §9): a control character, a zero-width (format) character, 300 characters.
+fn broken_names() -> [String; 3] {
+    [
+        "bell\u{7}bot".to_owned(),
+        "zero\u{200b}width".to_owned(),
+        "n".repeat(300),
+    ]
+}
+
+/// A store holding `ok` and the [`broken_names`] (API keys `KEY-0`, `KEY-1`, `KEY-2`),
+/// written as the official CLI writes it: 2-space indent, keys sorted, control
+/// characters escaped, everything else as UTF-8, a trailing newline.
+fn official_store_with_broken_names() -> Env {
+    let mut profiles: Vec<(String, String)> = broken_names()
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| (name, format!("KEY-{i}")))
+        .collect();
+    profiles.push(("ok".to_owned(), "KEY-ok".to_owned()));
+    profiles.sort();
+    let entries: Vec<String> = profiles
+        .iter()
+        .map(|(name, key)| {
+            format!(
+                "    {}: {{\n      \"remote_url\": \"{DEFAULT_REMOTE}\",\n      \
+                 \"auth_type\": \"api_key\",\n      \"api_key\": \"{key}\"\n    }}",
+                // Go's encoder and serde_json quote alike here: `\u0007`, the rest raw.
+                serde_json::to_string(name).expect("quote")
+            )
+        })
+        .collect();
+    Env::with_auth(&format!(
+        "{{\n  \"version\": 1,\n  \"current\": \"ok\",\n  \"profiles\": {{\n{}\n  }}\n}}\n",
+        entries.join(",\n")
+    ))
+}
+
+#[test]
+fn names_the_official_cli_stored_against_the_rules_are_listed_and_usable_exactly() {
+    let env = official_store_with_broken_names();
+    let [bell, zero, long] = broken_names();
+    // Listed, cleaned in text, lossless in JSON.
+    let out = run(&env, &["auth", "status", "--all"], &[]);
+    let text = out.success();
+    for shown in [
+        "bellbot (api_key",
+        "zerowidth (api_key",
+        &format!("{long} (api_key"),
+    ] {
+        assert!(text.contains(shown), "{shown:?} missing: {text}");
+    }
+    assert!(!text.contains(['\u{7}', '\u{200b}']), "{text:?}");
+    let out = run(&env, &["auth", "status", "--all", "--jq", ".user"], &[]);
+    assert_eq!(
+        out.success(),
+        format!("\"bell\\u0007bot\"\n\"{long}\"\n\"ok\"\n\"zero\\u200bwidth\"\n")
+    );
+    // Usable exactly as stored, by --user and --profile, and by BASETEN_PROFILE.
+    assert_eq!(token(&env, &["--user", &zero], &[]), "KEY-1");
+    assert_eq!(token(&env, &["--profile", &long], &[]), "KEY-2");
+    assert_eq!(token(&env, &[], &[("BASETEN_PROFILE", &bell)]), "KEY-0");
+    let before = env.read_auth();
+    run(&env, &["auth", "switch", "--user", &bell], &[]).assert_code(0);
+    let after = env.auth_json();
+    assert_eq!(after["current"], bell.as_str());
+    assert_eq!(token(&env, &[], &[]), "KEY-0");
+    // Never rewritten: every name is still there, byte for byte.
+    let names: Vec<&String> = after["profiles"]
+        .as_object()
+        .expect("profiles")
+        .keys()
+        .collect();
+    assert_eq!(names.len(), 4, "{after}");
+    for name in [&bell, &zero, &long] {
+        assert!(names.contains(&name), "{name:?} rewritten: {after}");
+    }
+    assert_ne!(env.read_auth(), before);
+    // Removed by logout --user quoting it exactly; the others stay.
+    for name in [&zero, &long] {
+        run(&env, &["auth", "logout", "--user", name], &[]).assert_code(0);
+        assert!(env.auth_json()["profiles"].get(name.as_str()).is_none());
+    }
+    let left: Vec<String> = env.auth_json()["profiles"]
+        .as_object()
+        .expect("profiles")
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(left, [bell.clone(), "ok".to_owned()]);
+}
+
+#[test]
+fn a_name_against_the_rules_that_is_not_stored_exactly_is_a_usage_error() {
+    let env = official_store_with_broken_names();
+    let [bell, zero, long] = broken_names();
+    let before = env.read_auth();
+    // Not stored at all, or stored only under another spelling (untrimmed, truncated).
+    for name in ["nobody\u{7}", &format!(" {zero}"), &long[1..], "x\u{200b}"] {
+        for args in [
+            vec!["auth", "switch", "--user", name],
+            vec!["auth", "logout", "--user", name],
+            vec!["auth", "token", "--profile", name],
+        ] {
+            run(&env, &args, &[]).failure(2, &["account name"]);
+        }
+    }
+    run(
+        &env,
+        &["auth", "switch", "--user", &format!("{bell} ")],
+        &[],
+    )
+    .failure(2, &["control"]);
+    assert_eq!(env.read_auth(), before);
+}
+
+#[test]
+fn baseten_profile_follows_the_rules_of_a_name_and_says_so() {
+    let env = store();
+    // Trimmed like --user.
+    assert_eq!(
+        token(&env, &[], &[("BASETEN_PROFILE", "  alt\t")]),
+        "KEY-alt"
+    );
+    for (value, why) in [
+        ("   ", "empty"),
+        ("a\u{202e}b", "format"),
+        ("a\u{1}b", "control"),
+        (&"p".repeat(257), "longer than 256"),
+    ] {
+        for args in [&["auth", "token"][..], &["auth", "status"], &["whoami"]] {
+            run(&env, args, &[("BASETEN_PROFILE", value)]).failure(2, &["BASETEN_PROFILE", why]);
+        }
+    }
+    // logout ignores the variable (SPEC §6a), so a bad value does not stop it.
+    let out = run(
+        &env,
+        &["auth", "logout", "--user", "alt"],
+        &[("BASETEN_PROFILE", "   ")],
+    );
+    out.assert_code(0);
+}

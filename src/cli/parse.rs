@@ -268,13 +268,19 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
         crate::proxy::route_for_base(&remote.api)?;
     }
     let interactive = terminal::stdin_is_terminal();
-    let user = low.user.as_deref().map(name).transpose()?;
-    // Read only by the commands that use it: a key file is opened when it matters.
+    let user = low
+        .user
+        .as_deref()
+        .map(|raw| chosen_name(raw, &remote))
+        .transpose()?;
+    // Read only by the commands that use them: a key file is opened when it matters.
     let selection = || -> Result<Selection, String> {
         Ok(Selection {
             user: user.clone(),
             env_key: env_key::from_env()?,
-            profile_env: env_nonempty(PROFILE_ENV),
+            profile_env: env_nonempty(PROFILE_ENV)
+                .map(|raw| chosen_name(&raw, &remote).map_err(|e| format!("{PROFILE_ENV}: {e}")))
+                .transpose()?,
         })
     };
     let command = match def.kind {
@@ -354,11 +360,32 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     })
 }
 
-/// An account name from the command line, without surrounding whitespace.
+/// A new account name from the command line, without surrounding whitespace.
 fn name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     store::check_name(name)?;
     Ok(name.to_owned())
+}
+
+/// The name of an account to use (`--user`, `BASETEN_PROFILE`): like [`name`], except
+/// that a name the official CLI stored is taken as given even when it breaks the rules,
+/// if it is exactly (untrimmed) that account's name (SPEC §9). The store is read only
+/// for such a name.
+fn chosen_name(raw: &str, remote: &Remote) -> Result<String, String> {
+    let trimmed = raw.trim();
+    match store::check_name(trimmed) {
+        Ok(()) if trimmed == raw => Ok(raw.to_owned()),
+        _ if is_stored(raw, remote) => Ok(raw.to_owned()),
+        checked => checked.map(|()| trimmed.to_owned()),
+    }
+}
+
+/// Whether `auth.json` holds an account named exactly `name`; an unreadable store holds
+/// none (the command that reads it says why).
+fn is_stored(name: &str, remote: &Remote) -> bool {
+    store::Store::open(&remote.url)
+        .and_then(|store| store.read())
+        .is_ok_and(|snapshot| snapshot.get(name).is_some())
 }
 
 /// Applies the `--output`/`--jq` rules of SPEC §2 and compiles the filter. For a

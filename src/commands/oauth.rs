@@ -9,11 +9,12 @@
 //! and the one that waited uses the pair the other saved, so a single-use refresh token
 //! is traded once.
 
+use jiff::Timestamp;
+
 use crate::api::{Api, TokenResponse};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::{Account, Credential, Expiry, OAuthCredential, Refreshed, Store};
-use crate::timestamp;
 
 /// Seconds before the recorded expiry at which an access token counts as expired.
 const EXPIRY_MARGIN: i64 = 10;
@@ -21,9 +22,14 @@ const EXPIRY_MARGIN: i64 = 10;
 /// A stored credential from a token response; a refresh that returns no new refresh
 /// token keeps the `previous` one.
 pub fn credential_from(token: TokenResponse, previous: Option<&Secret>) -> OAuthCredential {
-    let expiry = token
-        .expires_in
-        .map(|s| timestamp::now().saturating_add(i64::try_from(s).unwrap_or(i64::MAX)));
+    let expiry = token.expires_in.map(|s| {
+        // Whole seconds, as the expiry has always been written; past the last date jiff
+        // knows, that date.
+        let at = Timestamp::now()
+            .as_second()
+            .saturating_add(i64::try_from(s).unwrap_or(i64::MAX));
+        Timestamp::from_second(at).unwrap_or(Timestamp::MAX)
+    });
     OAuthCredential::new(
         token.access_token,
         token
@@ -36,9 +42,9 @@ pub fn credential_from(token: TokenResponse, previous: Option<&Secret>) -> OAuth
 
 /// Whether the access token has expired (or is about to).
 pub fn is_expired(cred: &OAuthCredential) -> bool {
-    cred.expiry
-        .at
-        .is_some_and(|t| timestamp::now() >= t.saturating_sub(EXPIRY_MARGIN))
+    cred.expiry.at.is_some_and(|t| {
+        Timestamp::now().as_second() >= t.as_second().saturating_sub(EXPIRY_MARGIN)
+    })
 }
 
 /// `cred`, or a refreshed pair when it has expired, not saved: for a credential that is

@@ -10,7 +10,6 @@ use crate::error::Result;
 use crate::output::{ListReport, Report};
 use crate::remote::Remote;
 use crate::store::{Account, AuthType, Credential, Storage, Store};
-use crate::timestamp;
 use crate::ui::{self, debug};
 
 /// The result of `status`.
@@ -213,7 +212,8 @@ pub fn run_all(remote: &Remote, env: Option<EnvKey>) -> Result<StatusList> {
 fn expiry(store: &Store, account: &Account) -> Option<String> {
     match account.auth_type {
         AuthType::OAuth => match store.secret(account) {
-            Ok(Credential::OAuth(cred)) => cred.expiry.at.map(timestamp::format),
+            // Whole seconds, whatever precision the store holds.
+            Ok(Credential::OAuth(cred)) => cred.expiry.at.map(|t| format!("{t:.0}")),
             Ok(Credential::ApiKey(_)) => None,
             Err(e) => {
                 debug!("expiry of {:?} unknown: {e}", account.name);

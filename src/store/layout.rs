@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
+use jiff::Timestamp;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -16,10 +17,15 @@ use serde_json::value::RawValue;
 
 use crate::remote;
 use crate::secret::Secret;
-use crate::timestamp;
 
 /// Longest profile name accepted, in characters.
 pub const MAX_NAME: usize = 256;
+
+/// Go's zero `time.Time`, which the official CLI writes for an unknown expiry.
+const GO_ZERO: &str = "0001-01-01T00:00:00Z";
+
+/// The instant [`GO_ZERO`] names.
+const GO_ZERO_AT: Timestamp = Timestamp::constant(-62_135_596_800, 0);
 
 /// The top-level key of [`AuthFile::pending_keyring`].
 const PENDING: &str = "pending_keyring";
@@ -108,17 +114,17 @@ pub struct OAuthCredential {
 /// changed is written back byte for byte (precision and offset included).
 #[derive(Clone, Debug)]
 pub struct Expiry {
-    /// Unix seconds; `None` when unknown (missing, null or Go's zero time).
-    pub at: Option<i64>,
+    /// `None` when unknown (missing, null or Go's zero time).
+    pub at: Option<Timestamp>,
     /// The JSON value as read, or as made by [`Expiry::new`]; `None` when missing.
     raw: Option<Box<RawValue>>,
 }
 
 impl Expiry {
-    /// An expiry at `at` (Unix seconds), or unknown, written as the official CLI writes
-    /// it (Go's zero time for unknown).
-    pub fn new(at: Option<i64>) -> Expiry {
-        let text = at.map_or_else(|| timestamp::ZERO.to_owned(), timestamp::format);
+    /// An expiry at `at`, or unknown, written as the official CLI writes it (RFC 3339;
+    /// Go's zero time for unknown).
+    pub fn new(at: Option<Timestamp>) -> Expiry {
+        let text = at.map_or_else(|| GO_ZERO.to_owned(), |t| t.to_string());
         Expiry {
             at,
             raw: RawValue::from_string(format!("\"{text}\"")).ok(),
@@ -134,11 +140,12 @@ impl Expiry {
         let at = match text.as_deref() {
             None | Some("") => None,
             Some(s) => {
-                let t = timestamp::parse(s)
-                    .ok_or_else(|| format!("expiry {s:?} is not an RFC 3339 time"))?;
+                let t: Timestamp = s
+                    .parse()
+                    .map_err(|_| format!("expiry {s:?} is not an RFC 3339 time"))?;
                 // Go's zero time means "unknown"; every other instant is real, before
                 // 1970 included.
-                (Some(t) != timestamp::parse(timestamp::ZERO)).then_some(t)
+                (t != GO_ZERO_AT).then_some(t)
             }
         };
         Ok(Expiry { at, raw })
@@ -746,9 +753,12 @@ mod tests {
     #[test]
     fn expiry_text_is_kept() {
         for (text, at) in [
-            ("2031-05-06T07:08:09.987654321+02:00", Some(1_935_810_489)),
+            (
+                "2031-05-06T07:08:09.987654321+02:00",
+                Some(Timestamp::constant(1_935_810_489, 987_654_321)),
+            ),
             ("0001-01-01T00:00:00Z", None),
-            ("1969-12-31T23:59:59Z", Some(-1)),
+            ("1969-12-31T23:59:59Z", Some(Timestamp::constant(-1, 0))),
         ] {
             let c = OAuthCredential::parse(&format!(
                 r#"{{"access_token":"a","refresh_token":"r","expiry":"{text}"}}"#
@@ -764,6 +774,20 @@ mod tests {
             c.encode().unwrap(),
             r#"{"access_token":"a","refresh_token":"","expiry":null}"#
         );
+    }
+
+    /// An expiry that is not a date with an offset is refused, not taken as unknown.
+    #[test]
+    fn expiry_must_be_a_dated_instant() {
+        for bad in [
+            "2026-01-02",
+            "2026-13-02T03:04:05Z",
+            "2026-01-02T03:04:05",
+            "soon",
+        ] {
+            let text = format!(r#"{{"access_token":"a","expiry":"{bad}"}}"#);
+            assert!(OAuthCredential::parse(&text).is_err(), "{bad}");
+        }
     }
 
     #[test]

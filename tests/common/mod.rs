@@ -527,10 +527,12 @@ pub fn closed_port() -> String {
 }
 
 /// Unix seconds of an RFC 3339 timestamp (any offset, optional fraction), read with the
-/// crate's own parser; panics on anything else.
+/// date library the crate uses; panics on anything else.
 #[track_caller]
 pub fn rfc3339_unix(s: &str) -> i64 {
-    baseten::timestamp::parse(s).unwrap_or_else(|| panic!("not RFC 3339: {s:?}"))
+    s.parse::<jiff::Timestamp>()
+        .unwrap_or_else(|e| panic!("not RFC 3339: {s:?}: {e}"))
+        .as_second()
 }
 
 /// Like [`rfc3339_unix`], but only for the UTC form `YYYY-MM-DDTHH:MM:SS[.f]Z`.
