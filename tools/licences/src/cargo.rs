@@ -178,11 +178,12 @@ fn metadata(manifest: Option<&Path>, extra: &[&str]) -> Result<Metadata, String>
 }
 
 /// Runs cargo (the one running this program, else `cargo` from PATH) and returns its
-/// standard output; its standard error goes to ours.
+/// standard output; its errors go to our standard error, its status lines (such as
+/// waiting for another cargo's lock) nowhere.
 fn cargo(manifest: Option<&Path>, args: &[String]) -> Result<String, String> {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(&program);
-    command.args(args);
+    command.args(args).arg("--quiet");
     if let Some(path) = manifest {
         command.arg("--manifest-path").arg(path);
     }
