@@ -5,7 +5,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
-use crate::http::{Auth, Client, Response};
+use crate::net::client::{Auth, Client, Response};
+use crate::remote::Remote;
 use crate::sanitize;
 use crate::secret::Secret;
 use crate::ui;
@@ -77,12 +78,14 @@ pub struct Api {
 }
 
 impl Api {
-    /// A client for the management base `base`.
-    pub fn new(base: &str) -> Api {
-        ui::debug!("management API {base}");
-        Api {
-            http: Client::new(base),
-        }
+    /// A client for the management API of `remote`; a usage error when no request may
+    /// be sent there (unusable proxy variables), before anything is sent.
+    pub fn new(remote: &Remote) -> Result<Api> {
+        let endpoint = remote.endpoint().map_err(Error::usage)?;
+        ui::debug!("management API {}", endpoint.base);
+        Ok(Api {
+            http: Client::new(endpoint),
+        })
     }
 
     /// `GET /v1/users/me`.

@@ -1,91 +1,167 @@
-//! Remote URL rules (SPEC §3): which Baseten deployment we talk to, the normalized
-//! form credentials are stored under, and the management API base derived from it.
+//! Remote URL rules (SPEC §3): which Baseten deployment we talk to, parsed once into an
+//! [`Origin`] whose text is the key credentials are stored under, and the management API
+//! base derived from it.
 
+use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::net::{Endpoint, proxy};
 
 /// The default remote when neither `--remote-url` nor `BASETEN_REMOTE_URL` is set.
 pub const DEFAULT_REMOTE: &str = "https://app.baseten.co";
 
-/// A resolved remote: the store key and the API base that goes with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Remote {
-    /// Normalized `scheme://host[:port]`; the key credentials are stored under.
-    pub url: String,
-    /// Management API base, e.g. `https://api.baseten.co`.
-    pub api: String,
-    /// Whether the user named it (`--remote-url` or `BASETEN_REMOTE_URL`) rather than
-    /// it being the default: an account chosen by name must then belong to it.
-    pub explicit: bool,
-    /// `BASETEN_MANAGEMENT_API_URL_OVERRIDE`, which applies to every remote.
-    api_override: Option<String>,
+/// The scheme of a remote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Https,
+    /// Loopback hosts only.
+    Http,
 }
 
-impl Remote {
-    /// Builds a remote from a [`normalize`]d URL and an optional, also normalized,
-    /// management-base override.
-    pub fn new(url: String, api_override: Option<String>, explicit: bool) -> Remote {
-        let api = api_override
-            .clone()
-            .unwrap_or_else(|| management_base(&url));
-        Remote {
-            url,
-            api,
-            explicit,
-            api_override,
+impl Scheme {
+    /// The port a URL of this scheme means when it names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Https => 443,
+            Scheme::Http => 80,
         }
     }
 
-    /// The remote of an account stored under `url` (normalized), with the same
-    /// management-base override.
-    pub fn of_account(&self, url: &str) -> Remote {
-        Remote::new(url.to_owned(), self.api_override.clone(), self.explicit)
+    /// The scheme as written in a URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
     }
 }
 
-/// Checks `raw` is `scheme://host[:port]` with an optional trailing `/` and returns it as
-/// `scheme://host[:port]` with a lower-case host (an IPv6 address in its shortest form)
-/// and no port when it is the scheme's default (443, 80), so every spelling of a remote
-/// is one store key. The error never repeats a password.
+/// The host of a remote: a lower-case name or an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    Name(String),
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+}
+
+/// The host as a name or an address, an IPv6 address without brackets (the form
+/// certificates and messages name it by).
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Name(name) => f.write_str(name),
+            Host::V4(ip) => write!(f, "{ip}"),
+            Host::V6(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+impl Host {
+    /// True for `localhost`, `127.0.0.0/8` and `::1` (an IPv4-mapped `::ffff:127.0.0.1`
+    /// included): hosts that never leave the machine.
+    fn is_loopback(&self) -> bool {
+        match self {
+            Host::Name(name) => name == "localhost",
+            Host::V4(ip) => ip.is_loopback(),
+            Host::V6(ip) => {
+                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+        }
+    }
+}
+
+/// A remote or API base, `scheme://host[:port]`, parsed once. Its text is the store key:
+/// a lower-case host, an IPv6 address in its shortest form, and no port when it is the
+/// scheme's default, so every spelling of a remote is one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub scheme: Scheme,
+    pub host: Host,
+    /// The port, the scheme's default when the URL names none.
+    pub port: u16,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme.as_str(), self.authority())
+    }
+}
+
+impl Origin {
+    /// Parses `scheme://host[:port]` with an optional trailing `/` (SPEC §3). The error
+    /// never repeats a password.
+    pub fn parse(raw: &str) -> Result<Origin, String> {
+        let (scheme, rest) = raw
+            .split_once("://")
+            .ok_or("expected scheme://host[:port]")?;
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "https" => Scheme::Https,
+            "http" => Scheme::Http,
+            other => return Err(format!("unsupported scheme {other:?}: use https")),
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains('@') {
+            return Err("must not contain a user name or password".into());
+        }
+        if authority.contains(['/', '?', '#']) {
+            return Err("must not have a path, query or fragment".into());
+        }
+        let (host, port) = split_host_port(authority)?;
+        if scheme == Scheme::Http && !host.is_loopback() {
+            return Err("plain http is only allowed for localhost; use https".into());
+        }
+        Ok(Origin {
+            scheme,
+            host,
+            port: port.unwrap_or(scheme.default_port()),
+        })
+    }
+
+    /// `host[:port]` (`[v6][:port]`) without the scheme's default port: how messages
+    /// name the server.
+    pub fn authority(&self) -> String {
+        let host = match &self.host {
+            Host::V6(ip) => format!("[{ip}]"),
+            host => host.to_string(),
+        };
+        match self.port {
+            port if port == self.scheme.default_port() => host,
+            port => format!("{host}:{port}"),
+        }
+    }
+
+    /// The management API base of this remote: `https://app.X` → `https://api.X`; any
+    /// other host gets `api.` prepended; scheme and port kept.
+    fn management_base(&self) -> Origin {
+        let host = self.host.to_string();
+        let bare = host.strip_prefix("app.").unwrap_or(&host);
+        let bare = match self.host {
+            Host::V6(_) => format!("[{bare}]"),
+            _ => bare.to_owned(),
+        };
+        Origin {
+            host: Host::Name(format!("api.{bare}")),
+            ..self.clone()
+        }
+    }
+}
+
+/// Checks `raw` is a remote (SPEC §3) and returns its store key, the text of its
+/// [`Origin`]; for the store, which compares the remotes written in auth.json.
 pub fn normalize(raw: &str) -> Result<String, String> {
-    let (scheme, rest) = raw
-        .split_once("://")
-        .ok_or("expected scheme://host[:port]")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "https" && scheme != "http" {
-        return Err(format!("unsupported scheme {scheme:?}: use https"));
-    }
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains('@') {
-        return Err("must not contain a user name or password".into());
-    }
-    if authority.contains(['/', '?', '#']) {
-        return Err("must not have a path, query or fragment".into());
-    }
-    let (host, port) = split_host_port(authority)?;
-    let host = host.to_ascii_lowercase();
-    if scheme == "http" && !is_loopback(&host) {
-        return Err("plain http is only allowed for localhost; use https".into());
-    }
-    let default_port = if scheme == "https" { 443 } else { 80 };
-    Ok(match port {
-        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
-        _ => format!("{scheme}://{host}"),
-    })
+    Origin::parse(raw).map(|o| o.to_string())
 }
 
-/// The host (an IPv6 address bracketed, in its shortest form) and the port of
-/// `authority`.
-fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
+/// The host and the port of `authority`.
+fn split_host_port(authority: &str) -> Result<(Host, Option<u16>), String> {
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
         let (v6, rest) = bracketed.split_once(']').ok_or("unclosed '[' in host")?;
         let ip: Ipv6Addr = v6.parse().map_err(|_| "invalid IPv6 host")?;
-        match rest {
-            "" => (format!("[{ip}]"), None),
-            rest => (
-                format!("[{ip}]"),
-                Some(rest.strip_prefix(':').ok_or("invalid host")?),
-            ),
-        }
+        let port = match rest {
+            "" => None,
+            rest => Some(rest.strip_prefix(':').ok_or("invalid host")?),
+        };
+        (Host::V6(ip), port)
     } else {
         let (host, port) = match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -95,7 +171,12 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
         if host.is_empty() || !host.chars().all(valid) || host.starts_with(['.', '-']) {
             return Err("invalid host".into());
         }
-        (host.to_owned(), port)
+        // An address only when it reads back as written, so the key stays the text given.
+        let host = match host.parse::<Ipv4Addr>() {
+            Ok(ip) if ip.to_string() == host => Host::V4(ip),
+            _ => Host::Name(host.to_ascii_lowercase()),
+        };
+        (host, port)
     };
     let port = match port {
         None => None,
@@ -107,54 +188,129 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
     Ok((host, port))
 }
 
-/// True for `localhost`, `127.0.0.0/8` and `[::1]` however it is spelled (an IPv4-mapped
-/// `[::ffff:127.0.0.1]` included): hosts that never leave the machine.
-fn is_loopback(host: &str) -> bool {
-    if host == "localhost" {
-        return true;
-    }
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return v6.parse::<Ipv6Addr>().is_ok_and(|ip| {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        });
-    }
-    host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+/// A resolved remote: the store key, and where its management API requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// The key credentials are stored under: an [`Origin`]'s text, or for an account
+    /// read from auth.json, its remote as written there (compared as the store does).
+    pub url: String,
+    /// Whether the user named it (`--remote-url` or `BASETEN_REMOTE_URL`) rather than
+    /// it being the default: an account chosen by name must then belong to it.
+    pub explicit: bool,
+    /// `BASETEN_MANAGEMENT_API_URL_OVERRIDE`, which applies to every remote.
+    api_override: Option<Origin>,
+    /// The management API base and the proxy route to it, resolved once; or why no
+    /// request may be sent (unusable proxy variables, a remote against the rules).
+    api: Result<Endpoint, String>,
 }
 
-/// `https://app.X` → `https://api.X`; any other host gets `api.` prepended; port kept.
-fn management_base(url: &str) -> String {
-    let (scheme, authority) = url.split_once("://").unwrap_or(("https", url));
-    let bare = authority.strip_prefix("app.").unwrap_or(authority);
-    format!("{scheme}://api.{bare}")
-}
+impl Remote {
+    /// The remote `url` with an optional management-base override; the proxy route to
+    /// the API base is resolved here, once, from the environment.
+    pub fn new(url: Origin, api_override: Option<Origin>, explicit: bool) -> Remote {
+        let base = api_override
+            .clone()
+            .unwrap_or_else(|| url.management_base());
+        Remote {
+            url: url.to_string(),
+            explicit,
+            api_override,
+            api: proxy::route(&base).map(|route| Endpoint { base, route }),
+        }
+    }
 
+    /// The remote of an account stored under `url`, with the same management-base
+    /// override; the route is resolved again only for another API base. No request goes
+    /// to a stored remote against the rules (SPEC §7).
+    pub fn of_account(&self, url: &str) -> Remote {
+        let api = if url == self.url || self.api_override.is_some() {
+            self.api.clone()
+        } else {
+            match Origin::parse(url) {
+                Ok(origin) => Remote::new(origin, None, self.explicit).api,
+                Err(rule) => Err(format!("its remote_url in auth.json is refused: {rule}")),
+            }
+        };
+        Remote {
+            url: url.to_owned(),
+            explicit: self.explicit,
+            api_override: self.api_override.clone(),
+            api,
+        }
+    }
+
+    /// Where the management API is and how to reach it; the error (a usage error:
+    /// unusable proxy variables) says why no request may be sent.
+    pub fn endpoint(&self) -> Result<&Endpoint, String> {
+        self.api.as_ref().map_err(Clone::clone)
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn api(remote: &Remote) -> String {
+        remote.endpoint().unwrap().base.to_string()
+    }
+
     #[test]
     fn derives_management_base() {
-        let api = |u: &str| Remote::new(normalize(u).unwrap(), None, false).api;
-        assert_eq!(api("https://app.baseten.co"), "https://api.baseten.co");
+        let base = |u: &str| api(&Remote::new(Origin::parse(u).unwrap(), None, false));
+        assert_eq!(base("https://app.baseten.co"), "https://api.baseten.co");
         assert_eq!(
-            api("https://app.staging.baseten.co/"),
+            base("https://app.staging.baseten.co/"),
             "https://api.staging.baseten.co"
         );
         assert_eq!(
-            api("https://example.com:8443"),
+            base("https://example.com:8443"),
             "https://api.example.com:8443"
         );
     }
 
     #[test]
     fn override_replaces_base_but_not_key() {
+        let origin = |u: &str| Origin::parse(u).unwrap();
         let r = Remote::new(
-            "https://app.baseten.co".into(),
-            Some("http://127.0.0.1:9".into()),
+            origin("https://app.baseten.co"),
+            Some(origin("http://127.0.0.1:9")),
             true,
         );
         assert_eq!(r.url, "https://app.baseten.co");
-        assert_eq!(r.api, "http://127.0.0.1:9");
+        assert_eq!(api(&r), "http://127.0.0.1:9");
+        let other = r.of_account("https://app.example.com");
+        assert_eq!(other.url, "https://app.example.com");
+        assert_eq!(api(&other), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn an_account_brings_its_own_base() {
+        let r = Remote::new(Origin::parse(DEFAULT_REMOTE).unwrap(), None, false);
+        assert_eq!(
+            api(&r.of_account("https://app.example.com:8443")),
+            "https://api.example.com:8443"
+        );
+        // A stored remote against the rules keeps its key, and no request goes to it.
+        let bad = r.of_account("http://10.0.0.1");
+        assert_eq!(bad.url, "http://10.0.0.1");
+        let why = bad.endpoint().unwrap_err();
+        assert!(
+            why.contains("plain http is only allowed for localhost"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn parses_once_into_parts() {
+        let o = Origin::parse("HTTP://[0:0::1]:8080/").unwrap();
+        assert_eq!(o.scheme, Scheme::Http);
+        assert_eq!(o.host, Host::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!((o.port, o.authority()), (8080, "[::1]:8080".into()));
+        let o = Origin::parse("https://App.Example.com").unwrap();
+        assert_eq!(o.host, Host::Name("app.example.com".into()));
+        assert_eq!((o.port, o.authority()), (443, "app.example.com".into()));
+        let o = Origin::parse("http://127.0.0.1:80").unwrap();
+        assert_eq!(o.host, Host::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(o.to_string(), "http://127.0.0.1");
     }
 
     #[test]
@@ -202,6 +358,11 @@ mod tests {
         assert_eq!(
             normalize("https://[2001:DB8::1]").as_deref(),
             Ok("https://[2001:db8::1]")
+        );
+        // An address that does not read back as written stays the text given.
+        assert_eq!(
+            normalize("https://010.0.0.1").as_deref(),
+            Ok("https://010.0.0.1")
         );
     }
 

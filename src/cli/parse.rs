@@ -265,7 +265,7 @@ fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
     if online {
         // Proxy variables that cannot be used are a usage error before any prompt,
         // never a silent direct connection (SPEC §4a).
-        crate::proxy::route_for_base(&remote.api)?;
+        remote.endpoint()?;
     }
     let interactive = terminal::stdin_is_terminal();
     let user = low
@@ -425,10 +425,10 @@ fn resolve_remote(flag: Option<String>) -> Result<Remote, String> {
             None => ("default", remote::DEFAULT_REMOTE.to_string()),
         },
     };
-    let url = remote::normalize(&url).map_err(|e| format!("invalid {source}: {e}"))?;
+    let url = remote::Origin::parse(&url).map_err(|e| format!("invalid {source}: {e}"))?;
     let api = env_nonempty("BASETEN_MANAGEMENT_API_URL_OVERRIDE")
         .map(|o| {
-            remote::normalize(&o)
+            remote::Origin::parse(&o)
                 .map_err(|e| format!("invalid BASETEN_MANAGEMENT_API_URL_OVERRIDE: {e}"))
         })
         .transpose()?;
@@ -552,7 +552,10 @@ mod parser_tests {
     fn the_remote_is_explicit_only_when_given() {
         let a = args(&["auth", "status", R[0], "https://APP.example.com/"]);
         assert_eq!(a.remote.url, "https://app.example.com");
-        assert_eq!(a.remote.api, "https://api.example.com");
+        assert_eq!(
+            a.remote.endpoint().unwrap().base.to_string(),
+            "https://api.example.com"
+        );
         assert!(a.remote.explicit);
     }
 

@@ -12,7 +12,7 @@ use crate::browser;
 use crate::cli::args::{LoginArgs, LoginMethod};
 use crate::device_flow::{self, SystemClock};
 use crate::error::{Error, Result};
-use crate::http::Auth;
+use crate::net::client::Auth;
 use crate::output::Report;
 use crate::remote::Remote;
 use crate::secret::Secret;
@@ -77,7 +77,7 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
     if let Some(name) = &label {
         super::read(&store)?.check_free(name, &remote.url)?;
     }
-    let api = Api::new(&remote.api);
+    let api = Api::new(remote)?;
     let (name, me, secret) = match method {
         LoginMethod::Web => {
             let (me, secret) = device_login(&api)?;

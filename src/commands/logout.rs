@@ -107,9 +107,11 @@ pub fn run_all(remote: &Remote) -> Result<LogoutList> {
 fn log_out(store: &Store, account: Account, remote: &Remote) -> Result<LogoutReport> {
     store.check_removable(&account)?;
     if account.auth_type == AuthType::OAuth {
-        let api = Api::new(&remote.api);
         let revoked = store.secret(&account).and_then(|secret| match secret {
-            Credential::OAuth(cred) => api.revoke(&usable_without_saving(&api, cred)?.access_token),
+            Credential::OAuth(cred) => {
+                let api = Api::new(remote)?;
+                api.revoke(&usable_without_saving(&api, cred)?.access_token)
+            }
             Credential::ApiKey(_) => Ok(()),
         });
         if let Err(e) = revoked {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::cli::args::{PROFILE_ENV, Selection};
 use crate::cli::env_key::API_KEY_ENV;
 use crate::error::{Error, Result};
-use crate::http::Auth;
+use crate::net::client::Auth;
 use crate::remote::Remote;
 use crate::secret::Secret;
 use crate::store::{Account, AuthType, Snapshot, Store};

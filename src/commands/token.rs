@@ -68,7 +68,7 @@ pub fn run(remote: &Remote, selection: Selection, header: bool) -> Result<TokenR
     let token = match store.secret(&account)? {
         Credential::ApiKey(key) => key,
         Credential::OAuth(cred) => {
-            usable_saving_refresh(&store, &Api::new(&remote.api), &account, cred)?.access_token
+            usable_saving_refresh(&store, &Api::new(&remote)?, &account, cred)?.access_token
         }
     };
     Ok(TokenReport::new(

@@ -46,12 +46,12 @@ impl Report for WhoamiReport {
 /// saved first.
 pub fn run(remote: &Remote, selection: Selection) -> Result<WhoamiReport> {
     let me = match selection.env_key_in_use() {
-        Some(env) => Api::new(&remote.api).whoami(auth_of(AuthType::ApiKey, &env.key), env.var)?,
+        Some(env) => Api::new(remote)?.whoami(auth_of(AuthType::ApiKey, &env.key), env.var)?,
         None => {
             let store = Store::open(&remote.url)?;
             let (account, remote, _) =
                 choose_account(&super::read(&store)?, remote, &selection, not_logged_in)?;
-            let api = Api::new(&remote.api);
+            let api = Api::new(&remote)?;
             let secret = match store.secret(&account)? {
                 Credential::ApiKey(key) => key,
                 Credential::OAuth(cred) => {
