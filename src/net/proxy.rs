@@ -384,8 +384,20 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad} parsed");
         }
+        assert_eq!(parse("corp_proxy:3128").unwrap().host(), "corp_proxy");
         let err = parse("http://user:hunter2 x@p:1").unwrap_err();
-        assert!(!err.contains("hunter2"), "{err}");
+        assert_eq!(
+            err,
+            "the user name or password in the proxy URL is not valid (percent-encode special characters)"
+        );
+        assert_eq!(
+            parse("socks4://p:1").unwrap_err(),
+            "unsupported proxy scheme \"socks4\": use http, https, socks5 or socks5h"
+        );
+        assert_eq!(
+            parse("http://p/x").unwrap_err(),
+            "a proxy URL has no path, query or fragment"
+        );
     }
 
     #[test]
