@@ -254,6 +254,12 @@ fn the_lock_file_is_0600_whatever_the_umask_and_works_whatever_its_mode() {
         assert_eq!(out.success(), "Switched to ci\n", "mode {mode:o}");
         assert_eq!(common::mode(&env.lock_path()), mode, "the mode was changed");
     }
+    // One that no access mode opens is the user's own: it gets a lock file's mode back.
+    common::set_mode(&env.lock_path(), 0o000);
+    let mut cmd = env.cmd_at(&server.url(), &["auth", "switch", "--user", "ci"]);
+    let out = common::run(as_ordinary_user(&env, &mut cmd));
+    assert_eq!(out.success(), "Switched to ci\n");
+    assert_eq!(common::mode(&env.lock_path()), 0o600);
 }
 
 #[test]

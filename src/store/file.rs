@@ -477,9 +477,29 @@ fn open_lock(path: &Path) -> std::io::Result<File> {
         Err(e) if e.kind() == ErrorKind::PermissionDenied => private_options()
             .read(true)
             .open(path)
-            .or_else(|_| private_options().write(true).open(path)),
+            .or_else(|_| private_options().write(true).open(path))
+            .or_else(|denied| reopen_own(path, denied)),
         other => other,
     }
+}
+
+/// A lock file of ours that no access mode opens (mode 000): given back a lock file's
+/// mode, 0600, in place (the same file, so a run that holds the lock keeps it), then
+/// opened. Anyone else's file stays as it is and `denied` is the answer.
+fn reopen_own(path: &Path, denied: std::io::Error) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = fs::symlink_metadata(path)?;
+        // SAFETY: geteuid has no preconditions.
+        if meta.file_type().is_file() && meta.uid() == unsafe { libc::geteuid() } {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+            return private_options().read(true).write(true).open(path);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Err(denied)
 }
 
 /// Whether `f` is still the file at `path` (not removed or replaced since it was opened).
