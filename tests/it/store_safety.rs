@@ -8,11 +8,9 @@
 
 #![cfg(unix)]
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
