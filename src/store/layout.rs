@@ -641,15 +641,33 @@ impl<'a> Parsed<'a> {
 
     /// The profile `name`, decoded.
     pub fn profile(&self, name: &str) -> Result<Option<Profile>, String> {
+        self.entry(name).map(|e| e.decode(name)).transpose()
+    }
+
+    /// The profile `name` as read. A name given twice in the file has its last value, as
+    /// in a map; looking a few names up costs less than indexing every name.
+    fn entry(&self, name: &str) -> Option<&Entry<'a>> {
         self.profiles
-            .get_key_value(name)
-            .map(|(name, entry)| entry.decode(name))
-            .transpose()
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e)
+    }
+
+    /// Every profile, each name once with the value [`Parsed::entry`] finds, in no
+    /// particular order.
+    fn distinct(&self) -> impl Iterator<Item = (&str, &Entry<'a>)> {
+        let mut seen = HashSet::new();
+        self.profiles
+            .iter()
+            .rev()
+            .filter(move |(n, _)| seen.insert(n.as_ref()))
+            .map(|(n, e)| (n.as_ref(), e))
     }
 
     /// Whether any profile keeps its secret in plain text.
     pub fn has_plain_secret(&self) -> Result<bool, String> {
-        for (name, entry) in &self.profiles {
+        for (name, entry) in self.distinct() {
             if entry.decode(name)?.has_plain_secret() {
                 return Ok(true);
             }
@@ -659,18 +677,15 @@ impl<'a> Parsed<'a> {
 
     /// [`AuthFile::active`], looking only at the remotes of the profiles it needs.
     pub fn active(&self, remote: &str) -> Result<Option<&str>, String> {
-        let is_of = |name: &str| match self.profiles.get_key_value(name) {
-            Some((_, entry)) => Ok(entry.remote() == remote),
-            None => Ok(false),
-        };
+        let is_of = |name: &str| Ok(self.entry(name).is_some_and(|e| e.remote() == remote));
         let only = || {
             let mut only = None;
-            for (name, entry) in &self.profiles {
+            for (name, entry) in self.distinct() {
                 if entry.remote() == remote {
                     if only.is_some() {
                         return Ok(None);
                     }
-                    only = Some(name.as_ref());
+                    only = Some(name);
                 }
             }
             Ok(only)
@@ -742,6 +757,13 @@ fn field<T: DeserializeOwned>(raw: Option<&RawValue>, key: &str) -> Result<Optio
     }
 }
 
+/// The contents of `raw` when it is a JSON string without escapes (the common case,
+/// read without decoding it again; the parser has already refused control characters).
+fn plain_string(raw: &RawValue) -> Option<&str> {
+    let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
 /// Reads a profile object in the one pass over the file: each value's text, then the
 /// two every profile needs checked. `Err` says what is wrong with it.
 fn profile_text<'de, A: MapAccess<'de>>(
@@ -764,13 +786,21 @@ fn profile_text<'de, A: MapAccess<'de>>(
     let checked = (|| {
         let remote_url = match remote_url.filter(|r| r.get() != "null") {
             None => return Err("missing remote_url".to_owned()),
-            Some(raw) => BorrowedStr
-                .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
-                .map_err(|e| format!("remote_url: {}", without_position(&e)))?,
+            Some(raw) => match plain_string(raw) {
+                Some(url) => Cow::Borrowed(url),
+                None => BorrowedStr
+                    .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+                    .map_err(|e| format!("remote_url: {}", without_position(&e)))?,
+            },
+        };
+        let auth_type = match auth_type.and_then(plain_string) {
+            Some("api_key") => AuthType::ApiKey,
+            Some("oauth") => AuthType::OAuth,
+            _ => field(auth_type, "auth_type")?.ok_or("missing auth_type")?,
         };
         Ok(ProfileText {
             remote_url,
-            auth_type: field(auth_type, "auth_type")?.ok_or("missing auth_type")?,
+            auth_type,
             api_key,
             oauth_credential,
             legacy_keyring,
@@ -787,8 +817,8 @@ struct Top<'a> {
     rest: Extra,
 }
 
-/// The `profiles` object: each profile's text, by name.
-type Profiles<'a> = IndexMap<Cow<'a, str>, Entry<'a>, foldhash::fast::RandomState>;
+/// The `profiles` object's entries, in file order.
+type Profiles<'a> = Vec<(Cow<'a, str>, Entry<'a>)>;
 
 impl<'de> Deserialize<'de> for Top<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -840,13 +870,13 @@ impl<'de> Visitor<'de> for ProfilesVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<ProfilesText<'de>, A::Error> {
-        let mut profiles = Profiles::default();
+        let mut profiles = Profiles::new();
         while let Some(name) = m.next_key_seed(BorrowedStr)? {
             let wrong =
                 |why: &dyn std::fmt::Display| A::Error::custom(format!("profiles {name:?}: {why}"));
             let text = m.next_value::<Checked<'de>>().map_err(|e| wrong(&e))?;
             let text = text.0.map_err(|why| wrong(&why))?;
-            profiles.insert(name, Entry::Text(text));
+            profiles.push((name, Entry::Text(text)));
         }
         Ok(ProfilesText(profiles))
     }
@@ -1129,6 +1159,28 @@ mod tests {
         let (name, cut) = oauth_profile_name(&"é".repeat(256), remote::DEFAULT_REMOTE);
         assert!(!cut);
         assert_eq!(name.chars().count(), MAX_NAME);
+    }
+
+    /// A name given twice is one profile with its last value, whether the file is read
+    /// for a look at one account or decoded whole for a change.
+    #[test]
+    fn a_name_given_twice_has_its_last_value() {
+        let text = r#"{"profiles":{
+              "a":{"remote_url":"https://x.example.com","auth_type":"api_key"},
+              "b":{"remote_url":"https://x.example.com","auth_type":"api_key"},
+              "a":{"remote_url":"https://y.example.com","auth_type":"oauth"}}}"#;
+        let parsed = Parsed::parse(text).unwrap();
+        let a = parsed.profile("a").unwrap().unwrap();
+        assert_eq!(
+            (a.remote(), a.auth_type),
+            ("https://y.example.com", AuthType::OAuth)
+        );
+        assert_eq!(parsed.active("https://y.example.com"), Ok(Some("a")));
+        assert_eq!(parsed.active("https://x.example.com"), Ok(Some("b")));
+        let file = parsed.decode().unwrap();
+        let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(file.profiles["a"].remote(), "https://y.example.com");
     }
 
     #[test]
