@@ -42,6 +42,7 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
             (account.name, remote)
         }
         None => {
+            let current = snapshot.current()?.map(|a| a.name);
             let mut accounts = match remote.explicit {
                 true => snapshot.accounts(&remote.url)?,
                 false => snapshot.all()?,
@@ -50,7 +51,6 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
                 return Err(super::not_logged_in(remote));
             }
             super::group_by_remote(&mut accounts, |a| &a.remote);
-            let current = snapshot.current()?.map(|a| a.name);
             let shown: Vec<String> = accounts
                 .iter()
                 .map(|a| {

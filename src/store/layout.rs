@@ -170,7 +170,6 @@ impl OAuthCredential {
 }
 
 /// One remote of the legacy layout.
-#[derive(Clone)]
 struct LegacyHost {
     active_user: Option<String>,
     users: IndexMap<String, LegacyUser>,
@@ -178,7 +177,6 @@ struct LegacyHost {
 }
 
 /// One account of the legacy layout.
-#[derive(Clone)]
 struct LegacyUser {
     auth_type: AuthType,
     api_key: Option<Secret>,
@@ -515,11 +513,7 @@ fn without_position(e: &serde_json::Error) -> String {
 
 /// Takes `key` out of `obj` and decodes it; a missing key and `null` are both `None`.
 fn take<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<Option<T>, String> {
-    match obj.shift_remove(key) {
-        None => Ok(None),
-        Some(raw) => serde_json::from_str::<Option<T>>(raw.get())
-            .map_err(|e| format!("{key}: {}", without_position(&e))),
-    }
+    field(obj.shift_remove(key).as_deref(), key)
 }
 
 /// Like [`take`] for an object of named entries, naming the entry that fails.
@@ -592,20 +586,20 @@ impl<'a> Parsed<'a> {
     }
 
     /// Every profile decoded: the whole file, to change it or to list every account.
-    pub fn decode(&self) -> Result<AuthFile, String> {
+    pub fn decode(self) -> Result<AuthFile, String> {
         let profiles = self
             .profiles
             .iter()
             .map(|(name, entry)| Ok((name.clone().into_owned(), entry.decode(name)?)))
             .collect::<Result<_, String>>()?;
         Ok(AuthFile {
-            current: self.current.clone(),
+            current: self.current,
             profiles,
-            active_by_remote: self.active_by_remote.clone(),
-            pending_keyring: self.pending_keyring.clone(),
-            hosts: self.hosts.clone(),
+            active_by_remote: self.active_by_remote,
+            pending_keyring: self.pending_keyring,
+            hosts: self.hosts,
             converted: self.converted,
-            extra: self.extra.clone(),
+            extra: self.extra,
         })
     }
 

@@ -177,15 +177,15 @@ impl<'a> Snapshot<'a> {
     }
 
     /// The accounts of `remote`, in file order.
-    pub fn accounts(&self, remote: &str) -> Result<Vec<Account>> {
+    pub fn accounts(self, remote: &str) -> Result<Vec<Account>> {
         let mut all = self.all()?;
         all.retain(|a| a.remote == remote);
         Ok(all)
     }
 
     /// Every account, in file order.
-    pub fn all(&self) -> Result<Vec<Account>> {
-        let file = self.checked(self.file.decode())?;
+    pub fn all(self) -> Result<Vec<Account>> {
+        let file = self.file.decode().map_err(|e| self.contents.corrupt(&e))?;
         // Every remote's active account, worked out in one pass.
         let active: std::collections::HashSet<String> =
             file.actives().into_values().map(str::to_owned).collect();
