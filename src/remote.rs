@@ -47,6 +47,9 @@ impl Remote {
 /// and no port when it is the scheme's default (443, 80), so every spelling of a remote
 /// is one store key. The error never repeats a password.
 pub fn normalize(raw: &str) -> Result<String, String> {
+    if is_normal(raw) {
+        return Ok(raw.to_owned());
+    }
     let (scheme, rest) = raw
         .split_once("://")
         .ok_or("expected scheme://host[:port]")?;
@@ -70,6 +73,19 @@ pub fn normalize(raw: &str) -> Result<String, String> {
     Ok(match port {
         Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
         _ => format!("{scheme}://{host}"),
+    })
+}
+
+/// Whether `raw` is already in the form [`normalize`] returns, in the common spelling
+/// `https://` + a lower-case host name without a port: [`normalize`] then only copies it,
+/// which keeps comparing the remotes of many stored accounts cheap (SPEC §7).
+fn is_normal(raw: &str) -> bool {
+    raw.strip_prefix("https://").is_some_and(|host| {
+        !host.is_empty()
+            && !host.starts_with(['.', '-'])
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
     })
 }
 
