@@ -149,7 +149,23 @@ impl Origin {
 /// Checks `raw` is a remote (SPEC §3) and returns its store key, the text of its
 /// [`Origin`]; for the store, which compares the remotes written in auth.json.
 pub fn normalize(raw: &str) -> Result<String, String> {
+    if is_normal(raw) {
+        return Ok(raw.to_owned());
+    }
     Origin::parse(raw).map(|o| o.to_string())
+}
+
+/// Whether `raw` is already a store key in the common spelling `https://` + a lower-case
+/// host name without a port: [`normalize`] then only copies it, which keeps comparing
+/// the remotes of many stored accounts cheap (SPEC §7).
+fn is_normal(raw: &str) -> bool {
+    raw.strip_prefix("https://").is_some_and(|host| {
+        !host.is_empty()
+            && !host.starts_with(['.', '-'])
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    })
 }
 
 /// The host and the port of `authority`.

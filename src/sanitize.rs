@@ -12,6 +12,10 @@ use crate::secret;
 /// (bidirectional overrides and isolates, zero-width characters, the soft hyphen, …), so
 /// it cannot make one string look like another (SPEC §8).
 pub fn clean(s: &str) -> Cow<'_, str> {
+    // Printable ASCII, what nearly every line is, has neither: no table lookups then.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     let hidden = |c: char| c.is_control() || is_format(c);
     if s.chars().any(hidden) {
         Cow::Owned(s.chars().filter(|&c| !hidden(c)).collect())

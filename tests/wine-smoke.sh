@@ -51,9 +51,9 @@ remote=(BASETEN_REMOTE_URL="$url" BASETEN_MANAGEMENT_API_URL_OVERRIDE="$url")
 
 # Two logins, no warning: the keys go to the Credential Manager, not to auth.json.
 run login $'wine-key-1\n' "${remote[@]}" -- auth login --with-api-key --label ci
-expect 0 $'Logged in as newcomer@example.com (Demo Workspace)\n' ''
+expect 0 $'Logged in as newcomer@example.com (Demo Workspace) as profile ci\n' ''
 run login2 $'wine-key-2\n' "${remote[@]}" -- auth login --with-api-key --label bot --no-switch
-expect 0 $'Logged in as newcomer@example.com (Demo Workspace)\n' ''
+expect 0 $'Logged in as newcomer@example.com (Demo Workspace) as profile bot\n' ''
 
 run status '' "${remote[@]}" -- auth status
 expect 0 "$url"$'\n  Logged in as ci\n  Auth type: api_key\n  Storage: keyring\n' ''

@@ -385,7 +385,9 @@ fn chosen_name(raw: &str, remote: &Remote) -> Result<String, String> {
 fn is_stored(name: &str, remote: &Remote) -> bool {
     store::Store::open(&remote.url)
         .and_then(|store| store.read())
-        .is_ok_and(|snapshot| snapshot.get(name).is_some())
+        .is_ok_and(|contents| {
+            store::Snapshot::new(&contents).is_ok_and(|s| s.get(name).is_ok_and(|a| a.is_some()))
+        })
 }
 
 /// Applies the `--output`/`--jq` rules of SPEC §2 and compiles the filter. For a

@@ -75,7 +75,7 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
     };
     // A name held by another remote is refused before the server is asked anything.
     if let Some(name) = &label {
-        super::read(&store)?.check_free(name, &remote.url)?;
+        super::read(&store.read()?)?.check_free(name, &remote.url)?;
     }
     let api = Api::new(remote)?;
     let (name, me, secret) = match method {

@@ -44,7 +44,7 @@ fn no_current_profile(remote: &Remote) -> Error {
 pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
     let store = Store::open(&remote.url)?;
     let (account, remote, _) = choose_account(
-        &super::read(&store)?,
+        &super::read(&store.read()?)?,
         remote,
         &selection,
         no_current_profile,
@@ -74,7 +74,7 @@ impl ListReport for LogoutList {
 /// account cannot go, the run stops there and says which ones went before it.
 pub fn run_all(remote: &Remote) -> Result<LogoutList> {
     let store = Store::open(&remote.url)?;
-    let all = super::read(&store)?.all();
+    let all = super::read(&store.read()?)?.all()?;
     if all.is_empty() {
         ui::note("no accounts are stored; there is nothing to log out");
     }

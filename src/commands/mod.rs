@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::net::client::Auth;
 use crate::remote::Remote;
 use crate::secret::Secret;
-use crate::store::{Account, AuthType, Snapshot, Store};
+use crate::store::{Account, AuthType, Contents, Snapshot};
 use crate::ui;
 
 /// Where the credential a command used came from (status JSON `source`).
@@ -39,7 +39,7 @@ pub enum Source {
 /// explicitly, and then it must belong to that one. `BASETEN_API_KEY` is the caller's
 /// to weigh: it involves no stored account.
 fn choose_account(
-    snapshot: &Snapshot,
+    snapshot: &Snapshot<'_>,
     remote: &Remote,
     selection: &Selection,
     none: fn(&Remote) -> Error,
@@ -48,14 +48,14 @@ fn choose_account(
         (Some(name), _) => (name, Source::Store, "--user"),
         (None, Some(name)) => (name, Source::ProfileEnv, PROFILE_ENV),
         (None, None) => {
-            let account = working_account(snapshot, remote).ok_or_else(|| none(remote))?;
+            let account = working_account(snapshot, remote)?.ok_or_else(|| none(remote))?;
             account.check_remote()?;
             let remote = remote.of_account(&account.remote);
             return Ok((account, remote, Source::Store));
         }
     };
     let account = snapshot
-        .get(name)
+        .get(name)?
         .ok_or_else(|| Error::failure(format!("account {name:?} (from {from}) not found")))?;
     if remote.explicit && account.remote != remote.url {
         return Err(Error::failure(format!(
@@ -71,7 +71,7 @@ fn choose_account(
 /// The account a command uses when none is named (SPEC §3): the given remote's active
 /// account when a remote was given, else the current profile, on whatever remote it
 /// lives. Other profiles are never tried.
-fn working_account(snapshot: &Snapshot, remote: &Remote) -> Option<Account> {
+fn working_account(snapshot: &Snapshot<'_>, remote: &Remote) -> Result<Option<Account>> {
     if remote.explicit {
         snapshot.active(&remote.url)
     } else {
@@ -119,19 +119,18 @@ fn not_logged_in(remote: &Remote) -> Error {
 /// `auth.json` alone (no keyring, no network, no secret).
 pub fn account_names() -> Result<String> {
     let store = crate::store::Store::open(crate::remote::DEFAULT_REMOTE)?;
-    Ok(store
-        .read()?
-        .all()
+    Ok(Snapshot::new(&store.read()?)?
+        .all()?
         .into_iter()
         .map(|a| a.name + "\n")
         .collect())
 }
 
-/// Reads the store, warning (once per run) when `auth.json` holds plain-text secrets
-/// that other users can read.
-fn read(store: &Store) -> Result<Snapshot> {
+/// Parses what was read of the store, warning (once per run) when `auth.json` holds
+/// plain-text secrets that other users can read.
+fn read(contents: &Contents) -> Result<Snapshot<'_>> {
     static WARNED: std::sync::Once = std::sync::Once::new();
-    let snapshot = store.read()?;
+    let snapshot = Snapshot::new(contents)?;
     if let Some(path) = &snapshot.exposed {
         WARNED.call_once(|| {
             ui::warn(&format!(

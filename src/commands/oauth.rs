@@ -73,7 +73,9 @@ pub fn usable_saving_refresh(
     let _refreshing = store.lock_account(&account.name)?;
     // Another run may have refreshed it while this one waited for the lock.
     let removed = || Error::failure(format!("account {:?} was removed", account.name));
-    let current = super::read(store)?.get(&account.name).ok_or_else(removed)?;
+    let current = super::read(&store.read()?)?
+        .get(&account.name)?
+        .ok_or_else(removed)?;
     let Credential::OAuth(cred) = store.secret(&current)? else {
         return Err(removed());
     };

@@ -122,8 +122,9 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
         // The store is consulted only to mention the account the variable shadows; a
         // missing or unreadable store must not stop the variable from working.
         let stored = Store::open(&remote.url)
-            .and_then(|s| super::read(&s))
-            .map(|snapshot| working_account(&snapshot, remote).map(|a| a.name))
+            .and_then(|s| s.read())
+            .and_then(|contents| working_account(&super::read(&contents)?, remote))
+            .map(|account| account.map(|a| a.name))
             .unwrap_or_else(|e| {
                 debug!("store not read: {e}");
                 None
@@ -142,8 +143,12 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<StatusReport> {
         });
     }
     let store = Store::open(&remote.url)?;
-    let (account, remote, source) =
-        choose_account(&super::read(&store)?, remote, &selection, not_logged_in)?;
+    let (account, remote, source) = choose_account(
+        &super::read(&store.read()?)?,
+        remote,
+        &selection,
+        not_logged_in,
+    )?;
     Ok(StatusReport {
         host: remote.url.clone(),
         auth_type: account.auth_type.as_str(),
@@ -179,7 +184,7 @@ pub fn run_all(remote: &Remote, env: Option<EnvKey>) -> Result<StatusList> {
         });
     }
     let stored = Store::open(&remote.url).and_then(|store| {
-        let all = super::read(&store)?.all();
+        let all = super::read(&store.read()?)?.all()?;
         Ok(all
             .into_iter()
             .map(|a| AccountStatus {

@@ -29,7 +29,8 @@ impl Report for SwitchReport {
 /// everywhere, SPEC §6a).
 pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
     let store = Store::open(&remote.url)?;
-    let snapshot = super::read(&store)?;
+    let contents = store.read()?;
+    let snapshot = super::read(&contents)?;
     let (user, remote) = match user {
         Some(user) => {
             let named = Selection {
@@ -41,15 +42,15 @@ pub fn run(remote: &Remote, user: Option<String>) -> Result<SwitchReport> {
             (account.name, remote)
         }
         None => {
+            let current = snapshot.current()?.map(|a| a.name);
             let mut accounts = match remote.explicit {
-                true => snapshot.accounts(&remote.url),
-                false => snapshot.all(),
+                true => snapshot.accounts(&remote.url)?,
+                false => snapshot.all()?,
             };
             if accounts.is_empty() {
                 return Err(super::not_logged_in(remote));
             }
             super::group_by_remote(&mut accounts, |a| &a.remote);
-            let current = snapshot.current().map(|a| a.name);
             let shown: Vec<String> = accounts
                 .iter()
                 .map(|a| {

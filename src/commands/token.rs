@@ -63,8 +63,12 @@ pub fn run(remote: &Remote, selection: Selection, header: bool) -> Result<TokenR
         ));
     }
     let store = Store::open(&remote.url)?;
-    let (account, remote, _) =
-        choose_account(&super::read(&store)?, remote, &selection, not_logged_in)?;
+    let (account, remote, _) = choose_account(
+        &super::read(&store.read()?)?,
+        remote,
+        &selection,
+        not_logged_in,
+    )?;
     let token = match store.secret(&account)? {
         Credential::ApiKey(key) => key,
         Credential::OAuth(cred) => {

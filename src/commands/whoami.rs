@@ -49,8 +49,12 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<WhoamiReport> {
         Some(env) => Api::new(remote)?.whoami(auth_of(AuthType::ApiKey, &env.key), env.var)?,
         None => {
             let store = Store::open(&remote.url)?;
-            let (account, remote, _) =
-                choose_account(&super::read(&store)?, remote, &selection, not_logged_in)?;
+            let (account, remote, _) = choose_account(
+                &super::read(&store.read()?)?,
+                remote,
+                &selection,
+                not_logged_in,
+            )?;
             let api = Api::new(&remote)?;
             let secret = match store.secret(&account)? {
                 Credential::ApiKey(key) => key,

@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::layout::AuthFile;
+use super::layout::{AuthFile, Parsed};
 use crate::error::{Error, Result};
 use crate::ui::debug;
 
@@ -44,11 +44,20 @@ pub struct FileStore {
     waits: LockWaits,
 }
 
-/// What a read found.
+/// `auth.json` as read, not yet decoded.
+pub struct Contents {
+    path: PathBuf,
+    /// The file's text (`None`: there was none).
+    text: Option<String>,
+    /// Whether users other than the owner may read the file.
+    open_to_others: bool,
+    /// The remote the command works on, for [`AuthFile::convert_legacy`].
+    working: String,
+}
+
+/// What a read for a change found.
 pub struct Loaded {
     pub file: AuthFile,
-    /// The path of the file, when it holds plain-text secrets others can read.
-    pub exposed: Option<PathBuf>,
     /// The file as read (`None`: there was none).
     bytes: Option<Vec<u8>>,
 }
@@ -108,20 +117,20 @@ impl FileStore {
         }
     }
 
-    /// Reads the file (a missing one is an empty store), converting the legacy layout
-    /// in memory; `working` is the remote the command works on. Never writes. Anything
-    /// but a regular file of sane size (a FIFO, a device, a directory) is refused unread.
-    pub fn load(&self, working: &str) -> Result<Loaded> {
+    /// Reads the file (a missing one is an empty store); `working` is the remote the
+    /// command works on. Never writes. Anything but a regular file of sane size (a FIFO,
+    /// a device, a directory) is refused unread, and so is text that is not UTF-8.
+    pub fn read(&self, working: &str) -> Result<Contents> {
         debug!("reading {}", self.path.display());
+        let mut contents = Contents {
+            path: self.path.clone(),
+            text: None,
+            open_to_others: false,
+            working: working.to_owned(),
+        };
         let mut f = match nonblocking_options().read(true).open(&self.path) {
             Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                return Ok(Loaded {
-                    file: AuthFile::default(),
-                    exposed: None,
-                    bytes: None,
-                });
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(contents),
             Err(e) => return Err(self.error("cannot read", e)),
         };
         let meta = match f.metadata() {
@@ -144,21 +153,21 @@ impl FileStore {
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes)
             .map_err(|e| self.error("cannot read", e))?;
-        let text = std::str::from_utf8(&bytes)
+        let text = String::from_utf8(bytes)
             .map_err(|_| Error::failure(format!("{} is not valid UTF-8", self.path.display())))?;
-        let mut file: AuthFile = serde_json::from_str(text).map_err(|e| {
-            Error::failure(format!(
-                "{} is corrupt: {}",
-                self.path.display(),
-                super::layout::describe(&e)
-            ))
-        })?;
-        file.convert_legacy(working);
-        let exposed = exposed(&file, &meta).then(|| self.path.clone());
+        contents.text = Some(text);
+        contents.open_to_others = open_to_others(&meta);
+        Ok(contents)
+    }
+
+    /// Reads and decodes the whole file, converting the legacy layout in memory, for a
+    /// change. Never writes.
+    pub fn load(&self, working: &str) -> Result<Loaded> {
+        let contents = self.read(working)?;
+        let file = contents.decode()?;
         Ok(Loaded {
             file,
-            exposed,
-            bytes: Some(bytes),
+            bytes: contents.text.map(String::into_bytes),
         })
     }
 
@@ -412,18 +421,54 @@ impl Drop for Temp {
     }
 }
 
-/// Whether `file` holds plain-text secrets that others can read (`meta` is its
-/// metadata); the next write replaces it with a 0600 file.
-fn exposed(file: &AuthFile, meta: &fs::Metadata) -> bool {
+impl Contents {
+    /// The file as a command that only reads sees it: parsed once, the legacy layout
+    /// converted, each profile decoded when looked at.
+    pub fn parse(&self) -> Result<Parsed<'_>> {
+        match &self.text {
+            None => Ok(Parsed::default()),
+            Some(text) => Parsed::parse(text)
+                .and_then(|p| p.converted(&self.working))
+                .map_err(|e| self.corrupt(&e)),
+        }
+    }
+
+    /// The whole file decoded, the legacy layout converted.
+    fn decode(&self) -> Result<AuthFile> {
+        let Some(text) = &self.text else {
+            return Ok(AuthFile::default());
+        };
+        let mut file = Parsed::parse(text)
+            .and_then(|p| p.decode())
+            .map_err(|e| self.corrupt(&e))?;
+        file.convert_legacy(&self.working);
+        Ok(file)
+    }
+
+    /// The path of the file, when it holds plain-text secrets that others can read
+    /// (`parsed` is its contents); the next write replaces it with a 0600 file.
+    pub fn exposed(&self, parsed: &Parsed<'_>) -> Result<Option<PathBuf>> {
+        let exposed =
+            self.open_to_others && parsed.has_plain_secret().map_err(|e| self.corrupt(&e))?;
+        Ok(exposed.then(|| self.path.clone()))
+    }
+
+    /// The error for a file that does not decode: `why`, with the path.
+    pub fn corrupt(&self, why: &str) -> Error {
+        Error::failure(format!("{} is corrupt: {why}", self.path.display()))
+    }
+}
+
+/// Whether users other than the owner may read the file of `meta`.
+fn open_to_others(meta: &fs::Metadata) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         meta.permissions().mode() & 0o077 != 0
-            && file.profiles.values().any(|p| p.has_plain_secret())
     }
     #[cfg(not(unix))]
     {
-        let _ = (file, meta);
+        let _ = meta;
         false
     }
 }
@@ -477,9 +522,29 @@ fn open_lock(path: &Path) -> std::io::Result<File> {
         Err(e) if e.kind() == ErrorKind::PermissionDenied => private_options()
             .read(true)
             .open(path)
-            .or_else(|_| private_options().write(true).open(path)),
+            .or_else(|_| private_options().write(true).open(path))
+            .or_else(|denied| reopen_own(path, denied)),
         other => other,
     }
+}
+
+/// A lock file of ours that no access mode opens (mode 000): given back a lock file's
+/// mode, 0600, in place (the same file, so a run that holds the lock keeps it), then
+/// opened. Anyone else's file stays as it is and `denied` is the answer.
+fn reopen_own(path: &Path, denied: std::io::Error) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = fs::symlink_metadata(path)?;
+        // SAFETY: geteuid has no preconditions.
+        if meta.file_type().is_file() && meta.uid() == unsafe { libc::geteuid() } {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+            return private_options().read(true).write(true).open(path);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Err(denied)
 }
 
 /// Whether `f` is still the file at `path` (not removed or replaced since it was opened).

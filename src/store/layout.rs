@@ -6,11 +6,13 @@
 //! Nothing is lost on a rewrite: every value under a key this program does not know is
 //! kept as the exact text it was read as (numbers included), and so is every expiry.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
 
 use indexmap::IndexMap;
 use jiff::Timestamp;
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -274,22 +276,21 @@ impl AuthFile {
     /// remote's, else `active_by_remote`'s pointer when it is, else the remote's only
     /// profile.
     pub fn active(&self, remote: &str) -> Option<&str> {
-        let pointer = self
-            .active_by_remote
-            .iter()
-            .find(|(r, _)| remote_key(r) == remote)
-            .map(|(_, n)| n.as_str());
-        self.choose_active(remote, pointer, || {
+        let is_of = |name: &str| Ok(self.profiles.get(name).is_some_and(|p| p.is_of(remote)));
+        let only = || {
             let mut names = self
                 .profiles
                 .iter()
                 .filter(|(_, p)| p.is_of(remote))
                 .map(|(n, _)| n.as_str());
-            match (names.next(), names.next()) {
+            Ok(match (names.next(), names.next()) {
                 (Some(only), None) => Some(only),
                 _ => None,
-            }
-        })
+            })
+        };
+        let pointer = pointer(&self.active_by_remote, remote);
+        let Ok(active) = choose_active::<Infallible>(self.current.as_deref(), pointer, is_of, only);
+        active
     }
 
     /// The active profile of every remote that has one, by [`AuthFile::active`]'s rule,
@@ -310,25 +311,16 @@ impl AuthFile {
         }
         only.into_iter()
             .filter_map(|(remote, only)| {
-                self.choose_active(remote, pointers.get(remote).copied(), || only)
-                    .map(|name| (remote, name))
+                let is_of =
+                    |name: &str| Ok(self.profiles.get(name).is_some_and(|p| p.is_of(remote)));
+                let pointer = pointers.get(remote).copied();
+                let Ok(active) =
+                    choose_active::<Infallible>(self.current.as_deref(), pointer, is_of, || {
+                        Ok(only)
+                    });
+                active.map(|name| (remote, name))
             })
             .collect()
-    }
-
-    /// SPEC §7's rule for `remote`, given its pointer and (asked last) its only profile.
-    fn choose_active<'a>(
-        &'a self,
-        remote: &str,
-        pointer: Option<&'a str>,
-        only: impl FnOnce() -> Option<&'a str>,
-    ) -> Option<&'a str> {
-        let of_remote = |name: &&str| self.profiles.get(*name).is_some_and(|p| p.is_of(remote));
-        self.current
-            .as_deref()
-            .filter(of_remote)
-            .or_else(|| pointer.filter(of_remote))
-            .or_else(only)
     }
 
     /// Makes `name` the active profile of `remote`: `current` and the remote's pointer.
@@ -479,6 +471,32 @@ impl AuthFile {
     }
 }
 
+/// SPEC §7's rule for the active profile of a remote: `current` when it is one of the
+/// remote's profiles (`is_of`), else the remote's pointer when it is, else (asked last)
+/// the remote's only profile. `E` is what looking at a profile may fail with.
+fn choose_active<'n, E>(
+    current: Option<&'n str>,
+    pointer: Option<&'n str>,
+    is_of: impl Fn(&str) -> Result<bool, E>,
+    only: impl FnOnce() -> Result<Option<&'n str>, E>,
+) -> Result<Option<&'n str>, E> {
+    for name in [current, pointer].into_iter().flatten() {
+        if is_of(name)? {
+            return Ok(Some(name));
+        }
+    }
+    only()
+}
+
+/// The first pointer of `remote` (normalized) in `active_by_remote`, whatever its
+/// spelling there.
+fn pointer<'n>(active_by_remote: &'n IndexMap<String, String>, remote: &str) -> Option<&'n str> {
+    active_by_remote
+        .iter()
+        .find(|(r, _)| remote_key(r) == remote)
+        .map(|(_, n)| n.as_str())
+}
+
 // ---- reading ------------------------------------------------------------------------
 
 /// What is wrong with a file that does not decode. A syntax error carries its
@@ -502,11 +520,7 @@ fn without_position(e: &serde_json::Error) -> String {
 
 /// Takes `key` out of `obj` and decodes it; a missing key and `null` are both `None`.
 fn take<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<Option<T>, String> {
-    match obj.shift_remove(key) {
-        None => Ok(None),
-        Some(raw) => serde_json::from_str::<Option<T>>(raw.get())
-            .map_err(|e| format!("{key}: {}", without_position(&e))),
-    }
+    field(obj.shift_remove(key).as_deref(), key)
 }
 
 /// Like [`take`] for an object of named entries, naming the entry that fails.
@@ -546,36 +560,380 @@ where
     build(Extra::deserialize(d)?).map_err(D::Error::custom)
 }
 
-impl<'de> Deserialize<'de> for AuthFile {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        object(d, |mut o| {
-            Ok(AuthFile {
-                current: non_empty(take(&mut o, "current")?),
-                profiles: take_map(&mut o, "profiles")?.unwrap_or_default(),
-                active_by_remote: take(&mut o, "active_by_remote")?.unwrap_or_default(),
-                pending_keyring: take(&mut o, PENDING)?.unwrap_or_default(),
-                hosts: take_map(&mut o, "hosts")?,
-                converted: false,
-                extra: o,
-            })
+/// `auth.json` as read, each profile still the text it was read as: a command decodes
+/// only the profiles it looks at, so reading one account of a large store costs little
+/// more than scanning the file once (SPEC §7). The text is borrowed from the file.
+#[derive(Default)]
+pub struct Parsed<'a> {
+    current: Option<String>,
+    /// Every profile, by name.
+    profiles: Profiles<'a>,
+    active_by_remote: IndexMap<String, String>,
+    pending_keyring: Vec<String>,
+    hosts: Option<IndexMap<String, LegacyHost>>,
+    converted: bool,
+    extra: Extra,
+}
+
+impl<'a> Parsed<'a> {
+    /// Reads `text` in one pass: every value is checked to be JSON, the top-level keys
+    /// are decoded, the profiles are kept as text. The error says what is wrong (and,
+    /// for a syntax error, where).
+    pub fn parse(text: &'a str) -> Result<Parsed<'a>, String> {
+        let Top { profiles, mut rest } = serde_json::from_str(text).map_err(|e| describe(&e))?;
+        Ok(Parsed {
+            current: non_empty(take(&mut rest, "current")?),
+            profiles: profiles.unwrap_or_default(),
+            active_by_remote: take(&mut rest, "active_by_remote")?.unwrap_or_default(),
+            pending_keyring: take(&mut rest, PENDING)?.unwrap_or_default(),
+            hosts: take_map(&mut rest, "hosts")?,
+            converted: false,
+            extra: rest,
         })
+    }
+
+    /// Every profile decoded: the whole file, to change it or to list every account.
+    pub fn decode(self) -> Result<AuthFile, String> {
+        let profiles = self
+            .profiles
+            .iter()
+            .map(|(name, entry)| Ok((name.clone().into_owned(), entry.decode(name)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(AuthFile {
+            current: self.current,
+            profiles,
+            active_by_remote: self.active_by_remote,
+            pending_keyring: self.pending_keyring,
+            hosts: self.hosts,
+            converted: self.converted,
+            extra: self.extra,
+        })
+    }
+
+    /// The file with the legacy layout converted to profiles ([`AuthFile::convert_legacy`];
+    /// `working` is the remote the command works on), as a command that only reads sees
+    /// it; a file in the profiles layout is returned as it is.
+    pub fn converted(self, working: &str) -> Result<Parsed<'a>, String> {
+        if self.hosts.is_none() {
+            return Ok(self);
+        }
+        let mut file = self.decode()?;
+        file.convert_legacy(working);
+        let profiles = file
+            .profiles
+            .into_iter()
+            .map(|(name, p)| (Cow::Owned(name), Entry::Decoded(Box::new(p))))
+            .collect();
+        Ok(Parsed {
+            current: file.current,
+            profiles,
+            active_by_remote: file.active_by_remote,
+            pending_keyring: file.pending_keyring,
+            hosts: None,
+            converted: true,
+            extra: file.extra,
+        })
+    }
+
+    /// The `current` profile name.
+    pub fn current(&self) -> Option<&str> {
+        self.current.as_deref()
+    }
+
+    /// The profile `name`, decoded.
+    pub fn profile(&self, name: &str) -> Result<Option<Profile>, String> {
+        self.entry(name).map(|e| e.decode(name)).transpose()
+    }
+
+    /// The profile `name` as read. A name given twice in the file has its last value, as
+    /// in a map; looking a few names up costs less than indexing every name.
+    fn entry(&self, name: &str) -> Option<&Entry<'a>> {
+        self.profiles
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e)
+    }
+
+    /// Every profile, each name once with the value [`Parsed::entry`] finds, in no
+    /// particular order.
+    fn distinct(&self) -> impl Iterator<Item = (&str, &Entry<'a>)> {
+        let mut seen = HashSet::new();
+        self.profiles
+            .iter()
+            .rev()
+            .filter(move |(n, _)| seen.insert(n.as_ref()))
+            .map(|(n, e)| (n.as_ref(), e))
+    }
+
+    /// Whether any profile keeps its secret in plain text.
+    pub fn has_plain_secret(&self) -> Result<bool, String> {
+        for (name, entry) in self.distinct() {
+            if entry.decode(name)?.has_plain_secret() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// [`AuthFile::active`], looking only at the remotes of the profiles it needs.
+    pub fn active(&self, remote: &str) -> Result<Option<&str>, String> {
+        let is_of = |name: &str| Ok(self.entry(name).is_some_and(|e| e.remote() == remote));
+        let only = || {
+            let mut only = None;
+            for (name, entry) in self.distinct() {
+                if entry.remote() == remote {
+                    if only.is_some() {
+                        return Ok(None);
+                    }
+                    only = Some(name);
+                }
+            }
+            Ok(only)
+        };
+        let pointer = pointer(&self.active_by_remote, remote);
+        choose_active(self.current.as_deref(), pointer, is_of, only)
     }
 }
 
-impl<'de> Deserialize<'de> for Profile {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        object(d, |mut o| {
-            let remote_url: String = require(&mut o, "remote_url")?;
+/// A profile as read: its shape checked and its remote known, its secrets and unknown
+/// keys still text until it is decoded.
+enum Entry<'a> {
+    Text(ProfileText<'a>),
+    /// A profile made by converting the legacy layout.
+    Decoded(Box<Profile>),
+}
+
+/// A profile of the file, checked but not decoded.
+struct ProfileText<'a> {
+    remote_url: Cow<'a, str>,
+    auth_type: AuthType,
+    api_key: Option<&'a RawValue>,
+    oauth_credential: Option<&'a RawValue>,
+    legacy_keyring: Option<&'a RawValue>,
+    /// Every other key, in file order.
+    extra: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl Entry<'_> {
+    /// The profile's remote, normalized.
+    fn remote(&self) -> Cow<'_, str> {
+        match self {
+            Entry::Text(t) => Cow::Owned(remote_key(&t.remote_url)),
+            Entry::Decoded(p) => Cow::Borrowed(p.remote()),
+        }
+    }
+
+    /// The profile `name`, decoded.
+    fn decode(&self, name: &str) -> Result<Profile, String> {
+        let t = match self {
+            Entry::Text(t) => t,
+            Entry::Decoded(p) => return Ok(Profile::clone(p)),
+        };
+        let decoded = (|| {
             Ok(Profile {
-                remote: remote_key(&remote_url),
-                remote_url,
-                auth_type: require(&mut o, "auth_type")?,
-                api_key: take(&mut o, "api_key")?,
-                oauth_credential: take(&mut o, "oauth_credential")?,
-                legacy_item: take(&mut o, "legacy_keyring")?,
-                extra: o,
+                remote: remote_key(&t.remote_url),
+                remote_url: t.remote_url.clone().into_owned(),
+                auth_type: t.auth_type,
+                api_key: field(t.api_key, "api_key")?,
+                oauth_credential: field(t.oauth_credential, "oauth_credential")?,
+                legacy_item: field(t.legacy_keyring, "legacy_keyring")?,
+                extra: t
+                    .extra
+                    .iter()
+                    .map(|(k, v)| (k.clone().into_owned(), (*v).to_owned()))
+                    .collect(),
             })
+        })();
+        decoded.map_err(|e: String| format!("profiles {name:?}: {e}"))
+    }
+}
+
+/// Decodes the value `raw` of `key`; a missing key and `null` are both `None`.
+fn field<T: DeserializeOwned>(raw: Option<&RawValue>, key: &str) -> Result<Option<T>, String> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str::<Option<T>>(raw.get())
+            .map_err(|e| format!("{key}: {}", without_position(&e))),
+    }
+}
+
+/// The contents of `raw` when it is a JSON string without escapes (the common case,
+/// read without decoding it again; the parser has already refused control characters).
+fn plain_string(raw: &RawValue) -> Option<&str> {
+    let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
+/// Reads a profile object in the one pass over the file: each value's text, then the
+/// two every profile needs checked. `Err` says what is wrong with it.
+fn profile_text<'de, A: MapAccess<'de>>(
+    mut m: A,
+) -> Result<Result<ProfileText<'de>, String>, A::Error> {
+    let (mut remote_url, mut auth_type) = (None, None);
+    let (mut api_key, mut oauth_credential, mut legacy_keyring) = (None, None, None);
+    let mut extra = Vec::new();
+    while let Some(key) = m.next_key_seed(BorrowedStr)? {
+        let value: &'de RawValue = m.next_value()?;
+        match key.as_ref() {
+            "remote_url" => remote_url = Some(value),
+            "auth_type" => auth_type = Some(value),
+            "api_key" => api_key = Some(value),
+            "oauth_credential" => oauth_credential = Some(value),
+            "legacy_keyring" => legacy_keyring = Some(value),
+            _ => extra.push((key, value)),
+        }
+    }
+    let checked = (|| {
+        let remote_url = match remote_url.filter(|r| r.get() != "null") {
+            None => return Err("missing remote_url".to_owned()),
+            Some(raw) => match plain_string(raw) {
+                Some(url) => Cow::Borrowed(url),
+                None => BorrowedStr
+                    .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+                    .map_err(|e| format!("remote_url: {}", without_position(&e)))?,
+            },
+        };
+        let auth_type = match auth_type.and_then(plain_string) {
+            Some("api_key") => AuthType::ApiKey,
+            Some("oauth") => AuthType::OAuth,
+            _ => field(auth_type, "auth_type")?.ok_or("missing auth_type")?,
+        };
+        Ok(ProfileText {
+            remote_url,
+            auth_type,
+            api_key,
+            oauth_credential,
+            legacy_keyring,
+            extra,
         })
+    })();
+    Ok(checked)
+}
+
+/// The top level of `auth.json` in one pass: the profiles as text, every other key as
+/// its value's text.
+struct Top<'a> {
+    profiles: Option<Profiles<'a>>,
+    rest: Extra,
+}
+
+/// The `profiles` object's entries, in file order.
+type Profiles<'a> = Vec<(Cow<'a, str>, Entry<'a>)>;
+
+impl<'de> Deserialize<'de> for Top<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Top<'de>, A::Error> {
+        let mut top = Top {
+            profiles: None,
+            rest: Extra::new(),
+        };
+        while let Some(key) = m.next_key_seed(BorrowedStr)? {
+            if key == "profiles" {
+                top.profiles = m.next_value::<Option<ProfilesText<'de>>>()?.map(|p| p.0);
+            } else {
+                top.rest.insert(key.into_owned(), m.next_value()?);
+            }
+        }
+        Ok(top)
+    }
+}
+
+/// [`Profiles`], decoded as a value of [`Top`].
+struct ProfilesText<'a>(Profiles<'a>);
+
+impl<'de> Deserialize<'de> for ProfilesText<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ProfilesVisitor)
+    }
+}
+
+struct ProfilesVisitor;
+
+impl<'de> Visitor<'de> for ProfilesVisitor {
+    type Value = ProfilesText<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object of profiles under \"profiles\"")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<ProfilesText<'de>, A::Error> {
+        let mut profiles = Profiles::new();
+        while let Some(name) = m.next_key_seed(BorrowedStr)? {
+            let wrong =
+                |why: &dyn std::fmt::Display| A::Error::custom(format!("profiles {name:?}: {why}"));
+            let text = m.next_value::<Checked<'de>>().map_err(|e| wrong(&e))?;
+            let text = text.0.map_err(|why| wrong(&why))?;
+            profiles.push((name, Entry::Text(text)));
+        }
+        Ok(ProfilesText(profiles))
+    }
+}
+
+/// A profile object as [`profile_text`] reads it.
+struct Checked<'a>(Result<ProfileText<'a>, String>);
+
+impl<'de> Deserialize<'de> for Checked<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Checked<'de>, A::Error> {
+        profile_text(m).map(Checked)
+    }
+}
+
+/// A JSON string, borrowed from the text when it holds no escapes.
+struct BorrowedStr;
+
+impl<'de> DeserializeSeed<'de> for BorrowedStr {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BorrowedStr {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
     }
 }
 
@@ -717,8 +1075,12 @@ impl Serialize for LegacyUser {
 mod tests {
     use super::*;
 
+    fn read(text: &str) -> AuthFile {
+        Parsed::parse(text).unwrap().decode().unwrap()
+    }
+
     fn rewrite(text: &str) -> String {
-        let file: AuthFile = serde_json::from_str(text).unwrap();
+        let file = read(text);
         serde_json::to_string_pretty(&file).unwrap()
     }
 
@@ -817,15 +1179,36 @@ mod tests {
         assert_eq!(name.chars().count(), MAX_NAME);
     }
 
+    /// A name given twice is one profile with its last value, whether the file is read
+    /// for a look at one account or decoded whole for a change.
+    #[test]
+    fn a_name_given_twice_has_its_last_value() {
+        let text = r#"{"profiles":{
+              "a":{"remote_url":"https://x.example.com","auth_type":"api_key"},
+              "b":{"remote_url":"https://x.example.com","auth_type":"api_key"},
+              "a":{"remote_url":"https://y.example.com","auth_type":"oauth"}}}"#;
+        let parsed = Parsed::parse(text).unwrap();
+        let a = parsed.profile("a").unwrap().unwrap();
+        assert_eq!(
+            (a.remote(), a.auth_type),
+            ("https://y.example.com", AuthType::OAuth)
+        );
+        assert_eq!(parsed.active("https://y.example.com"), Ok(Some("a")));
+        assert_eq!(parsed.active("https://x.example.com"), Ok(Some("b")));
+        let file = parsed.decode().unwrap();
+        let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(file.profiles["a"].remote(), "https://y.example.com");
+    }
+
     #[test]
     fn active_follows_current_then_pointer_then_only_profile() {
-        let mut f: AuthFile = serde_json::from_str(
+        let mut f = read(
             r#"{"profiles":{
               "a":{"remote_url":"https://app.baseten.co","auth_type":"api_key"},
               "b":{"remote_url":"https://app.baseten.co","auth_type":"api_key"},
               "c":{"remote_url":"https://x.example.com/","auth_type":"api_key"}}}"#,
-        )
-        .unwrap();
+        );
         let default = remote::DEFAULT_REMOTE;
         assert_eq!(f.active(default), None);
         assert_eq!(f.active("https://x.example.com"), Some("c"));

@@ -24,8 +24,9 @@ use crate::error::{Error, Result};
 use crate::sanitize;
 use crate::secret::Secret;
 use crate::ui::debug;
+pub use file::Contents;
 use file::{FileStore, Transaction};
-use layout::{AuthFile, LegacyItem, Profile};
+use layout::{AuthFile, LegacyItem, Parsed, Profile};
 pub use layout::{AuthType, Expiry, OAuthCredential, oauth_profile_name};
 
 use layout::MAX_NAME;
@@ -104,66 +105,98 @@ pub struct Account {
     profile: Profile,
 }
 
-/// One read of the store: every account, and each remote's active one.
-pub struct Snapshot {
-    file: AuthFile,
+/// One read of the store: every account, and each remote's active one. Only the
+/// accounts a command looks at are decoded.
+pub struct Snapshot<'a> {
+    contents: &'a Contents,
+    file: Parsed<'a>,
     /// `auth.json`, when it holds plain-text secrets that other users can read.
     pub exposed: Option<std::path::PathBuf>,
 }
 
-impl Snapshot {
-    /// The account for `profile`; `active` is its remote's active profile name.
-    fn account(name: &str, profile: &Profile, active: Option<&str>) -> Account {
+impl<'a> Snapshot<'a> {
+    /// Parses what [`Store::read`] read.
+    pub fn new(contents: &'a Contents) -> Result<Snapshot<'a>> {
+        let file = contents.parse()?;
+        let exposed = contents.exposed(&file)?;
+        Ok(Snapshot {
+            contents,
+            file,
+            exposed,
+        })
+    }
+
+    /// The account for `profile`.
+    fn account(name: String, profile: Profile, active: bool) -> Account {
         Account {
-            active: active == Some(name),
-            name: name.to_owned(),
+            active,
+            name,
             remote: profile.remote().to_owned(),
             auth_type: profile.auth_type,
-            storage: storage_of(profile),
-            profile: profile.clone(),
+            storage: storage_of(&profile),
+            profile,
         }
     }
 
+    /// A profile that does not decode makes the file corrupt.
+    fn checked<T>(&self, decoded: Result<T, String>) -> Result<T> {
+        decoded.map_err(|e| self.contents.corrupt(&e))
+    }
+
     /// The active account of `remote` (normalized), if there is one.
-    pub fn active(&self, remote: &str) -> Option<Account> {
-        let name = self.file.active(remote)?;
-        self.get(name)
+    pub fn active(&self, remote: &str) -> Result<Option<Account>> {
+        match self.checked(self.file.active(remote))? {
+            Some(name) => self.get(name),
+            None => Ok(None),
+        }
     }
 
     /// The current profile (auth.json `current`), when it names a stored account.
-    pub fn current(&self) -> Option<Account> {
-        self.get(self.file.current.as_deref()?)
+    pub fn current(&self) -> Result<Option<Account>> {
+        match self.file.current() {
+            Some(name) => self.get(name),
+            None => Ok(None),
+        }
     }
 
     /// The account named `name`, on whatever remote.
-    pub fn get(&self, name: &str) -> Option<Account> {
-        let profile = self.file.profiles.get(name)?;
-        let active = self.file.active(profile.remote());
-        Some(Snapshot::account(name, profile, active))
+    pub fn get(&self, name: &str) -> Result<Option<Account>> {
+        let Some(profile) = self.checked(self.file.profile(name))? else {
+            return Ok(None);
+        };
+        let active = self.checked(self.file.active(profile.remote()))? == Some(name);
+        Ok(Some(Snapshot::account(name.to_owned(), profile, active)))
     }
 
     /// Fails when `name` belongs to an account of another remote than `remote`.
     pub fn check_free(&self, name: &str, remote: &str) -> Result<()> {
-        check_free(&self.file, name, remote)
+        match self.checked(self.file.profile(name))? {
+            Some(other) => name_taken(name, &other, remote),
+            None => Ok(()),
+        }
     }
 
     /// The accounts of `remote`, in file order.
-    pub fn accounts(&self, remote: &str) -> Vec<Account> {
-        self.all()
-            .into_iter()
-            .filter(|a| a.remote == remote)
-            .collect()
+    pub fn accounts(self, remote: &str) -> Result<Vec<Account>> {
+        let mut all = self.all()?;
+        all.retain(|a| a.remote == remote);
+        Ok(all)
     }
 
     /// Every account, in file order.
-    pub fn all(&self) -> Vec<Account> {
+    pub fn all(self) -> Result<Vec<Account>> {
+        let file = self.file.decode().map_err(|e| self.contents.corrupt(&e))?;
         // Every remote's active account, worked out in one pass.
-        let active = self.file.actives();
-        self.file
+        let active: std::collections::HashSet<String> =
+            file.actives().into_values().map(str::to_owned).collect();
+        Ok(file
             .profiles
-            .iter()
-            .map(|(n, p)| Snapshot::account(n, p, active.get(p.remote()).copied()))
-            .collect()
+            .into_iter()
+            .map(|(n, p)| {
+                let is_active = active.contains(&n);
+                Snapshot::account(n, p, is_active)
+            })
+            .collect())
     }
 }
 
@@ -251,13 +284,14 @@ impl Store {
         })
     }
 
-    /// Reads `auth.json` once.
-    pub fn read(&self) -> Result<Snapshot> {
-        let loaded = self.file.load(&self.working)?;
-        Ok(Snapshot {
-            file: loaded.file,
-            exposed: loaded.exposed,
-        })
+    /// Reads `auth.json` once; [`Snapshot::new`] parses it.
+    pub fn read(&self) -> Result<Contents> {
+        self.file.read(&self.working)
+    }
+
+    /// Reads and decodes the whole of `auth.json`, for the checks before a change.
+    fn load(&self) -> Result<AuthFile> {
+        Ok(self.file.load(&self.working)?.file)
     }
 
     /// The account's secret: the plain-text copy when the profile has one, else its
@@ -353,7 +387,7 @@ impl Store {
     /// keyring item; otherwise the new `auth.json` gets its disk space now, and a store
     /// that cannot take it fails here.
     pub fn prepare_refresh(&self, account: &Account) -> Result<RefreshPlan> {
-        let rewrite = account.storage == Storage::File || self.read()?.file.needs_rewrite();
+        let rewrite = account.storage == Storage::File || self.load()?.needs_rewrite();
         let reserved = if rewrite {
             Some(self.file.reserve(self.file.size() + REFRESH_ROOM)?)
         } else {
@@ -501,7 +535,7 @@ impl Store {
     fn reach_keyring(&self, item: Item<'_>) -> Result<Option<String>> {
         let name = match item {
             Item::Write(name) | Item::Delete(name) => name.to_owned(),
-            Item::Nothing => match self.read()?.file.keyring_names().into_iter().next() {
+            Item::Nothing => match self.load()?.keyring_names().into_iter().next() {
                 Some(name) => name,
                 None => return Ok(None),
             },
@@ -755,12 +789,20 @@ fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
 /// unique across remotes (SPEC §7).
 fn check_free(file: &AuthFile, name: &str, remote: &str) -> Result<()> {
     match file.profiles.get(name) {
-        Some(other) if !other.is_of(remote) => Err(Error::failure(format!(
-            "the name {name:?} is already used by an account of {}; choose another with --label",
-            other.remote()
-        ))),
-        _ => Ok(()),
+        Some(other) => name_taken(name, other, remote),
+        None => Ok(()),
     }
+}
+
+/// Fails when `other`, the profile named `name`, is not one of `remote`'s.
+fn name_taken(name: &str, other: &Profile, remote: &str) -> Result<()> {
+    if other.is_of(remote) {
+        return Ok(());
+    }
+    Err(Error::failure(format!(
+        "the name {name:?} is already used by an account of {}; choose another with --label",
+        other.remote()
+    )))
 }
 
 /// Puts keyring items back as they were before a change that was not committed.

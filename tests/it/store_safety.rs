@@ -8,11 +8,9 @@
 
 #![cfg(unix)]
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -254,6 +252,12 @@ fn the_lock_file_is_0600_whatever_the_umask_and_works_whatever_its_mode() {
         assert_eq!(out.success(), "Switched to ci\n", "mode {mode:o}");
         assert_eq!(common::mode(&env.lock_path()), mode, "the mode was changed");
     }
+    // One that no access mode opens is the user's own: it gets a lock file's mode back.
+    common::set_mode(&env.lock_path(), 0o000);
+    let mut cmd = env.cmd_at(&server.url(), &["auth", "switch", "--user", "ci"]);
+    let out = common::run(as_ordinary_user(&env, &mut cmd));
+    assert_eq!(out.success(), "Switched to ci\n");
+    assert_eq!(common::mode(&env.lock_path()), 0o600);
 }
 
 #[test]

@@ -14,11 +14,9 @@
 
 #![cfg(all(unix, not(target_os = "macos")))]
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::cell::RefCell;
 use std::io::Write;

@@ -4,17 +4,13 @@
 //! through the test proxies (`HTTPS_PROXY` for https, `HTTP_PROXY` never, `ALL_PROXY`
 //! only when `HTTPS_PROXY` is unset).
 
-mod common;
-#[path = "common/proxy.rs"]
-mod proxy;
-#[path = "common/tls.rs"]
-mod tls;
+use crate::common;
 
 use std::path::PathBuf;
 
+use crate::proxy_server::{Proxy, Seen};
+use crate::tls_server::{Ca, TlsServer};
 use common::{Env, Outcome};
-use proxy::{Proxy, Seen};
-use tls::{Ca, TlsServer};
 
 const KEY: &str = "sk-tls-test-5521";
 const ME_BODY: &str =
@@ -123,7 +119,7 @@ fn a_certificate_for_another_host_names_it() {
 #[test]
 fn plain_http_on_an_https_port_is_named() {
     let w = World::new();
-    let (addr, _stop) = tls::plain_http_server();
+    let (addr, _stop) = crate::tls_server::plain_http_server();
     let out = w.login(&format!("https://{addr}"), &[]);
     out.failure(1, &[]);
     assert_eq!(

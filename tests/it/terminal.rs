@@ -4,13 +4,10 @@
 //! choosing an account to switch to by number.
 #![cfg(unix)]
 
-mod common;
-#[path = "common/pty.rs"]
-mod pty;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::pty;
+use crate::routes;
+use crate::server;
 
 use std::fs::File;
 use std::io::Write;

@@ -12,13 +12,10 @@
 //! `/proc/<pid>/stat` to see that the job has stopped.
 #![cfg(target_os = "linux")]
 
-mod common;
-#[path = "common/pty.rs"]
-mod pty;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::pty;
+use crate::routes;
+use crate::server;
 
 use std::fs::File;
 use std::io::Write;

@@ -4,14 +4,11 @@
 
 #![cfg(all(unix, not(target_os = "macos")))]
 
-mod common;
+use crate::common;
 #[allow(dead_code)]
-#[path = "common/pty.rs"]
-mod pty;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::pty;
+use crate::routes;
+use crate::server;
 
 use std::io::ErrorKind;
 use std::os::unix::net::{UnixListener, UnixStream};

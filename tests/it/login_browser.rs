@@ -5,11 +5,9 @@
 //! that record the URL they were given.
 #![cfg(target_os = "linux")]
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,11 +3,9 @@
 //! own remote, `whoami` (the online check) and `version`. Stores are set up the way the
 //! official CLI writes them: `current` only, no `active_by_remote`.
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! The `auth.json` half of the credential store (SPEC §7): unknown keys survive a
 //! rewrite, file modes, where the file lives, corrupt files, atomic writes and the lock.
 
-mod common;
+use crate::common;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};

@@ -1,8 +1,7 @@
 //! Self-test of the in-process HTTP test server, driven by a raw `TcpStream`
 //! client so that it does not depend on the crate's own HTTP code.
 
-#[path = "common/server.rs"]
-mod server;
+use crate::server;
 
 use server::{Queue, Reply, Server};
 use std::io::{ErrorKind, Read, Write};

@@ -1,11 +1,9 @@
 //! `baseten auth login --with-api-key` against the local test server (SPEC §4, §5, §8):
 //! the request it sends, what it prints, what it stores, and how it fails.
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use common::{Env, Outcome};
 use routes::ME;

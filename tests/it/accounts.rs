@@ -3,11 +3,9 @@
 //! own remote against an explicit one, `login --no-switch`, and `status --all` in every
 //! output mode.
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use common::{DEFAULT_REMOTE, Env, Outcome};
 use routes::{ME, queue_server};

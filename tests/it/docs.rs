@@ -9,9 +9,8 @@
 //! always does); run without the program, they fail saying what is missing.
 #![cfg(unix)]
 
-mod common;
-#[path = "common/spec.rs"]
-mod spec;
+use crate::common;
+use crate::spec;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};

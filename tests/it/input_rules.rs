@@ -4,11 +4,9 @@
 //! escaped in JSON), names with default-ignorable characters, `--label` with surrounding
 //! spaces, API keys that are not printable ASCII, and a `BROWSER` with arguments.
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 #[cfg(unix)]
 use std::path::{Path, PathBuf};

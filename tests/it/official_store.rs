@@ -5,11 +5,9 @@
 //! rules (unpredictable temp files, lock files that are never followed or blocked on,
 //! directories others could change). No keyring here: see `keyring_shared.rs`.
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::fs;
 use std::path::PathBuf;

@@ -8,11 +8,9 @@
 
 #![cfg(unix)]
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

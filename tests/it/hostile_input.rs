@@ -3,11 +3,9 @@
 //! a usage error (exit 2, `error:` line plus the usage line) raised before any request or
 //! file write, that never echoes a password or a key and never prints a control character.
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::ffi::OsString;
 

@@ -5,11 +5,9 @@
 // The browser stand-ins are shell scripts, and Ctrl-C is a Unix signal.
 #![cfg(unix)]
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};

@@ -2,11 +2,9 @@
 //! revocation at `baseten auth logout`, and many logins racing on one store
 //! (SPEC §4, §6, §7).
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::process::{Command, Stdio};
 

@@ -1,7 +1,7 @@
 //! The offline commands (SPEC §2, §6): `status`, `switch`, `logout` (API-key accounts
 //! only: OAuth logout talks to the server) and `token`, including `BASETEN_API_KEY`.
 
-mod common;
+use crate::common;
 
 use common::{DEFAULT_REMOTE, Env, FIXTURE, Outcome};
 use serde_json::{Value, json};

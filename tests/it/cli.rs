@@ -1,9 +1,8 @@
 //! Command-line contract (SPEC §1, §3, §5 usage rules, §8 exit codes): usage errors,
 //! flag syntaxes, help and version, and remote URL validation. No network, no keyring.
 
-mod common;
-#[path = "common/spec.rs"]
-mod spec;
+use crate::common;
+use crate::spec;
 
 use common::{Env, FIXTURE, Outcome};
 use spec::{COMMON, LEAVES, spellings};

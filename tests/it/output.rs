@@ -1,7 +1,7 @@
 //! Output contract (SPEC §2): `text`, `json`, `jsonl`, `none`, `--jq`, and control
 //! characters, on the offline commands `auth status` and `auth token`.
 
-mod common;
+use crate::common;
 
 use common::{Env, FIXTURE, compact, pretty};
 use serde_json::json;

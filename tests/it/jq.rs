@@ -4,7 +4,7 @@
 //! bounds that end in an error, never a crash. Every run is `auth status … --jq …` with
 //! `BASETEN_API_KEY` set, so no store is needed and the input is the env status object.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;

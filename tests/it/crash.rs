@@ -6,11 +6,9 @@
 
 #![cfg(unix)]
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 use std::collections::BTreeSet;
 use std::fs::{self, OpenOptions};

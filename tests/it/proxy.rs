@@ -3,18 +3,14 @@
 //! connect to. Each test runs an API-key login (one `who am I` request) and reads both
 //! the proxy's log and the server's: which variable picked which proxy, every `NO_PROXY`
 //! form, unparsable values, and what an error says when a hop fails. The https cases are
-//! in `tests/tls.rs`, which has a TLS server.
+//! in `tests/it/tls.rs`, which has a TLS server.
 
-mod common;
-#[path = "common/proxy.rs"]
-mod proxy;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
+use crate::proxy_server::{Proxy, Seen};
 use common::{Env, Outcome};
-use proxy::{Proxy, Seen};
 use server::Server;
 
 const KEY: &str = "sk-proxy-test-7781";

@@ -6,11 +6,9 @@
 //! must be one clean `error:` line with the documented exit code, and no secret may ever
 //! reach stdout or stderr (except `token`'s stdout, which prints the secret by design).
 
-mod common;
-#[path = "common/routes.rs"]
-mod routes;
-#[path = "common/server.rs"]
-mod server;
+use crate::common;
+use crate::routes;
+use crate::server;
 
 #[cfg(unix)]
 use std::io::Read;
