@@ -1,6 +1,5 @@
-//! The API paths the CLI calls and small helpers around the test [`Server`], for the test
-//! files that include `common/server.rs` as `mod server` (include this one next to it as
-//! `#[path = "common/routes.rs"] mod routes;`).
+//! The API paths the CLI calls and small helpers around the test [`Server`], included next
+//! to `common/server.rs` by tests/it/main.rs as `mod routes`.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};

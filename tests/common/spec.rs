@@ -1,6 +1,6 @@
 //! The command line of SPEC §1 (and §6a) as data, for the tests that check help, man
 //! page and completions against the contract rather than against the program's own
-//! table. Test files include it as `#[path = "common/spec.rs"] mod spec;`.
+//! table. tests/it/main.rs includes it as `mod spec`.
 #![allow(dead_code)]
 
 /// A flag of SPEC §1.
