@@ -1,7 +1,7 @@
 //! A hostile or broken server (SPEC §4, §5, §8 and the "Hardening" issue): terminal
 //! escapes in everything the server sends, secrets echoed back in error bodies, bodies of
 //! the wrong shape or size, and servers that are not there (servers that hang or drip are
-//! given up on at the request timeout: `src/http.rs` tests that, with short timeouts, and
+//! given up on at the request timeout: `src/net/client.rs` tests that, with short timeouts, and
 //! pins the program's 10 s / 30 s). Every failure
 //! must be one clean `error:` line with the documented exit code, and no secret may ever
 //! reach stdout or stderr (except `token`'s stdout, which prints the secret by design).
