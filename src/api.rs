@@ -21,22 +21,31 @@ const LOGOUT: &str = "/v1/users/auth/logout";
 /// Who a credential belongs to. Any field may be null or absent.
 #[derive(Deserialize)]
 pub struct Me {
+    /// The account's id on the platform.
     pub user_id: Option<String>,
+    /// The e-mail address it logs in with.
     pub email: Option<String>,
+    /// The person's display name.
     pub name: Option<String>,
+    /// The workspace the credential acts in.
     pub workspace_name: Option<String>,
 }
 
 /// The answer to starting a device flow (RFC 8628 §3.2).
 #[derive(Deserialize)]
 pub struct DeviceAuthorization {
+    /// What the token polls present: a secret.
     pub device_code: Secret,
+    /// The code the person types on the verification page.
     pub user_code: String,
+    /// The page where the person enters the code.
     pub verification_uri: String,
+    /// The same page with the code filled in, when the server offers it.
     pub verification_uri_complete: Option<String>,
     /// Seconds as any JSON number (`600`, `600.0`).
     #[serde(deserialize_with = "duration")]
     pub expires_in: Duration,
+    /// The wait between polls the server asked for, when it named one.
     #[serde(default, deserialize_with = "optional_duration")]
     pub interval: Option<Duration>,
 }
@@ -44,11 +53,14 @@ pub struct DeviceAuthorization {
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Deserialize)]
 pub struct TokenResponse {
+    /// The bearer token API calls present.
     pub access_token: Secret,
+    /// The token that gets a new access token, when the server issued one.
     pub refresh_token: Option<Secret>,
     /// Whole seconds; a fraction (`3600.0`, `3599.5`) is rounded down.
     #[serde(default, deserialize_with = "optional_whole_seconds")]
     pub expires_in: Option<u64>,
+    /// `Bearer`: required by RFC 6749, otherwise unused.
     #[allow(dead_code)]
     pub token_type: String,
 }
@@ -67,7 +79,10 @@ pub enum Poll {
     /// `authorization_pending`.
     Pending,
     /// `slow_down`, or HTTP 429 with the wait its `Retry-After` asked for.
-    SlowDown { retry_after: Option<Duration> },
+    SlowDown {
+        /// The wait `Retry-After` asked for, when it was given.
+        retry_after: Option<Duration>,
+    },
     /// A connection failure or 5xx: worth another try after a longer wait.
     Retry(Error),
 }

@@ -7,7 +7,12 @@ use std::fmt;
 #[derive(Debug)]
 pub enum Error {
     /// The command line is wrong (exit 2). `usage` is the usage line of the command.
-    Usage { message: String, usage: String },
+    Usage {
+        /// What is wrong, in one line.
+        message: String,
+        /// The command's usage line, printed after the message.
+        usage: String,
+    },
     /// A general failure: not logged in, unknown account, network, store (exit 1).
     Failure(String),
     /// The server refused the credentials, or the device flow was denied/expired (exit 3).

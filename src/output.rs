@@ -12,9 +12,13 @@ use crate::sanitize;
 /// What `--output` selected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Lines for people.
     Text,
+    /// One JSON document.
     Json,
+    /// One JSON value per line; lists item by item.
     Jsonl,
+    /// Nothing on stdout: only the exit code speaks.
     None,
 }
 
@@ -40,6 +44,7 @@ impl Format {
 
 /// The resolved output settings of a run.
 pub struct OutputOptions {
+    /// The format results are printed in.
     pub format: Format,
     /// The compiled `--jq` filter, when one was given.
     pub jq: Option<jq::Filter>,
@@ -55,6 +60,7 @@ pub trait Report: Serialize {
 /// A streamed result (SPEC §6a): a list whose items are printed one by one under
 /// `jsonl` and `--jq`, and as one JSON array under plain `json`.
 pub trait ListReport {
+    /// One element of the list.
     type Item: Serialize;
     /// The items, in output order.
     fn items(&self) -> &[Self::Item];

@@ -13,6 +13,7 @@ pub const DEFAULT_REMOTE: &str = "https://app.baseten.co";
 /// The scheme of a remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// TLS: every remote but loopback ones.
     Https,
     /// Loopback hosts only.
     Http,
@@ -39,8 +40,11 @@ impl Scheme {
 /// The host of a remote: a lower-case name or an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
+    /// A DNS name, lower-case.
     Name(String),
+    /// An IPv4 address.
     V4(Ipv4Addr),
+    /// An IPv6 address (written in brackets).
     V6(Ipv6Addr),
 }
 
@@ -75,7 +79,9 @@ impl Host {
 /// scheme's default, so every spelling of a remote is one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// `https`, or `http` for loopback.
     pub scheme: Scheme,
+    /// The host, parsed.
     pub host: Host,
     /// The port, the scheme's default when the URL names none.
     pub port: u16,

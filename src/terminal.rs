@@ -33,6 +33,8 @@ mod echo {
     pub fn off() {
         // SAFETY: termios is plain data; tcgetattr fills it or fails.
         let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: `t` is a valid termios to fill; fd 0 may be anything, and a non-terminal
+        // makes the call fail without touching it.
         if unsafe { libc::tcgetattr(0, &mut t) } != 0 {
             return;
         }

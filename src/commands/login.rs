@@ -32,12 +32,17 @@ const MAX_EXPIRES_IN: u64 = 3600;
 pub struct LoginReport {
     /// The stored account's name.
     pub profile: String,
+    /// The account's id on the platform.
     pub user_id: String,
+    /// The e-mail address the server reported.
     pub email: String,
+    /// The person's display name.
     pub name: String,
+    /// The workspace the credential acts in.
     pub workspace_name: String,
     /// The same as `profile`.
     pub user: String,
+    /// `api_key` or `oauth`.
     pub auth_type: &'static str,
 }
 

@@ -16,7 +16,9 @@ use crate::ui;
 /// The result of `logout`: the removed profile, under both names of SPEC §2.
 #[derive(Serialize)]
 pub struct LogoutReport {
+    /// The removed account's name.
     pub profile: String,
+    /// The same as `profile`.
     pub user: String,
 }
 
@@ -54,6 +56,7 @@ pub fn run(remote: &Remote, selection: Selection) -> Result<LogoutReport> {
 
 /// The result of `logout --all`: every account logged out, in store order.
 pub struct LogoutList {
+    /// One report per account logged out.
     pub accounts: Vec<LogoutReport>,
 }
 

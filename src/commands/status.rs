@@ -15,11 +15,17 @@ use crate::ui::{self, debug};
 /// The result of `status`.
 #[derive(Serialize)]
 pub struct StatusReport {
+    /// The remote the credential belongs to.
     pub host: String,
+    /// The stored account in use; null for a key from the environment.
     pub user: Option<String>,
+    /// `api_key` or `oauth`.
     pub auth_type: &'static str,
+    /// Where the secret is kept; null for a key from the environment.
     pub storage: Option<Storage>,
+    /// Where the credential in use came from.
     pub source: Source,
+    /// When an OAuth access token expires (RFC 3339); null for an API key.
     pub expires_at: Option<String>,
     /// The official CLI's name for `user`.
     pub profile: Option<String>,
@@ -61,10 +67,15 @@ impl Report for StatusReport {
 /// (`user`, `profile` and `storage` null), which is in use wherever it applies.
 #[derive(Serialize)]
 pub struct AccountStatus {
+    /// The account's remote.
     pub host: String,
+    /// The account's name; null for the key from the environment.
     pub user: Option<String>,
+    /// `api_key` or `oauth`.
     pub auth_type: &'static str,
+    /// Where the secret is kept; null for the key from the environment.
     pub storage: Option<Storage>,
+    /// When an OAuth access token expires (RFC 3339); null for an API key.
     pub expires_at: Option<String>,
     /// Whether it is its remote's active account.
     pub active: bool,
@@ -79,6 +90,7 @@ pub struct AccountStatus {
 
 /// The result of `status --all`: every stored account, grouped by remote.
 pub struct StatusList {
+    /// The accounts, in output order.
     pub accounts: Vec<AccountStatus>,
 }
 

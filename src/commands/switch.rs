@@ -12,7 +12,9 @@ use crate::ui;
 /// The result of `switch`: the new current profile, under both names of SPEC §2.
 #[derive(Serialize)]
 pub struct SwitchReport {
+    /// The account now current on its remote.
     pub profile: String,
+    /// The same as `profile`.
     pub user: String,
 }
 

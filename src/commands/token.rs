@@ -18,7 +18,9 @@ use crate::store::{AuthType, Credential, Store};
 pub struct TokenReport {
     /// The stored account, under both names of SPEC §2; null for `BASETEN_API_KEY`.
     pub profile: Option<String>,
+    /// The same as `profile`.
     pub user: Option<String>,
+    /// `api_key` or `oauth`.
     pub auth_type: &'static str,
     /// Serialized as the value itself: printing it is this command's purpose.
     pub token: Secret,

@@ -7,6 +7,7 @@ use crate::output::Report;
 /// The result of `version`.
 #[derive(Serialize)]
 pub struct VersionReport {
+    /// The version of this build (Cargo.toml's).
     pub version: &'static str,
 }
 

@@ -15,9 +15,13 @@ use crate::store::{AuthType, Credential, Store};
 /// The result of `whoami`: the server's answer, null where it gave nothing.
 #[derive(Serialize)]
 pub struct WhoamiReport {
+    /// The account's id on the platform.
     pub user_id: Option<String>,
+    /// The e-mail address it logs in with.
     pub email: Option<String>,
+    /// The person's display name.
     pub name: Option<String>,
+    /// The workspace the credential acts in.
     pub workspace_name: Option<String>,
 }
 

@@ -42,7 +42,9 @@ impl Auth<'_> {
 
 /// A response whose body has been read (up to the cap).
 pub struct Response {
+    /// The HTTP status code.
     pub status: u16,
+    /// The body, cut at the cap.
     pub body: Vec<u8>,
     /// `Retry-After` in seconds, when the server sent one in that form.
     pub retry_after: Option<Duration>,

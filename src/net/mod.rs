@@ -10,6 +10,8 @@ use crate::remote::Origin;
 /// Where requests go: an API base and the route to it, resolved once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// The API's origin.
     pub base: Origin,
+    /// Direct, or through which proxy.
     pub route: proxy::Route,
 }

@@ -90,6 +90,7 @@ fn check_host_port(authority: &str) -> Result<Option<u16>, String> {
 pub struct Chosen {
     /// The variable as set, e.g. `HTTPS_PROXY` or `all_proxy`.
     pub var: &'static str,
+    /// The proxy that variable names.
     pub proxy: Proxy,
 }
 
@@ -126,13 +127,16 @@ impl Chosen {
     }
 }
 
-/// What the environment says about one URL.
+/// What the environment says about one URL: how requests reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// Straight to the server: no proxy variable applies.
     Direct,
     /// Straight to the server because `var` (`NO_PROXY`/`no_proxy`) lists it.
-    Bypass { var: &'static str },
+    Bypass {
+        /// The variable that lists the server.
+        var: &'static str,
+    },
     /// Through a proxy.
     Proxy(Chosen),
 }
