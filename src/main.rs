@@ -1,9 +1,11 @@
 //! `baseten`: log in to the Baseten inference platform and manage credentials.
-//! Data flows one way: parse arguments → run the command → render the result or the
-//! error → exit code.
+//! Data flows one way: parse arguments → resolve them against the environment → run
+//! the command → render the result or the error → exit code.
 
 use baseten::cli::args::{Args, Command};
-use baseten::cli::parse::{self, Action};
+use baseten::cli::env::Env;
+use baseten::cli::parse::{self, Action, Special, Topic};
+use baseten::cli::{complete, doc, resolve};
 use baseten::error::{Error, Result};
 use baseten::output::{self, render, render_list};
 use baseten::{commands, core_dumps, terminal, ui};
@@ -11,7 +13,7 @@ use baseten::{commands, core_dumps, terminal, ui};
 fn main() {
     core_dumps::disable();
     let code = match parse::parse(std::env::args_os().skip(1)) {
-        Ok(Action::Print(text)) => match output::write_stdout(&text) {
+        Ok(Action::Special(mode)) => match output::write_stdout(&special(mode)) {
             Ok(()) => 0,
             Err(e) => report(&e),
         },
@@ -21,16 +23,28 @@ fn main() {
             let _ = output::write_stdout(&names);
             0
         }
-        Ok(Action::Run(args)) => {
-            let def = args.def;
-            match run(*args) {
+        Ok(Action::Run(def, low)) => match resolve::resolve(def, *low, &Env::process()) {
+            Ok(args) => match run(args) {
                 Ok(()) => 0,
                 Err(e) => report(&e.with_usage(|| def.usage())),
-            }
-        }
+            },
+            Err(e) => report(&e),
+        },
         Err(e) => report(&e),
     };
     std::process::exit(code);
+}
+
+/// The text of a special mode, generated from the command table.
+fn special(mode: Special) -> String {
+    match mode {
+        Special::Help(Topic::Top) => doc::help::top(),
+        Special::Help(Topic::Auth) => doc::help::auth(),
+        Special::Help(Topic::Command(def)) => doc::help::command(def),
+        Special::Version => format!("baseten {}\n", env!("CARGO_PKG_VERSION")),
+        Special::Man => doc::man::page(),
+        Special::Completion(shell) => complete::script(shell),
+    }
 }
 
 /// Runs one command and renders its result.

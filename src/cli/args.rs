@@ -1,12 +1,9 @@
 //! The resolved arguments: everything a command run needs from the command line and the
-//! environment, validated. [`super::parse`] builds them; commands only ever see these.
+//! environment, validated. [`super::resolve`] builds them; commands only ever see these.
 
 use super::env_key::EnvKey;
 use crate::output::OutputOptions;
 use crate::remote::Remote;
-
-/// The variable that selects a stored account by name (the official CLI's).
-pub const PROFILE_ENV: &str = "BASETEN_PROFILE";
 
 /// How `login` obtains a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,10 @@
-//! The one table of commands and flags. Parsing, `--help`, the man page and shell
-//! completions are all generated from it, so none of them can drift from the others.
+//! The one table of the command line: commands, flags, usage lines, environment
+//! variables and exit codes. Parsing, `--help`, the man page and shell completions are
+//! all generated from it, so none of them can drift from the others; the code reads the
+//! environment through the names spelled here. It imports nothing from `cli/` but the
+//! raw arguments its flags write into ([`super::low`]).
 
-use super::parse::LowArgs;
-#[cfg(doc)]
+use super::low::LowArgs;
 use crate::output::Format;
 
 /// A flag's value as the parser hands it to the flag's `apply` function.
@@ -13,7 +15,8 @@ pub enum FlagValue {
     Text(String),
 }
 
-/// One flag: its names, docs, and the function that records it.
+/// One flag: its names, docs, and the function that records it, typed, in the raw
+/// arguments (or says why the value cannot be).
 #[derive(Clone, Copy)]
 pub struct FlagDef {
     /// Long name without the leading `--`.
@@ -81,6 +84,13 @@ fn text(v: FlagValue) -> Result<Option<String>, String> {
     }
 }
 
+/// The value of `--output`: a format by name.
+fn format(v: FlagValue) -> Result<Option<Format>, String> {
+    text(v)?
+        .map(|name| Format::from_name(&name).ok_or_else(|| format!("unknown format {name:?}")))
+        .transpose()
+}
+
 /// The value of a boolean flag.
 fn on(v: FlagValue) -> Result<bool, String> {
     match v {
@@ -134,7 +144,7 @@ pub const COMMON: &[FlagDef] = &[
         choices: OUTPUT_FORMATS,
         complete_accounts: false,
         help: "Output format: text, json, jsonl or none (default text)",
-        apply: |a, v| text(v).map(|x| a.output = x),
+        apply: |a, v| format(v).map(|x| a.output = x),
     },
     FlagDef {
         long: "jq",
@@ -495,104 +505,127 @@ pub const TOP_COMMANDS: &[TopDef] = &[
     },
 ];
 
-/// The shells `baseten completion` writes scripts for.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
+/// The names of our own environment variables, spelled once: the code reads them
+/// through these constants and [`ENVIRONMENT`] documents them.
+pub mod var {
+    /// An API key that overrides stored credentials.
+    pub const API_KEY: &str = "BASETEN_API_KEY";
+    /// A file whose first line is that API key.
+    pub const API_KEY_FILE: &str = "BASETEN_API_KEY_FILE";
+    /// A stored account to use, by name (the official CLI's variable).
+    pub const PROFILE: &str = "BASETEN_PROFILE";
+    /// The remote.
+    pub const REMOTE_URL: &str = "BASETEN_REMOTE_URL";
+    /// The management API base.
+    pub const MANAGEMENT_API_URL_OVERRIDE: &str = "BASETEN_MANAGEMENT_API_URL_OVERRIDE";
+    /// The config directory.
+    pub const CONFIG_DIR: &str = "BASETEN_CONFIG_DIR";
 }
 
-impl Shell {
-    /// Every shell, in help order.
-    pub const ALL: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
-
-    /// The name `baseten completion` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Shell::Bash => "bash",
-            Shell::Zsh => "zsh",
-            Shell::Fish => "fish",
-        }
-    }
-
-    /// The shell named `name`.
-    pub fn from_name(name: &str) -> Option<Shell> {
-        Shell::ALL.into_iter().find(|s| s.name() == name)
-    }
-
-    /// `bash, zsh, fish` (with `sep` between).
-    pub fn names(sep: &str) -> String {
-        Shell::ALL.map(Shell::name).join(sep)
-    }
+/// One entry of the ENVIRONMENT section: variables documented together.
+pub struct EnvDef {
+    /// The variables, as the entry lists them (`https_proxy, HTTPS_PROXY`).
+    pub names: &'static [&'static str],
+    /// What they do.
+    pub meaning: &'static str,
+    /// Variables that only bend what this entry describes, listed by the README but
+    /// without an entry of their own here (the browser's `DISPLAY`, `SSH_TTY`, …).
+    pub also: &'static [&'static str],
 }
 
-/// Environment variables the program reads: `(name, meaning)`.
-pub const ENVIRONMENT: &[(&str, &str)] = &[
-    (
-        "BASETEN_API_KEY",
-        "An API key that overrides stored credentials.",
-    ),
-    (
-        "BASETEN_API_KEY_FILE",
-        "A file whose first line is an API key, used as BASETEN_API_KEY is (for secrets mounted as files); setting both is an error.",
-    ),
-    (
-        "BASETEN_PROFILE",
-        "A stored account for status, token and whoami; --user overrides it, and so does BASETEN_API_KEY.",
-    ),
-    (
-        "BASETEN_REMOTE_URL",
-        "The remote: login logs in to it, and other commands use its active account instead of the current profile. --remote-url overrides it; default https://app.baseten.co.",
-    ),
-    (
-        "BASETEN_MANAGEMENT_API_URL_OVERRIDE",
-        "The management API base; by default derived from the remote (app. becomes api.).",
-    ),
-    (
-        "BASETEN_CONFIG_DIR",
-        "The config directory holding auth.json.",
-    ),
-    (
-        "XDG_CONFIG_HOME",
-        "Locates the default config directory ($XDG_CONFIG_HOME/baseten).",
-    ),
-    (
-        "HOME",
-        "Locates the default config directory (~/.config/baseten).",
-    ),
-    (
-        "BROWSER",
-        "The program that opens the login page, always used when set. Without it, the \
-         platform's opener is used (wslview or explorer.exe under WSL), except in an SSH \
-         session (SSH_CONNECTION, SSH_TTY) or, on Linux and the BSDs, without DISPLAY or \
-         WAYLAND_DISPLAY: then none is started, and the URL is for another device.",
-    ),
-    (
-        "https_proxy, HTTPS_PROXY",
-        "Proxy for https:// requests: an http://, https://, socks5:// (names resolved \
-         here) or socks5h:// (names resolved by the proxy) URL, optionally with \
-         user:password@; no scheme means http://. The lower-case spelling wins. A value \
-         that cannot be parsed is an error.",
-    ),
-    (
-        "http_proxy, HTTP_PROXY",
-        "Proxy for http:// requests only (never for https://).",
-    ),
-    (
-        "all_proxy, ALL_PROXY",
-        "Proxy for either scheme when its own variable is unset or empty.",
-    ),
-    (
-        "no_proxy, NO_PROXY",
-        "Hosts reached without a proxy, comma-separated: * (all), a name (and its \
-         subdomains; a leading dot is allowed), an IP address or CIDR range (127.0.0.0/8, \
-         ::1, [::1]), each optionally with :port. Loopback is proxied unless listed.",
-    ),
-    (
-        "SSL_CERT_FILE, SSL_CERT_DIR",
-        "Extra trust roots; the system trust store is used by default.",
-    ),
+/// Every environment variable the program reads, in the order the man page lists them.
+pub const ENVIRONMENT: &[EnvDef] = &[
+    EnvDef {
+        names: &[var::API_KEY],
+        meaning: "An API key that overrides stored credentials.",
+        also: &[],
+    },
+    EnvDef {
+        names: &[var::API_KEY_FILE],
+        meaning: "A file whose first line is an API key, used as BASETEN_API_KEY is (for \
+            secrets mounted as files); setting both is an error.",
+        also: &[],
+    },
+    EnvDef {
+        names: &[var::PROFILE],
+        meaning: "A stored account for status, token and whoami; --user overrides it, and \
+            so does BASETEN_API_KEY.",
+        also: &[],
+    },
+    EnvDef {
+        names: &[var::REMOTE_URL],
+        meaning: "The remote: login logs in to it, and other commands use its active \
+            account instead of the current profile. --remote-url overrides it; default \
+            https://app.baseten.co.",
+        also: &[],
+    },
+    EnvDef {
+        names: &[var::MANAGEMENT_API_URL_OVERRIDE],
+        meaning: "The management API base; by default derived from the remote (app. \
+            becomes api.).",
+        also: &[],
+    },
+    EnvDef {
+        names: &[var::CONFIG_DIR],
+        meaning: "The config directory holding auth.json.",
+        also: &[],
+    },
+    EnvDef {
+        names: &["XDG_CONFIG_HOME"],
+        meaning: "Locates the default config directory ($XDG_CONFIG_HOME/baseten).",
+        also: &[],
+    },
+    EnvDef {
+        names: &["HOME"],
+        meaning: "Locates the default config directory (~/.config/baseten).",
+        also: &[],
+    },
+    EnvDef {
+        names: &["BROWSER"],
+        meaning: "The program that opens the login page, always used when set. Without it, \
+            the platform's opener is used (wslview or explorer.exe under WSL), except in an \
+            SSH session (SSH_CONNECTION, SSH_TTY) or, on Linux and the BSDs, without \
+            DISPLAY or WAYLAND_DISPLAY: then none is started, and the URL is for another \
+            device.",
+        also: &[
+            "DISPLAY",
+            "WAYLAND_DISPLAY",
+            "SSH_CONNECTION",
+            "SSH_TTY",
+            "WSL_DISTRO_NAME",
+        ],
+    },
+    EnvDef {
+        names: &["https_proxy", "HTTPS_PROXY"],
+        meaning: "Proxy for https:// requests: an http://, https://, socks5:// (names \
+            resolved here) or socks5h:// (names resolved by the proxy) URL, optionally with \
+            user:password@; no scheme means http://. The lower-case spelling wins. A value \
+            that cannot be parsed is an error.",
+        also: &[],
+    },
+    EnvDef {
+        names: &["http_proxy", "HTTP_PROXY"],
+        meaning: "Proxy for http:// requests only (never for https://).",
+        also: &[],
+    },
+    EnvDef {
+        names: &["all_proxy", "ALL_PROXY"],
+        meaning: "Proxy for either scheme when its own variable is unset or empty.",
+        also: &[],
+    },
+    EnvDef {
+        names: &["no_proxy", "NO_PROXY"],
+        meaning: "Hosts reached without a proxy, comma-separated: * (all), a name (and its \
+            subdomains; a leading dot is allowed), an IP address or CIDR range \
+            (127.0.0.0/8, ::1, [::1]), each optionally with :port. Loopback is proxied \
+            unless listed.",
+        also: &[],
+    },
+    EnvDef {
+        names: &["SSL_CERT_FILE", "SSL_CERT_DIR"],
+        meaning: "Extra trust roots; the system trust store is used by default.",
+        also: &[],
+    },
 ];
 
 /// Exit codes: `(code, meaning)`.
@@ -616,6 +649,18 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Usage line of the top-level command.
+pub const TOP_USAGE: &str = "Usage: baseten <command> [OPTIONS]";
+/// Usage line of `baseten auth`.
+pub const AUTH_USAGE: &str = "Usage: baseten auth <command> [OPTIONS]";
+/// What `baseten auth` is about, for help and the man page.
+pub const AUTH_ABOUT: &str = "Log in, log out and manage Baseten credentials. Credentials are \
+    stored in the system keyring when available, with a plain-text fallback in the config \
+    directory.";
+
+/// The hidden top-level word the completion scripts call to list the stored accounts.
+pub const LIST_ACCOUNTS: &str = "__accounts";
+
 /// Looks a top-level command up by name.
 pub fn top_command(name: &str) -> Option<&'static TopDef> {
     TOP_COMMANDS.iter().find(|c| c.name == name)
@@ -629,6 +674,36 @@ pub fn command(group: Group, name: &str) -> Option<&'static CommandDef> {
 /// The leaf commands of `group`, in help order.
 pub fn commands(group: Group) -> impl Iterator<Item = &'static CommandDef> {
     COMMANDS.iter().filter(move |c| c.group == group)
+}
+
+/// The names of the leaf commands of `group`, in help order, with `sep` between.
+pub fn command_names(group: Group, sep: &str) -> String {
+    commands(group)
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// Every word that can follow `baseten`, with its summary, in help order: `auth`, the
+/// top-level leaf commands, then the generators.
+pub fn top_words() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let tops = TOP_COMMANDS.iter().map(|t| (t.name, t.about));
+    let leaves = commands(Group::Top).map(|c| (c.name, c.about));
+    tops.clone().take(1).chain(leaves).chain(tops.skip(1))
+}
+
+impl FlagDef {
+    /// `-o, --output FORMAT`, aligned so long-only flags line up with the others.
+    pub fn spelling(&self) -> String {
+        let short = self
+            .short
+            .map(|c| format!("-{c}, "))
+            .unwrap_or_else(|| "    ".into());
+        match self.value_name {
+            Some(v) => format!("{short}--{} {v}", self.long),
+            None => format!("{short}--{}", self.long),
+        }
+    }
 }
 
 impl CommandDef {
@@ -742,6 +817,27 @@ mod tests {
                     f.long
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_environment_variable_is_listed_once() {
+        let mut seen = HashSet::new();
+        for env in ENVIRONMENT {
+            assert!(!env.names.is_empty() && !env.meaning.is_empty());
+            for name in env.names.iter().chain(env.also) {
+                assert!(seen.insert(*name), "{name} twice");
+            }
+        }
+        for ours in [
+            var::API_KEY,
+            var::API_KEY_FILE,
+            var::PROFILE,
+            var::REMOTE_URL,
+            var::MANAGEMENT_API_URL_OVERRIDE,
+            var::CONFIG_DIR,
+        ] {
+            assert!(seen.contains(ours), "{ours} is not documented");
         }
     }
 

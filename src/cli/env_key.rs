@@ -5,13 +5,9 @@
 
 use std::io::{BufRead, Read};
 
-use super::parse::env_nonempty;
+use super::defs::var::{API_KEY, API_KEY_FILE};
+use super::env::Env;
 use crate::secret::Secret;
-
-/// The variable whose API key overrides stored credentials.
-pub const API_KEY_ENV: &str = "BASETEN_API_KEY";
-/// The variable naming a file whose first line is that API key.
-pub const API_KEY_FILE_ENV: &str = "BASETEN_API_KEY_FILE";
 
 /// Longest key read from a file, in bytes (the same cap as a key on standard input).
 const MAX_KEY: u64 = 4096;
@@ -20,33 +16,33 @@ const MAX_KEY: u64 = 4096;
 #[derive(Debug, Clone)]
 pub struct EnvKey {
     pub key: Secret,
-    /// [`API_KEY_ENV`] or [`API_KEY_FILE_ENV`].
+    /// [`API_KEY`] or [`API_KEY_FILE`].
     pub var: &'static str,
 }
 
 /// The variable that is set (not empty), if either is, without reading any file.
-pub fn set_var() -> Option<&'static str> {
-    [API_KEY_ENV, API_KEY_FILE_ENV]
+pub fn set_var(env: &Env) -> Option<&'static str> {
+    [API_KEY, API_KEY_FILE]
         .into_iter()
-        .find(|var| env_nonempty(var).is_some())
+        .find(|var| env.get(var).is_some())
 }
 
 /// The key from the environment, if any. Both variables set, or a file that is
 /// unreadable, empty or holds anything but printable ASCII, is an error (a usage error
 /// for the caller) that names the variables or the path and never shows the content.
-pub fn from_env() -> Result<Option<EnvKey>, String> {
-    match (env_nonempty(API_KEY_ENV), env_nonempty(API_KEY_FILE_ENV)) {
+pub fn from_env(env: &Env) -> Result<Option<EnvKey>, String> {
+    match (env.get(API_KEY), env.get(API_KEY_FILE)) {
         (Some(_), Some(_)) => Err(format!(
-            "{API_KEY_ENV} and {API_KEY_FILE_ENV} are both set: unset one of them"
+            "{API_KEY} and {API_KEY_FILE} are both set: unset one of them"
         )),
         (Some(key), None) => Ok(Some(EnvKey {
             key: Secret::new(key),
-            var: API_KEY_ENV,
+            var: API_KEY,
         })),
         (None, Some(path)) => read_key_file(&path).map(|key| {
             Some(EnvKey {
                 key,
-                var: API_KEY_FILE_ENV,
+                var: API_KEY_FILE,
             })
         }),
         (None, None) => Ok(None),
@@ -55,7 +51,7 @@ pub fn from_env() -> Result<Option<EnvKey>, String> {
 
 /// The first line of `path`, trimmed, which must be a usable API key.
 fn read_key_file(path: &str) -> Result<Secret, String> {
-    let bad = |what: &str| format!("{API_KEY_FILE_ENV} names {path:?}, which {what}");
+    let bad = |what: &str| format!("{API_KEY_FILE} names {path:?}, which {what}");
     let file = std::fs::File::open(path).map_err(|e| bad(&format!("cannot be read: {e}")))?;
     let mut line = Vec::new();
     std::io::BufReader::new(file)

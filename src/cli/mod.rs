@@ -1,8 +1,17 @@
-//! The command line: the table of commands and flags, the parser built on it, and the
-//! help generated from it.
+//! The command line, in the shape of ripgrep's: the table of commands, flags and
+//! environment variables ([`defs`]); the lexopt loop that turns arguments into typed raw
+//! values or a request for one of the program's own texts ([`parse`], into [`low`]);
+//! the step that adds the environment ([`env`](mod@env), [`env_key`]) and checks the
+//! rules between flags ([`resolve`], into [`args`]); and what is generated from the
+//! table ([`doc`], [`complete`]). Imports run one way: `low` ← `defs` ← `parse`, `doc`,
+//! `complete`, `env_key` ← `args` ← `resolve`; `main` calls `parse`, then `resolve`.
 
 pub mod args;
+pub mod complete;
 pub mod defs;
 pub mod doc;
+pub mod env;
 pub mod env_key;
+pub mod low;
 pub mod parse;
+pub mod resolve;

@@ -1,71 +1,62 @@
-//! The lexopt loop over the table in [`super::defs`], in two stages: raw arguments as
-//! typed ([`LowArgs`]), then resolved arguments ([`Args`]) with environment variables,
-//! defaults and cross-flag rules applied. Commands only ever see [`Args`]. Every usage
-//! error is raised here, before any prompt, network call or file write.
+//! The lexopt loop over the table in [`super::defs`]: the first of the two stages. It
+//! looks names up in the table, hands values to the flags (which store them typed in
+//! [`LowArgs`]) and says what the program was asked to do as an [`Action`]. It renders
+//! nothing and reads no environment: help, the man page and completion scripts are
+//! values `main` renders, and a command's raw arguments go on to [`super::resolve`].
 
 use std::ffi::OsString;
 
-use super::args::{Args, Command, LoginArgs, LoginMethod, PROFILE_ENV, Selection};
-use super::defs::{self, CommandDef, CommandKind, FlagDef, FlagValue, Group, Shell, TopKind};
-use super::doc;
-use super::env_key;
+use super::defs::{
+    self, AUTH_USAGE, CommandDef, FlagDef, FlagValue, Group, LIST_ACCOUNTS, TOP_USAGE, TopKind,
+};
+use super::low::{LowArgs, Shell};
 use crate::error::{Error, Result};
-use crate::jq;
-use crate::output::{Format, OutputOptions};
-use crate::remote::{self, Remote};
-use crate::store;
-use crate::terminal;
-
-/// Arguments exactly as given on the command line, before any resolution.
-#[derive(Default)]
-pub struct LowArgs {
-    pub output: Option<String>,
-    pub jq: Option<String>,
-    pub remote_url: Option<String>,
-    pub verbose: bool,
-    pub help: bool,
-    pub web: bool,
-    pub with_api_key: bool,
-    pub label: Option<String>,
-    /// Login's `--profile`, the official CLI's spelling of `--label`.
-    pub profile: Option<String>,
-    pub insecure_storage: bool,
-    pub no_switch: bool,
-    pub user: Option<String>,
-    pub all: bool,
-    pub header: bool,
-}
 
 /// What the program was asked to do.
 pub enum Action {
-    /// Print this text (help) to stdout and exit 0.
-    Print(String),
+    /// Print a text of the program's own and exit 0.
+    Special(Special),
     /// Print the names of the stored accounts, one per line (for shell completions).
     ListAccounts,
-    /// Run a command.
-    Run(Box<Args>),
+    /// Resolve a leaf command's raw arguments and run it.
+    Run(&'static CommandDef, Box<LowArgs>),
 }
 
-/// The hidden top-level word the completion scripts call to list the stored accounts.
-pub const LIST_ACCOUNTS: &str = "__accounts";
+/// The texts the program prints about itself, each generated from the table.
+pub enum Special {
+    /// `--help` (or no arguments) of this topic.
+    Help(Topic),
+    /// `--version`: `baseten <version>`.
+    Version,
+    /// `baseten man`.
+    Man,
+    /// `baseten completion SHELL`.
+    Completion(Shell),
+}
 
-/// Parses the process arguments.
+/// Which `--help` was asked for.
+pub enum Topic {
+    /// `baseten --help`.
+    Top,
+    /// `baseten auth --help`.
+    Auth,
+    /// The help of a leaf command.
+    Command(&'static CommandDef),
+}
+
+/// Parses the process arguments (without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
     let mut p = lexopt::Parser::from_args(args);
     let top = |message: String| Error::Usage {
         message,
-        usage: doc::TOP_USAGE.to_string(),
+        usage: TOP_USAGE.to_string(),
     };
+    let special = |s| Ok(Action::Special(s));
     match p.next().map_err(|e| top(e.to_string()))? {
         None | Some(lexopt::Arg::Short('h')) | Some(lexopt::Arg::Long("help")) => {
-            return Ok(Action::Print(doc::top_help()));
+            return special(Special::Help(Topic::Top));
         }
-        Some(lexopt::Arg::Long("version")) => {
-            return Ok(Action::Print(format!(
-                "baseten {}\n",
-                env!("CARGO_PKG_VERSION")
-            )));
-        }
+        Some(lexopt::Arg::Long("version")) => return special(Special::Version),
         Some(lexopt::Arg::Value(v)) if v == LIST_ACCOUNTS => {
             return only_positionals(&mut p, 0)
                 .map(|_| Action::ListAccounts)
@@ -76,14 +67,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
                 TopKind::Auth => {}
                 TopKind::Man => {
                     return only_positionals(&mut p, 0)
-                        .map(|_| Action::Print(doc::man_page()))
+                        .map(|_| Action::Special(Special::Man))
                         .map_err(top);
                 }
                 TopKind::Completion => {
                     let shell = only_positionals(&mut p, 1).map_err(top)?;
                     return match shell.first().map(String::as_str) {
                         Some(name) => match Shell::from_name(name) {
-                            Some(sh) => Ok(Action::Print(doc::completion(sh))),
+                            Some(sh) => special(Special::Completion(sh)),
                             None => Err(top(format!(
                                 "unknown shell {name:?}: expected one of {}",
                                 Shell::names(", ")
@@ -105,11 +96,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
     }
     let auth = |message: String| Error::Usage {
         message,
-        usage: doc::AUTH_USAGE.to_string(),
+        usage: AUTH_USAGE.to_string(),
     };
     let def = match p.next().map_err(|e| auth(e.to_string()))? {
         None | Some(lexopt::Arg::Short('h')) | Some(lexopt::Arg::Long("help")) => {
-            return Ok(Action::Print(doc::auth_help()));
+            return special(Special::Help(Topic::Auth));
         }
         Some(lexopt::Arg::Value(v)) => {
             match v.to_str().and_then(|name| defs::command(Group::Auth, name)) {
@@ -127,19 +118,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action> {
     leaf(&mut p, def)
 }
 
-/// Parses and resolves the rest of a leaf command's arguments.
+/// Parses the rest of a leaf command's arguments.
 fn leaf(p: &mut lexopt::Parser, def: &'static CommandDef) -> Result<Action> {
-    let usage = |message: String| Error::Usage {
+    let low = parse_leaf(p, def).map_err(|message| Error::Usage {
         message,
         usage: def.usage(),
-    };
-    let low = parse_leaf(p, def).map_err(usage)?;
+    })?;
     if low.help {
-        return Ok(Action::Print(doc::command_help(def)));
+        return Ok(Action::Special(Special::Help(Topic::Command(def))));
     }
-    resolve(def, low)
-        .map(|args| Action::Run(Box::new(args)))
-        .map_err(usage)
+    Ok(Action::Run(def, Box::new(low)))
 }
 
 /// The remaining arguments, which must be at most `max` plain words.
@@ -253,226 +241,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Second stage: environment, defaults and cross-flag rules.
-fn resolve(def: &'static CommandDef, low: LowArgs) -> Result<Args, String> {
-    let streamed = low.all;
-    let output = resolve_output(low.output.as_deref(), low.jq.as_deref(), streamed)?;
-    let remote = resolve_remote(low.remote_url)?;
-    let online = match def.kind {
-        CommandKind::Login | CommandKind::Logout | CommandKind::Token | CommandKind::Whoami => true,
-        CommandKind::Switch | CommandKind::Status | CommandKind::Version => false,
-    };
-    if online {
-        // Proxy variables that cannot be used are a usage error before any prompt,
-        // never a silent direct connection (SPEC §4a).
-        remote.endpoint()?;
-    }
-    let interactive = terminal::stdin_is_terminal();
-    let user = low
-        .user
-        .as_deref()
-        .map(|raw| chosen_name(raw, &remote))
-        .transpose()?;
-    // Read only by the commands that use them: a key file is opened when it matters.
-    let selection = || -> Result<Selection, String> {
-        Ok(Selection {
-            user: user.clone(),
-            env_key: env_key::from_env()?,
-            profile_env: env_nonempty(PROFILE_ENV)
-                .map(|raw| chosen_name(&raw, &remote).map_err(|e| format!("{PROFILE_ENV}: {e}")))
-                .transpose()?,
-        })
-    };
-    let command = match def.kind {
-        CommandKind::Login => {
-            let method = match (low.web, low.with_api_key) {
-                (true, true) => {
-                    return Err("--web and --with-api-key are mutually exclusive".into());
-                }
-                (true, false) => Some(LoginMethod::Web),
-                (false, true) => Some(LoginMethod::ApiKey),
-                (false, false) if interactive => None,
-                (false, false) => {
-                    return Err("must specify --web or --with-api-key when not interactive".into());
-                }
-            };
-            let label = match (low.label, low.profile) {
-                (Some(_), Some(_)) => {
-                    return Err(
-                        "--label and --profile are two spellings of one flag: give one".into(),
-                    );
-                }
-                (label, profile) => label.or(profile).as_deref().map(name).transpose()?,
-            };
-            if label.is_none() && method == Some(LoginMethod::ApiKey) && !interactive {
-                return Err(
-                    "--label or --profile is required with --with-api-key when not interactive"
-                        .into(),
-                );
-            }
-            Command::Login(LoginArgs {
-                method,
-                label,
-                insecure_storage: low.insecure_storage,
-                no_switch: low.no_switch,
-                env_key_var: env_key::set_var(),
-            })
-        }
-        // Removing an account takes a name on the command line or the current profile:
-        // neither variable applies (SPEC §6a).
-        CommandKind::Logout => match (low.all, &user) {
-            (true, Some(_)) => return Err("--all and --user cannot be used together".into()),
-            (true, None) => Command::LogoutAll,
-            (false, _) => Command::Logout(Selection {
-                user: user.clone(),
-                ..Selection::default()
-            }),
-        },
-        CommandKind::Switch => {
-            if user.is_none() && !interactive {
-                return Err("--user or --profile is required when not interactive".into());
-            }
-            Command::Switch { user: user.clone() }
-        }
-        CommandKind::Status => {
-            if low.all && user.is_some() {
-                return Err("--all and --user cannot be used together".into());
-            }
-            if low.all {
-                Command::StatusAll(env_key::from_env()?)
-            } else {
-                Command::Status(selection()?)
-            }
-        }
-        CommandKind::Token => Command::Token {
-            selection: selection()?,
-            header: low.header,
-        },
-        CommandKind::Whoami => Command::Whoami(selection()?),
-        CommandKind::Version => Command::Version,
-    };
-    Ok(Args {
-        def,
-        command,
-        output,
-        remote,
-        verbose: low.verbose,
-    })
-}
-
-/// A new account name from the command line, without surrounding whitespace.
-fn name(raw: &str) -> Result<String, String> {
-    let name = raw.trim();
-    store::check_name(name)?;
-    Ok(name.to_owned())
-}
-
-/// The name of an account to use (`--user`, `BASETEN_PROFILE`): like [`name`], except
-/// that a name the official CLI stored is taken as given even when it breaks the rules,
-/// if it is exactly (untrimmed) that account's name (SPEC §9). The store is read only
-/// for such a name.
-fn chosen_name(raw: &str, remote: &Remote) -> Result<String, String> {
-    let trimmed = raw.trim();
-    match store::check_name(trimmed) {
-        Ok(()) if trimmed == raw => Ok(raw.to_owned()),
-        _ if is_stored(raw, remote) => Ok(raw.to_owned()),
-        checked => checked.map(|()| trimmed.to_owned()),
-    }
-}
-
-/// Whether `auth.json` holds an account named exactly `name`; an unreadable store holds
-/// none (the command that reads it says why).
-fn is_stored(name: &str, remote: &Remote) -> bool {
-    store::Store::open(&remote.url)
-        .and_then(|store| store.read())
-        .is_ok_and(|contents| {
-            store::Snapshot::new(&contents).is_ok_and(|s| s.get(name).is_ok_and(|a| a.is_some()))
-        })
-}
-
-/// Applies the `--output`/`--jq` rules of SPEC §2 and compiles the filter. For a
-/// `streamed` command (one result per item), `--jq` implies `jsonl`.
-fn resolve_output(
-    output: Option<&str>,
-    jq: Option<&str>,
-    streamed: bool,
-) -> Result<OutputOptions, String> {
-    let format = match output {
-        None if jq.is_some() && streamed => Format::Jsonl,
-        None if jq.is_some() => Format::Json,
-        None => Format::Text,
-        Some(name) => Format::from_name(name).ok_or_else(|| format!("unknown format {name:?}"))?,
-    };
-    if let (Some(_), Format::Text | Format::None) = (jq, format) {
-        return Err(format!(
-            "--jq cannot be used with --output {}",
-            format.name()
-        ));
-    }
-    let jq = match jq {
-        Some(expr) => {
-            Some(jq::Filter::compile(expr).map_err(|e| format!("invalid --jq expression: {e}"))?)
-        }
-        None => None,
-    };
-    Ok(OutputOptions { format, jq })
-}
-
-/// `--remote-url` > `BASETEN_REMOTE_URL` > the default, plus the management override.
-fn resolve_remote(flag: Option<String>) -> Result<Remote, String> {
-    let (source, url) = match flag {
-        Some(url) => ("--remote-url", url),
-        None => match env_nonempty("BASETEN_REMOTE_URL") {
-            Some(url) => ("BASETEN_REMOTE_URL", url),
-            None => ("default", remote::DEFAULT_REMOTE.to_string()),
-        },
-    };
-    let url = remote::Origin::parse(&url).map_err(|e| format!("invalid {source}: {e}"))?;
-    let api = env_nonempty("BASETEN_MANAGEMENT_API_URL_OVERRIDE")
-        .map(|o| {
-            remote::Origin::parse(&o)
-                .map_err(|e| format!("invalid BASETEN_MANAGEMENT_API_URL_OVERRIDE: {e}"))
-        })
-        .transpose()?;
-    Ok(Remote::new(url, api, source != "default"))
-}
-
-/// An environment variable's value; unset, empty and non-UTF-8 all count as absent.
-pub fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::edit_distance;
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("output", "outptu"), 2);
-        assert_eq!(edit_distance("web", "web"), 0);
-        assert_eq!(edit_distance("label", "lable"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
-    }
-}
-
-#[cfg(test)]
-mod parser_tests {
     use super::*;
+    use crate::output::Format;
 
     fn parse_words(words: &[&str]) -> Result<Action> {
         parse(words.iter().map(OsString::from))
     }
 
-    /// The resolved arguments of a leaf command line, which must parse.
-    fn args(words: &[&str]) -> Args {
+    /// The raw arguments of a leaf command line, which must parse to a command.
+    fn low(words: &[&str]) -> LowArgs {
         match parse_words(words) {
-            Ok(Action::Run(args)) => *args,
+            Ok(Action::Run(_, low)) => *low,
             Ok(_) => panic!("{words:?} did not parse to a command"),
             Err(e) => panic!("{words:?}: {e}"),
         }
     }
 
-    /// The usage error of a command line.
+    /// The usage error of a command line, which must come with a usage line.
     fn usage_error(words: &[&str]) -> String {
         match parse_words(words) {
             Err(e @ Error::Usage { .. }) => {
@@ -484,40 +271,31 @@ mod parser_tests {
         }
     }
 
-    const R: [&str; 2] = ["--remote-url", "https://app.example.com"];
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("output", "outptu"), 2);
+        assert_eq!(edit_distance("web", "web"), 0);
+        assert_eq!(edit_distance("label", "lable"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
 
     #[test]
-    fn every_value_spelling_sets_the_format() {
+    fn every_value_spelling_sets_the_format_typed() {
         for words in [
             &["auth", "status", "--output", "json"][..],
             &["auth", "status", "--output=json"],
             &["auth", "status", "-o", "json"],
             &["auth", "status", "-ojson"],
         ] {
-            assert_eq!(args(words).output.format, Format::Json, "{words:?}");
+            assert_eq!(low(words).output, Some(Format::Json), "{words:?}");
         }
-        assert_eq!(
-            args(&["auth", "status", "-q", ".user"]).output.format,
-            Format::Json
-        );
-        assert_eq!(
-            args(&["auth", "status", "--all", "-q", ".user"])
-                .output
-                .format,
-            Format::Jsonl,
-            "--jq on a streamed command implies jsonl"
-        );
+        assert_eq!(low(&["version", "-o", "none"]).output, Some(Format::None));
+        assert_eq!(low(&["version"]).output, None);
     }
 
     #[test]
     fn booleans_take_an_optional_attached_value() {
-        let login =
-            |extra: &str| match args(&["auth", "login", "--with-api-key", "--label", "ci", extra])
-                .command
-            {
-                Command::Login(l) => l,
-                other => panic!("{other:?}"),
-            };
+        let login = |extra: &str| low(&["auth", "login", "--with-api-key", extra]);
         assert!(login("--no-switch").no_switch);
         assert!(login("--no-switch=true").no_switch);
         assert!(!login("--no-switch=false").no_switch);
@@ -526,39 +304,31 @@ mod parser_tests {
 
     #[test]
     fn short_booleans_cluster_with_the_flags_after_them() {
-        let a = args(&["auth", "status", "-vojson"]);
+        let a = low(&["auth", "status", "-vojson"]);
         assert!(a.verbose);
-        assert_eq!(a.output.format, Format::Json);
-        let a = args(&["auth", "status", "-vq", ".user"]);
+        assert_eq!(a.output, Some(Format::Json));
+        let a = low(&["auth", "status", "-vq", ".user"]);
         assert!(a.verbose);
-        assert!(a.output.jq.is_some());
-        assert!(args(&["auth", "status", "-vvv"]).verbose);
+        assert_eq!(a.jq.as_deref(), Some(".user"));
+        assert!(low(&["auth", "status", "-vvv"]).verbose);
         assert!(usage_error(&["auth", "status", "-vx"]).contains("unknown flag: -x"));
     }
 
     #[test]
-    fn names_are_trimmed_and_checked() {
-        match args(&["auth", "token", "--user", "  ci bot \t", R[0], R[1]]).command {
-            Command::Token { selection: s, .. } => assert_eq!(s.user.as_deref(), Some("ci bot")),
-            other => panic!("{other:?}"),
-        }
-        match args(&["auth", "status", "--profile", "p"]).command {
-            Command::Status(selection) => assert_eq!(selection.user.as_deref(), Some("p")),
-            other => panic!("{other:?}"),
-        }
-        assert!(usage_error(&["auth", "switch", "--user", " "]).contains("empty"));
-        assert!(usage_error(&["auth", "switch", "--user", "a\u{202e}b"]).contains("format"));
-    }
-
-    #[test]
-    fn the_remote_is_explicit_only_when_given() {
-        let a = args(&["auth", "status", R[0], "https://APP.example.com/"]);
-        assert_eq!(a.remote.url, "https://app.example.com");
+    fn both_spellings_of_user_land_in_one_field_and_login_keeps_its_profile_apart() {
         assert_eq!(
-            a.remote.endpoint().unwrap().base.to_string(),
-            "https://api.example.com"
+            low(&["auth", "token", "--user", "a"]).user.as_deref(),
+            Some("a")
         );
-        assert!(a.remote.explicit);
+        assert_eq!(
+            low(&["whoami", "--profile", "a"]).user.as_deref(),
+            Some("a")
+        );
+        let login = low(&["auth", "login", "--profile", "p", "--label", "l"]);
+        assert_eq!(
+            (login.profile.as_deref(), login.label.as_deref(), login.user),
+            (Some("p"), Some("l"), None)
+        );
     }
 
     #[test]
@@ -572,34 +342,23 @@ mod parser_tests {
                 &["auth", "status", "--output"],
                 "flag needs an argument: --output",
             ),
-            (&["auth", "status", "-o", "yaml"], "\"yaml\""),
+            (
+                &["auth", "status", "-o", "yaml"],
+                "invalid value \"yaml\" for -o: expected one of text, json, jsonl, none",
+            ),
             (
                 &["auth", "status", "extra"],
                 "unexpected argument \"extra\"",
             ),
-            (&["auth", "nope"], "unknown command \"nope\""),
+            (
+                &["auth", "nope"],
+                "unknown command \"nope\" for \"baseten auth\"",
+            ),
             (&["nope"], "unknown command \"nope\""),
-            (
-                &["auth", "status", "--jq", ".a", "-o", "text"],
-                "--output text",
-            ),
-            (
-                &["auth", "status", "--jq", ".a |"],
-                "invalid --jq expression",
-            ),
-            (
-                &["auth", "login", "--web", "--with-api-key"],
-                "mutually exclusive",
-            ),
-            (
-                &["auth", "status", "--all", "--user", "x"],
-                "--all and --user",
-            ),
             (&["completion", "tcsh"], "bash, zsh, fish"),
-            (
-                &["auth", "status", R[0], "http://example.com"],
-                "plain http",
-            ),
+            (&["completion"], "missing shell"),
+            (&["man", "extra"], "unexpected argument \"extra\""),
+            (&["--verbose"], "unknown flag: --verbose"),
         ] {
             let e = usage_error(words);
             assert!(e.contains(needle), "{words:?}: {e}");
@@ -607,21 +366,32 @@ mod parser_tests {
     }
 
     #[test]
-    fn special_modes_are_values() {
-        assert!(matches!(parse_words(&[]), Ok(Action::Print(_))));
-        assert!(
-            matches!(parse_words(&["--version"]), Ok(Action::Print(v)) if v.starts_with("baseten "))
-        );
-        assert!(
-            matches!(parse_words(&["auth", "token", "-h"]), Ok(Action::Print(h)) if h.contains("--user"))
-        );
+    fn special_modes_are_values_not_text() {
+        let special = |words: &[&str]| match parse_words(words) {
+            Ok(Action::Special(s)) => s,
+            _ => panic!("{words:?} is not a special mode"),
+        };
+        assert!(matches!(special(&[]), Special::Help(Topic::Top)));
+        assert!(matches!(special(&["-h"]), Special::Help(Topic::Top)));
+        assert!(matches!(special(&["auth"]), Special::Help(Topic::Auth)));
+        assert!(matches!(special(&["--version"]), Special::Version));
+        assert!(matches!(special(&["man"]), Special::Man));
+        assert!(matches!(
+            special(&["completion", "fish"]),
+            Special::Completion(Shell::Fish)
+        ));
+        assert!(matches!(
+            special(&["auth", "token", "-h"]),
+            Special::Help(Topic::Command(def)) if def.name == "token"
+        ));
+        // --help=false is no help: the command runs.
+        assert!(matches!(
+            parse_words(&["version", "--help=false"]),
+            Ok(Action::Run(def, _)) if def.name == "version"
+        ));
         assert!(matches!(
             parse_words(&[LIST_ACCOUNTS]),
             Ok(Action::ListAccounts)
-        ));
-        assert!(matches!(
-            parse_words(&["completion", "fish"]),
-            Ok(Action::Print(_))
         ));
     }
 }

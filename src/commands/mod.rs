@@ -12,8 +12,8 @@ pub mod whoami;
 
 use serde::Serialize;
 
-use crate::cli::args::{PROFILE_ENV, Selection};
-use crate::cli::env_key::API_KEY_ENV;
+use crate::cli::args::Selection;
+use crate::cli::defs::var::{API_KEY as API_KEY_ENV, PROFILE as PROFILE_ENV};
 use crate::error::{Error, Result};
 use crate::net::client::Auth;
 use crate::remote::Remote;

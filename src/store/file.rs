@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::layout::{AuthFile, Parsed};
+use crate::cli::defs::var;
 use crate::error::{Error, Result};
 use crate::ui::debug;
 
@@ -567,7 +568,7 @@ fn same_file(f: &File, path: &Path) -> bool {
 /// `BASETEN_CONFIG_DIR`, else the platform config directory + `baseten`.
 fn config_dir() -> Result<PathBuf> {
     let env = |name| std::env::var_os(name).filter(|v: &std::ffi::OsString| !v.is_empty());
-    if let Some(dir) = env("BASETEN_CONFIG_DIR") {
+    if let Some(dir) = env(var::CONFIG_DIR) {
         return Ok(PathBuf::from(dir));
     }
     let base = if cfg!(windows) {

@@ -1,7 +1,8 @@
 //! Everything generated from the command table, checked against the contract (SPEC §1, §8)
 //! rather than against the table itself: the shell completion scripts (syntax, contents,
 //! and the completions bash, zsh and fish really offer), the man page (as roff and as
-//! `man` renders it), `--help` against what the parser accepts, and the file layout of
+//! `man` renders it), `--help` against what the parser accepts, the README's table of
+//! environment variables against the program's, and the file layout of
 //! `make install-files`.
 //!
 //! bash and make are required. The checks that run zsh, fish or man are `#[ignore]`d
@@ -692,6 +693,35 @@ fn man_page_source_documents_the_contract() {
         EXIT_CODES.to_vec(),
         "EXIT STATUS codes: {section:#?}"
     );
+}
+
+/// The variables the README's `## Environment` table lists in its first column.
+fn readme_environment() -> BTreeSet<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let section = readme
+        .split_once("\n## Environment\n")
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+        .unwrap_or_else(|| panic!("README.md has no ## Environment section"));
+    let rows = section.lines().filter(|l| l.starts_with("| `"));
+    let first_cells = rows.filter_map(|l| l.split('|').nth(1));
+    first_cells
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+        .map(String::from)
+        .collect()
+}
+
+/// The README documents the variables of the program's own table (which the man page
+/// and the code read too), no more and no fewer.
+#[test]
+fn readme_environment_table_names_exactly_the_programs_variables() {
+    let table: BTreeSet<String> = baseten::cli::defs::ENVIRONMENT
+        .iter()
+        .flat_map(|env| env.names.iter().chain(env.also))
+        .map(|name| (*name).to_owned())
+        .collect();
+    assert!(table.is_superset(&set(ENV_VARS)), "{table:?}");
+    assert_eq!(readme_environment(), table);
 }
 
 /// Drops overstrike formatting (`x\bx`, `_\bx`) in case the pager step kept it.
