@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::ui::debug;
+use crate::vars;
 
 /// How the login page is shown, decided from the environment (SPEC §5).
 #[derive(Debug, PartialEq)]
@@ -67,15 +68,15 @@ impl Place {
     /// The environment of this process.
     fn here() -> Place {
         let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-        let wsl = set("WSL_DISTRO_NAME") || kernel_says_microsoft();
+        let wsl = set(vars::WSL_DISTRO_NAME) || kernel_says_microsoft();
         Place {
-            browser: std::env::var("BROWSER")
+            browser: std::env::var(vars::BROWSER)
                 .ok()
                 .filter(|b| !b.trim().is_empty()),
             wsl,
             wslview: wsl && on_path("wslview"),
-            ssh: set("SSH_CONNECTION") || set("SSH_TTY"),
-            display: set("DISPLAY") || set("WAYLAND_DISPLAY"),
+            ssh: vars::SSH.into_iter().any(set),
+            display: vars::DISPLAYS.into_iter().any(set),
         }
     }
 }

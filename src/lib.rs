@@ -24,3 +24,4 @@ pub mod secret;
 pub mod store;
 pub mod terminal;
 pub mod ui;
+pub mod vars;

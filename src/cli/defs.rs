@@ -6,6 +6,7 @@
 
 use super::low::LowArgs;
 use crate::output::Format;
+use crate::vars;
 
 /// A flag's value as the parser hands it to the flag's `apply` function.
 pub enum FlagValue {
@@ -505,23 +506,6 @@ pub const TOP_COMMANDS: &[TopDef] = &[
     },
 ];
 
-/// The names of our own environment variables, spelled once: the code reads them
-/// through these constants and [`ENVIRONMENT`] documents them.
-pub mod var {
-    /// An API key that overrides stored credentials.
-    pub const API_KEY: &str = "BASETEN_API_KEY";
-    /// A file whose first line is that API key.
-    pub const API_KEY_FILE: &str = "BASETEN_API_KEY_FILE";
-    /// A stored account to use, by name (the official CLI's variable).
-    pub const PROFILE: &str = "BASETEN_PROFILE";
-    /// The remote.
-    pub const REMOTE_URL: &str = "BASETEN_REMOTE_URL";
-    /// The management API base.
-    pub const MANAGEMENT_API_URL_OVERRIDE: &str = "BASETEN_MANAGEMENT_API_URL_OVERRIDE";
-    /// The config directory.
-    pub const CONFIG_DIR: &str = "BASETEN_CONFIG_DIR";
-}
-
 /// One entry of the ENVIRONMENT section: variables documented together.
 pub struct EnvDef {
     /// The variables, as the entry lists them (`https_proxy, HTTPS_PROXY`).
@@ -536,67 +520,67 @@ pub struct EnvDef {
 /// Every environment variable the program reads, in the order the man page lists them.
 pub const ENVIRONMENT: &[EnvDef] = &[
     EnvDef {
-        names: &[var::API_KEY],
+        names: &[vars::API_KEY],
         meaning: "An API key that overrides stored credentials.",
         also: &[],
     },
     EnvDef {
-        names: &[var::API_KEY_FILE],
+        names: &[vars::API_KEY_FILE],
         meaning: "A file whose first line is an API key, used as BASETEN_API_KEY is (for \
             secrets mounted as files); setting both is an error.",
         also: &[],
     },
     EnvDef {
-        names: &[var::PROFILE],
+        names: &[vars::PROFILE],
         meaning: "A stored account for status, token and whoami; --user overrides it, and \
             so does BASETEN_API_KEY.",
         also: &[],
     },
     EnvDef {
-        names: &[var::REMOTE_URL],
+        names: &[vars::REMOTE_URL],
         meaning: "The remote: login logs in to it, and other commands use its active \
             account instead of the current profile. --remote-url overrides it; default \
             https://app.baseten.co.",
         also: &[],
     },
     EnvDef {
-        names: &[var::MANAGEMENT_API_URL_OVERRIDE],
+        names: &[vars::MANAGEMENT_API_URL_OVERRIDE],
         meaning: "The management API base; by default derived from the remote (app. \
             becomes api.).",
         also: &[],
     },
     EnvDef {
-        names: &[var::CONFIG_DIR],
+        names: &[vars::CONFIG_DIR],
         meaning: "The config directory holding auth.json.",
         also: &[],
     },
     EnvDef {
-        names: &["XDG_CONFIG_HOME"],
+        names: &[vars::XDG_CONFIG_HOME],
         meaning: "Locates the default config directory ($XDG_CONFIG_HOME/baseten).",
         also: &[],
     },
     EnvDef {
-        names: &["HOME"],
+        names: &[vars::HOME],
         meaning: "Locates the default config directory (~/.config/baseten).",
         also: &[],
     },
     EnvDef {
-        names: &["BROWSER"],
+        names: &[vars::BROWSER],
         meaning: "The program that opens the login page, always used when set. Without it, \
             the platform's opener is used (wslview or explorer.exe under WSL), except in an \
             SSH session (SSH_CONNECTION, SSH_TTY) or, on Linux and the BSDs, without \
             DISPLAY or WAYLAND_DISPLAY: then none is started, and the URL is for another \
             device.",
         also: &[
-            "DISPLAY",
-            "WAYLAND_DISPLAY",
-            "SSH_CONNECTION",
-            "SSH_TTY",
-            "WSL_DISTRO_NAME",
+            vars::DISPLAYS[0],
+            vars::DISPLAYS[1],
+            vars::SSH[0],
+            vars::SSH[1],
+            vars::WSL_DISTRO_NAME,
         ],
     },
     EnvDef {
-        names: &["https_proxy", "HTTPS_PROXY"],
+        names: &vars::HTTPS_PROXY,
         meaning: "Proxy for https:// requests: an http://, https://, socks5:// (names \
             resolved here) or socks5h:// (names resolved by the proxy) URL, optionally with \
             user:password@; no scheme means http://. The lower-case spelling wins. A value \
@@ -604,17 +588,17 @@ pub const ENVIRONMENT: &[EnvDef] = &[
         also: &[],
     },
     EnvDef {
-        names: &["http_proxy", "HTTP_PROXY"],
+        names: &vars::HTTP_PROXY,
         meaning: "Proxy for http:// requests only (never for https://).",
         also: &[],
     },
     EnvDef {
-        names: &["all_proxy", "ALL_PROXY"],
+        names: &vars::ALL_PROXY,
         meaning: "Proxy for either scheme when its own variable is unset or empty.",
         also: &[],
     },
     EnvDef {
-        names: &["no_proxy", "NO_PROXY"],
+        names: &vars::NO_PROXY,
         meaning: "Hosts reached without a proxy, comma-separated: * (all), a name (and its \
             subdomains; a leading dot is allowed), an IP address or CIDR range \
             (127.0.0.0/8, ::1, [::1]), each optionally with :port. Loopback is proxied \
@@ -622,7 +606,7 @@ pub const ENVIRONMENT: &[EnvDef] = &[
         also: &[],
     },
     EnvDef {
-        names: &["SSL_CERT_FILE", "SSL_CERT_DIR"],
+        names: &vars::SSL_CERT,
         meaning: "Extra trust roots; the system trust store is used by default.",
         also: &[],
     },
@@ -830,12 +814,12 @@ mod tests {
             }
         }
         for ours in [
-            var::API_KEY,
-            var::API_KEY_FILE,
-            var::PROFILE,
-            var::REMOTE_URL,
-            var::MANAGEMENT_API_URL_OVERRIDE,
-            var::CONFIG_DIR,
+            vars::API_KEY,
+            vars::API_KEY_FILE,
+            vars::PROFILE,
+            vars::REMOTE_URL,
+            vars::MANAGEMENT_API_URL_OVERRIDE,
+            vars::CONFIG_DIR,
         ] {
             assert!(seen.contains(ours), "{ours} is not documented");
         }

@@ -5,9 +5,9 @@
 
 use std::io::{BufRead, Read};
 
-use super::defs::var::{API_KEY, API_KEY_FILE};
 use super::env::Env;
 use crate::secret::Secret;
+use crate::vars::{API_KEY, API_KEY_FILE};
 
 /// Longest key read from a file, in bytes (the same cap as a key on standard input).
 const MAX_KEY: u64 = 4096;

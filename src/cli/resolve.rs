@@ -4,7 +4,7 @@
 //! prompt, network call or file write.
 
 use super::args::{Args, Command, LoginArgs, LoginMethod, Selection};
-use super::defs::{CommandDef, CommandKind, var};
+use super::defs::{CommandDef, CommandKind};
 use super::env::Env;
 use super::env_key;
 use super::low::LowArgs;
@@ -14,6 +14,7 @@ use crate::output::{Format, OutputOptions};
 use crate::remote::{self, Remote};
 use crate::store;
 use crate::terminal;
+use crate::vars as var;
 
 /// Resolves the raw arguments of the leaf command `def`; an error is a usage error with
 /// the command's usage line.

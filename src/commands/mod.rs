@@ -13,13 +13,13 @@ pub mod whoami;
 use serde::Serialize;
 
 use crate::cli::args::Selection;
-use crate::cli::defs::var::{API_KEY as API_KEY_ENV, PROFILE as PROFILE_ENV};
 use crate::error::{Error, Result};
 use crate::net::client::Auth;
 use crate::remote::Remote;
 use crate::secret::Secret;
 use crate::store::{Account, AuthType, Contents, Snapshot};
 use crate::ui;
+use crate::vars::{API_KEY as API_KEY_ENV, PROFILE as PROFILE_ENV};
 
 /// Where the credential a command used came from (status JSON `source`).
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]

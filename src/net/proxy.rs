@@ -22,6 +22,7 @@ use ureq::{Proxy, ProxyProtocol};
 
 use crate::remote::{Host, Origin, Scheme};
 use crate::sanitize::clean;
+use crate::vars;
 
 /// Parses a proxy URL, `[scheme://][user[:password]@]host[:port][/]`, into the proxy
 /// ureq takes: ureq reads the credentials (percent-decoded); the checks here are what
@@ -160,16 +161,15 @@ fn first_set(
 /// [`route`] with the environment injected (for tests).
 pub fn route_with(env: &dyn Fn(&str) -> Option<String>, origin: &Origin) -> Result<Route, String> {
     let specific: &[&'static str] = match origin.scheme {
-        Scheme::Http => &["http_proxy", "HTTP_PROXY"],
-        Scheme::Https => &["https_proxy", "HTTPS_PROXY"],
+        Scheme::Http => &vars::HTTP_PROXY,
+        Scheme::Https => &vars::HTTPS_PROXY,
     };
-    let Some((var, value)) =
-        first_set(env, specific).or_else(|| first_set(env, &["all_proxy", "ALL_PROXY"]))
+    let Some((var, value)) = first_set(env, specific).or_else(|| first_set(env, &vars::ALL_PROXY))
     else {
         return Ok(Route::Direct);
     };
     let proxy = parse(&value).map_err(|e| format!("invalid {var}: {e}"))?;
-    if let Some((no_var, list)) = first_set(env, &["no_proxy", "NO_PROXY"])
+    if let Some((no_var, list)) = first_set(env, &vars::NO_PROXY)
         && no_proxy_matches(&list, &origin.host, origin.port)
     {
         return Ok(Route::Bypass { var: no_var });

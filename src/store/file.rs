@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::layout::{AuthFile, Parsed};
-use crate::cli::defs::var;
 use crate::error::{Error, Result};
 use crate::ui::debug;
+use crate::vars;
 
 /// Largest `auth.json` read; a real one is a few KiB.
 const MAX_FILE: u64 = 16 << 20;
@@ -568,18 +568,18 @@ fn same_file(f: &File, path: &Path) -> bool {
 /// `BASETEN_CONFIG_DIR`, else the platform config directory + `baseten`.
 fn config_dir() -> Result<PathBuf> {
     let env = |name| std::env::var_os(name).filter(|v: &std::ffi::OsString| !v.is_empty());
-    if let Some(dir) = env(var::CONFIG_DIR) {
+    if let Some(dir) = env(vars::CONFIG_DIR) {
         return Ok(PathBuf::from(dir));
     }
     let base = if cfg!(windows) {
         env("APPDATA").map(PathBuf::from)
     } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| Path::new(&h).join("Library/Application Support"))
+        env(vars::HOME).map(|h| Path::new(&h).join("Library/Application Support"))
     } else {
-        env("XDG_CONFIG_HOME")
+        env(vars::XDG_CONFIG_HOME)
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
-            .or_else(|| env("HOME").map(|h| Path::new(&h).join(".config")))
+            .or_else(|| env(vars::HOME).map(|h| Path::new(&h).join(".config")))
     };
     base.map(|b| b.join("baseten")).ok_or_else(|| {
         Error::failure("cannot find a config directory: HOME is not set; set BASETEN_CONFIG_DIR")

@@ -14,6 +14,7 @@ use keyring_core::{CredentialStore, Entry, Error as KError};
 
 use crate::terminal;
 use crate::ui::debug;
+use crate::vars;
 
 /// Wait for a keyring when nobody could be answering an unlock prompt.
 const SHORT_WAIT: Duration = Duration::from_secs(3);
@@ -206,7 +207,7 @@ fn describe(e: &KError) -> String {
 /// How long to wait for the keyring: long only when someone may be answering a prompt.
 fn deadline() -> Duration {
     let display = cfg!(any(target_os = "macos", windows))
-        || ["DISPLAY", "WAYLAND_DISPLAY"]
+        || vars::DISPLAYS
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
     wait_for(
