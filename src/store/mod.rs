@@ -90,6 +90,19 @@ pub struct Saved {
     pub fell_back: bool,
 }
 
+/// The warning for a secret that had to go to the file instead of the keyring.
+const FALLBACK_WARNING: &str =
+    "could not store credentials in system keyring, storing in plain text";
+
+impl Saved {
+    /// Says so when the secret went to the file because the keyring could not take it.
+    pub fn warn_if_fell_back(self) {
+        if self.fell_back {
+            crate::ui::warn(FALLBACK_WARNING);
+        }
+    }
+}
+
 /// A stored account as `auth.json` describes it. Its secret is read on demand with
 /// [`Store::secret`].
 #[derive(Clone)]
