@@ -1,7 +1,8 @@
 //! The credential store, shared with Baseten's official CLI: which accounts (profiles)
 //! exist, which one each remote has active, and where each secret lives. `layout` owns
-//! the contents of `auth.json`, `file` the file on disk, `keyring` the system keyring;
-//! this module owns the rules that combine them (SPEC §7):
+//! the contents of `auth.json`, `file` the file on disk, `secrets` what a keyring does
+//! for the store (`keyring` is the system's); this module owns the rules that combine
+//! them (SPEC §7), and `tests` checks them against a keyring in memory:
 //! - the keyring first unless told otherwise, a plain-text fallback the caller is told
 //!   about, and exactly one current copy of every secret;
 //! - a change is all or nothing across the file and the keyring, and every part of it
@@ -17,6 +18,7 @@
 pub mod file;
 pub mod keyring;
 pub mod layout;
+pub mod secrets;
 
 use serde::Serialize;
 
@@ -30,6 +32,7 @@ use layout::{AuthFile, LegacyItem, Parsed, Profile};
 pub use layout::{AuthType, Expiry, OAuthCredential, oauth_profile_name};
 
 use layout::MAX_NAME;
+use secrets::{SERVICE, Secrets, Unavailable};
 
 /// A stored credential.
 pub enum Credential {
@@ -232,10 +235,12 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// The credential store of this machine.
-pub struct Store {
+pub struct Store<'k> {
     file: FileStore,
     /// The remote the command works on; decides `current` when a legacy file is read.
     working: String,
+    /// The keyring: the system's ([`Store::open`]), or one in memory in unit tests.
+    secrets: &'k dyn Secrets,
 }
 
 /// The keyring item a change is about.
@@ -251,8 +256,9 @@ enum Item<'a> {
 
 /// Keyring effects of a change in progress, every one made while the `auth.json` lock
 /// is held.
-#[derive(Default)]
-struct Effects {
+struct Effects<'k> {
+    /// The keyring the effects are made in.
+    keyring: &'k dyn Secrets,
     /// Why the keyring could not be reached before the lock was taken; the change then
     /// makes no keyring call.
     unreachable: Option<String>,
@@ -288,13 +294,23 @@ pub struct RefreshPlan {
 /// Room reserved beyond the current size of `auth.json` for a refreshed pair.
 const REFRESH_ROOM: u64 = 64 << 10;
 
-impl Store {
-    /// Locates the store for a command working on `remote` (normalized); creates nothing.
-    pub fn open(remote: &str) -> Result<Store> {
-        Ok(Store {
-            file: FileStore::locate()?,
+impl Store<'static> {
+    /// Locates the store for a command working on `remote` (normalized), its secrets in
+    /// the system keyring; creates nothing.
+    pub fn open(remote: &str) -> Result<Store<'static>> {
+        Ok(Store::new(FileStore::locate()?, remote, &keyring::Keyring))
+    }
+}
+
+impl<'k> Store<'k> {
+    /// The store of `file` for a command working on `remote`, keeping secrets in
+    /// `secrets` when not in the file.
+    fn new(file: FileStore, remote: &str, secrets: &'k dyn Secrets) -> Store<'k> {
+        Store {
+            file,
             working: remote.to_owned(),
-        })
+            secrets,
+        }
     }
 
     /// Reads `auth.json` once; [`Snapshot::new`] parses it.
@@ -325,17 +341,20 @@ impl Store {
             (AuthType::OAuth, _, Some(cred)) => return Ok(Credential::OAuth(cred.clone())),
             _ => {}
         }
-        let unreadable = |e: keyring::Unavailable| {
+        let unreadable = |e: Unavailable| {
             Error::failure(format!(
                 "cannot read the credentials of {name:?} from the system keyring: {}",
                 e.0
             ))
         };
-        let mut text = keyring::get(keyring::SERVICE, name).map_err(unreadable)?;
+        let mut text = self.secrets.get(SERVICE, name).map_err(unreadable)?;
         if text.is_none()
             && let Some(item) = &profile.legacy_item
         {
-            text = keyring::get(&item.service, &item.account).map_err(unreadable)?;
+            text = self
+                .secrets
+                .get(&item.service, &item.account)
+                .map_err(unreadable)?;
         }
         let text = text.ok_or_else(|| {
             Error::failure(format!(
@@ -441,8 +460,8 @@ impl Store {
         if keyring && !tx.file.needs_rewrite() {
             let stored = secret
                 .encode()
-                .map_err(keyring::Unavailable)
-                .and_then(|text| keyring::set(keyring::SERVICE, name, &text));
+                .map_err(Unavailable)
+                .and_then(|text| self.secrets.set(SERVICE, name, &text));
             if stored.is_ok() {
                 return Ok(Refreshed::Saved(Saved {
                     storage: Storage::Keyring,
@@ -450,7 +469,7 @@ impl Store {
                 }));
             }
         }
-        let mut fx = Effects::default();
+        let mut fx = Effects::new(self.secrets, None);
         let item = if keyring {
             Item::Write(name)
         } else {
@@ -496,7 +515,7 @@ impl Store {
         self.change(Item::Delete(name), |file, fx| {
             if let Some(profile) = file.remove(name) {
                 let must = storage_of(&profile) == Storage::Keyring;
-                fx.delete(keyring::SERVICE, name, must);
+                fx.delete(SERVICE, name, must);
                 if let Some(item) = profile.legacy_item {
                     fx.delete(&item.service, &item.account, must);
                 }
@@ -511,8 +530,9 @@ impl Store {
     pub fn check_removable(&self, account: &Account) -> Result<()> {
         self.file.check_writable()?;
         if account.storage == Storage::Keyring {
-            keyring::reach(&account.name)
-                .map_err(|e| cannot_remove(keyring::SERVICE, &account.name, &e.0))?;
+            self.secrets
+                .reach(&account.name)
+                .map_err(|e| cannot_remove(SERVICE, &account.name, &e.0))?;
         }
         Ok(())
     }
@@ -531,14 +551,11 @@ impl Store {
         item: Item<'_>,
         edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
     ) -> Result<T> {
-        let mut fx = Effects {
-            unreachable: self.reach_keyring(item)?,
-            ..Effects::default()
-        };
+        let mut fx = Effects::new(self.secrets, self.reach_keyring(item)?);
         let mut tx: Transaction<'_> = self.file.begin(&self.working)?;
         let out = self.apply(&mut tx, &mut fx, item, edit);
         if out.is_err() {
-            undo(&fx.written);
+            fx.undo();
         }
         out
     }
@@ -553,7 +570,7 @@ impl Store {
                 None => return Ok(None),
             },
         };
-        Ok(keyring::reach(&name).err().map(|e| e.0))
+        Ok(self.secrets.reach(&name).err().map(|e| e.0))
     }
 
     /// The steps of a change under the lock: settle the items a killed run left
@@ -592,10 +609,10 @@ fn apply_steps<T>(
     for d in fx.deletes.iter().filter(|d| d.must) {
         let reached = match &fx.unreachable {
             Some(why) => Err(why.clone()),
-            None => keyring::get(&d.service, &d.account).map_err(|e| e.0),
+            None => fx.keyring.get(&d.service, &d.account).map_err(|e| e.0),
         };
         reached.map_err(|why| cannot_remove(&d.service, &d.account, &why))?;
-        if d.service == keyring::SERVICE {
+        if d.service == SERVICE {
             pending.push(d.account.clone());
         }
     }
@@ -640,7 +657,7 @@ fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) {
     }
     let mut gone = Vec::new();
     for d in &fx.deletes {
-        match keyring::delete(&d.service, &d.account) {
+        match fx.keyring.delete(&d.service, &d.account) {
             Ok(()) if d.must => gone.push(d.account.as_str()),
             Ok(()) => {}
             Err(e) => debug!(
@@ -659,7 +676,31 @@ fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) {
     }
 }
 
-impl Effects {
+impl<'k> Effects<'k> {
+    /// No effects yet, in `keyring`; `unreachable` says why the keyring could not be
+    /// reached before the lock was taken.
+    fn new(keyring: &'k dyn Secrets, unreachable: Option<String>) -> Effects<'k> {
+        Effects {
+            keyring,
+            unreachable,
+            written: Vec::new(),
+            deletes: Vec::new(),
+        }
+    }
+
+    /// Puts keyring items back as they were before a change that was not committed.
+    fn undo(&self) {
+        for (name, previous) in self.written.iter().rev() {
+            let restored = match previous {
+                Some(text) => self.keyring.set(SERVICE, name, text),
+                None => self.keyring.delete(SERVICE, name),
+            };
+            if let Err(e) = restored {
+                debug!("keyring item of {name:?} not restored: {}", e.0);
+            }
+        }
+    }
+
     /// Removes the item `service`/`account` once the file is committed.
     fn delete(&mut self, service: &str, account: &str, must: bool) {
         self.deletes.push(Delete {
@@ -695,11 +736,11 @@ fn cannot_remove(service: &str, account: &str, why: &str) -> Error {
 /// an undo; says where the secret must go when the keyring cannot take it.
 fn write_keyring(fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
     let written = match &fx.unreachable {
-        Some(why) => Err(keyring::Unavailable(why.clone())),
-        None => keyring::get(keyring::SERVICE, name).and_then(|previous| {
+        Some(why) => Err(Unavailable(why.clone())),
+        None => fx.keyring.get(SERVICE, name).and_then(|previous| {
             // Our own JSON cannot fail to encode; if it did, the file would take it.
-            let text = secret.encode().map_err(keyring::Unavailable)?;
-            keyring::set(keyring::SERVICE, name, &text)?;
+            let text = secret.encode().map_err(Unavailable)?;
+            fx.keyring.set(SERVICE, name, &text)?;
             fx.written.push((name.to_owned(), previous));
             Ok(())
         }),
@@ -731,7 +772,7 @@ fn settle_pending(file: &mut AuthFile, fx: &Effects) -> Vec<String> {
                 .profiles
                 .get(name)
                 .is_some_and(|p| storage_of(p) == Storage::Keyring);
-            !used && keyring::delete(keyring::SERVICE, name).is_err()
+            !used && fx.keyring.delete(SERVICE, name).is_err()
         })
         .collect()
 }
@@ -761,7 +802,7 @@ fn put(
             Credential::ApiKey(key) => profile.api_key = Some(key.clone()),
             Credential::OAuth(cred) => profile.oauth_credential = Some(cred.clone()),
         }
-        fx.delete(keyring::SERVICE, name, must);
+        fx.delete(SERVICE, name, must);
     }
 }
 
@@ -776,11 +817,11 @@ fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
         let Some(item) = profile.legacy_item.clone() else {
             continue;
         };
-        let moved = keyring::get(keyring::SERVICE, name).and_then(|current| {
+        let moved = fx.keyring.get(SERVICE, name).and_then(|current| {
             if current.is_none()
-                && let Some(secret) = keyring::get(&item.service, &item.account)?
+                && let Some(secret) = fx.keyring.get(&item.service, &item.account)?
             {
-                keyring::set(keyring::SERVICE, name, &secret)?;
+                fx.keyring.set(SERVICE, name, &secret)?;
                 fx.written.push((name.clone(), None));
             }
             Ok(())
@@ -816,19 +857,6 @@ fn name_taken(name: &str, other: &Profile, remote: &str) -> Result<()> {
         "the name {name:?} is already used by an account of {}; choose another with --label",
         other.remote()
     )))
-}
-
-/// Puts keyring items back as they were before a change that was not committed.
-fn undo(written: &[(String, Option<String>)]) {
-    for (name, previous) in written.iter().rev() {
-        let restored = match previous {
-            Some(text) => keyring::set(keyring::SERVICE, name, text),
-            None => keyring::delete(keyring::SERVICE, name),
-        };
-        if let Err(e) = restored {
-            debug!("keyring item of {name:?} not restored: {}", e.0);
-        }
-    }
 }
 
 /// Where a profile's secret is: a plain-text copy wins over the keyring.
