@@ -19,6 +19,8 @@ pub mod file;
 pub mod keyring;
 pub mod layout;
 pub mod secrets;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
 
