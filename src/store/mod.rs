@@ -1,6 +1,7 @@
 //! The credential store, shared with Baseten's official CLI: which accounts (profiles)
 //! exist, which one each remote has active, and where each secret lives. `layout` owns
-//! the contents of `auth.json`, `file` the file on disk, `secrets` what a keyring does
+//! the contents of `auth.json` (`legacy` its earlier layout, with the moves of that
+//! layout's keyring items), `file` the file on disk, `secrets` what a keyring does
 //! for the store (`keyring` is the system's); this module owns the rules that combine
 //! them (SPEC §7), and `tests` checks them against a keyring in memory:
 //! - the keyring first unless told otherwise, a plain-text fallback the caller is told
@@ -18,6 +19,7 @@
 pub mod file;
 pub mod keyring;
 pub mod layout;
+pub mod legacy;
 pub mod secrets;
 #[cfg(test)]
 mod tests;
@@ -30,7 +32,7 @@ use crate::secret::Secret;
 use crate::ui::debug;
 pub use file::Contents;
 use file::{FileStore, Transaction};
-use layout::{AuthFile, LegacyItem, Parsed, Profile};
+use layout::{AuthFile, Parsed, Profile};
 pub use layout::{AuthType, Expiry, OAuthCredential, oauth_profile_name};
 
 use layout::MAX_NAME;
@@ -606,7 +608,7 @@ fn apply_steps<T>(
     let mut pending = settle_pending(&mut tx.file, fx);
     record_writes(tx, fx, item, &pending)?;
     let out = edit(&mut tx.file, fx)?;
-    move_legacy_items(&mut tx.file, fx);
+    legacy::move_items(&mut tx.file, fx);
     pending.append(&mut tx.file.pending_keyring);
     for d in fx.deletes.iter().filter(|d| d.must) {
         let reached = match &fx.unreachable {
@@ -796,8 +798,8 @@ fn put(
     profile.api_key = None;
     profile.oauth_credential = None;
     let must = was_keyring && storage == Storage::File;
-    if let Some(LegacyItem { service, account }) = profile.legacy_item.take() {
-        fx.delete(&service, &account, must);
+    if let Some(item) = profile.legacy_item.take() {
+        fx.delete(&item.service, &item.account, must);
     }
     if storage == Storage::File {
         match secret {
@@ -805,39 +807,6 @@ fn put(
             Credential::OAuth(cred) => profile.oauth_credential = Some(cred.clone()),
         }
         fx.delete(SERVICE, name, must);
-    }
-}
-
-/// Moves the secret of every profile still in a legacy keyring item to the profile's
-/// own item. The legacy item is deleted after the commit; a profile whose move fails
-/// (keyring locked or absent) keeps pointing at its legacy item for a later write.
-fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
-    if fx.unreachable.is_some() {
-        return;
-    }
-    for (name, profile) in file.profiles.iter_mut() {
-        let Some(item) = profile.legacy_item.clone() else {
-            continue;
-        };
-        let moved = fx.keyring.get(SERVICE, name).and_then(|current| {
-            if current.is_none()
-                && let Some(secret) = fx.keyring.get(&item.service, &item.account)?
-            {
-                fx.keyring.set(SERVICE, name, &secret)?;
-                fx.written.push((name.clone(), None));
-            }
-            Ok(())
-        });
-        match moved {
-            Ok(()) => {
-                profile.legacy_item = None;
-                fx.delete(&item.service, &item.account, false);
-            }
-            Err(e) => {
-                debug!("keyring item of {name:?} not moved yet: {}", e.0);
-                return; // the keyring is unavailable: the other moves would fail too
-            }
-        }
     }
 }
 
