@@ -448,6 +448,7 @@ fn a_keyring_account_cannot_be_read_while_the_keyring_is_unavailable() {
     s.keyring.set_unavailable(true);
     let e = failure(s.store().secret(&s.account("a")));
     assert!(e.contains("cannot read the credentials of \"a\""), "{e}");
+    assert_eq!(s.json()["profiles"]["a"], in_keyring("api_key"));
     assert_eq!(s.items(), items(&[(SERVICE, "a", "KEY-a")]));
 }
 
@@ -461,18 +462,20 @@ fn a_keyring_account_without_an_item_asks_for_a_new_login() {
         "{e}"
     );
     assert_eq!(s.text().as_deref(), Some(before.as_str()));
+    assert_eq!(s.items(), items(&[]));
 }
 
 // ---- one current copy -----------------------------------------------------------------
 
 #[test]
 fn a_plain_text_copy_wins_over_a_keyring_item_when_reading() {
-    let s = Setup::with_file(
-        &file_of(json!({"a": {"remote_url": DEFAULT, "auth_type": "api_key", "api_key": "PLAIN"}})),
-        &[(SERVICE, "a", "STALE")],
-    );
+    let before =
+        file_of(json!({"a": {"remote_url": DEFAULT, "auth_type": "api_key", "api_key": "PLAIN"}}));
+    let s = Setup::with_file(&before, &[(SERVICE, "a", "STALE")]);
     assert_eq!(api_key_of(&s, "a"), "PLAIN");
     assert_eq!(s.keyring.count(Op::Get), 0);
+    assert_eq!(s.text().as_deref(), Some(before.as_str()));
+    assert_eq!(s.items(), items(&[(SERVICE, "a", "STALE")]));
 }
 
 #[test]
