@@ -74,7 +74,7 @@ mod memory {
         }
 
         /// Adds an item behind the store's back.
-        pub fn put(&self, service: &str, user: &str, secret: &str) {
+        fn put(&self, service: &str, user: &str, secret: &str) {
             self.items
                 .borrow_mut()
                 .insert((service.to_owned(), user.to_owned()), secret.to_owned());
@@ -100,7 +100,7 @@ mod memory {
         }
 
         /// The secret of `user` under `service`, looked at without a call.
-        pub fn peek(&self, service: &str, user: &str) -> Option<String> {
+        fn peek(&self, service: &str, user: &str) -> Option<String> {
             self.items
                 .borrow()
                 .get(&(service.to_owned(), user.to_owned()))

@@ -364,6 +364,35 @@ fn a_login_refused_after_its_pending_record_leaves_the_file_as_it_was() {
     assert_eq!(s.items(), items(&[(SERVICE, "a", "KEY-staging")]));
 }
 
+#[test]
+fn a_login_whose_auth_json_cannot_be_written_puts_back_the_keyring_item_it_replaced() {
+    let s = Setup::with_file(
+        &file_of(json!({"a": in_keyring("api_key")})),
+        &[(SERVICE, "a", "OLD")],
+    );
+    // While the item is written, auth.json becomes a directory nothing can replace.
+    let path = s.path();
+    s.keyring.fail_when(move |op, _, _| {
+        if op == Op::Set && path.is_file() {
+            let planted = std::fs::remove_file(&path)
+                .and_then(|()| std::fs::create_dir(&path))
+                .and_then(|()| std::fs::write(path.join("x"), ""));
+            assert!(planted.is_ok(), "{planted:?}");
+        }
+        false
+    });
+    let e = failure(s.store().save(DEFAULT, "a", &key("NEW"), false, true));
+    assert!(e.contains("cannot write"), "{e}");
+    assert!(s.path().is_dir());
+    let mut left: Vec<String> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["auth.json", "auth.json.lock"]);
+    assert_eq!(s.items(), items(&[(SERVICE, "a", "OLD")]));
+}
+
 // ---- fallback to plain text --------------------------------------------------------------
 
 #[test]
