@@ -21,6 +21,7 @@ pub mod output;
 pub mod remote;
 pub mod sanitize;
 pub mod secret;
+pub mod session;
 pub mod store;
 pub mod terminal;
 pub mod ui;

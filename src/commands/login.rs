@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::oauth::credential_from;
-use super::warn_if_fell_back;
 use crate::api::{Api, Me};
 use crate::browser;
 use crate::cli::args::{LoginArgs, LoginMethod};
@@ -16,6 +14,7 @@ use crate::net::client::Auth;
 use crate::output::Report;
 use crate::remote::Remote;
 use crate::secret::Secret;
+use crate::session::credential_from;
 use crate::store::{self, Credential, Store};
 use crate::terminal;
 use crate::ui;
@@ -111,7 +110,9 @@ pub fn run(remote: &Remote, args: LoginArgs) -> Result<LoginReport> {
         args.insecure_storage,
         !args.no_switch,
     );
-    warn_if_fell_back(saved.map_err(|e| revoking(&api, &secret, e))?);
+    saved
+        .map_err(|e| revoking(&api, &secret, e))?
+        .warn_if_fell_back();
     Ok(LoginReport {
         user_id: me.user_id.unwrap_or_default(),
         email: me.email.unwrap_or_default(),

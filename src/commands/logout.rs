@@ -4,12 +4,12 @@
 use serde::Serialize;
 
 use super::choose_account;
-use super::oauth::usable_without_saving;
 use crate::api::Api;
 use crate::cli::args::Selection;
 use crate::error::{Error, Result};
 use crate::output::{ListReport, Report};
 use crate::remote::Remote;
+use crate::session::usable_without_saving;
 use crate::store::{Account, AuthType, Credential, Store};
 use crate::ui;
 

@@ -3,7 +3,6 @@
 
 pub mod login;
 pub mod logout;
-pub mod oauth;
 pub mod status;
 pub mod switch;
 pub mod token;
@@ -98,10 +97,6 @@ fn auth_of(auth_type: AuthType, secret: &Secret) -> Auth<'_> {
     }
 }
 
-/// The warning for a secret that had to go to the file instead of the keyring.
-const FALLBACK_WARNING: &str =
-    "could not store credentials in system keyring, storing in plain text";
-
 /// The error when [`working_account`] finds none (SPEC §6: status, token, whoami,
 /// switch).
 fn not_logged_in(remote: &Remote) -> Error {
@@ -141,11 +136,4 @@ fn read(contents: &Contents) -> Result<Snapshot<'_>> {
         });
     }
     Ok(snapshot)
-}
-
-/// Says so when a secret went to the file because the keyring could not take it.
-fn warn_if_fell_back(saved: crate::store::Saved) {
-    if saved.fell_back {
-        ui::warn(FALLBACK_WARNING);
-    }
 }

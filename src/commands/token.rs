@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use super::oauth::usable_saving_refresh;
 use super::{choose_account, not_logged_in};
 use crate::api::Api;
 use crate::cli::args::Selection;
@@ -10,6 +9,7 @@ use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
 use crate::secret::Secret;
+use crate::session::usable_saving_refresh;
 use crate::store::{AuthType, Credential, Store};
 
 /// The result of `token`. Its text is the secret alone, or with `--header` the whole

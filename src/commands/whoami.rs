@@ -3,13 +3,13 @@
 
 use serde::Serialize;
 
-use super::oauth::usable_saving_refresh;
 use super::{auth_of, choose_account, not_logged_in};
 use crate::api::Api;
 use crate::cli::args::Selection;
 use crate::error::Result;
 use crate::output::Report;
 use crate::remote::Remote;
+use crate::session::usable_saving_refresh;
 use crate::store::{AuthType, Credential, Store};
 
 /// The result of `whoami`: the server's answer, null where it gave nothing.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry, Error as KError};
 
+use super::secrets::{SERVICE, Secrets, Unavailable};
 use crate::terminal;
 use crate::ui::debug;
 use crate::vars;
@@ -29,38 +30,64 @@ static ANSWERED: AtomicBool = AtomicBool::new(false);
 /// The platform store, opened on first use.
 static STORE: OnceLock<Arc<CredentialStore>> = OnceLock::new();
 
-/// Why the keyring could not do what was asked. The text never holds a secret.
-#[derive(Debug)]
-pub struct Unavailable(pub String);
+/// The system keyring as the store's [`Secrets`]. Every instance shares the process's
+/// deadline state: once a call has timed out, every later call fails at once.
+pub struct Keyring;
 
-/// The keyring service of every profile, shared with Baseten's official CLI; the
-/// account is the profile name.
-pub const SERVICE: &str = "baseten-profile";
-
-/// Reads the secret stored for `user` under `service`; `None` when there is no item.
-pub fn get(service: &str, user: &str) -> Result<Option<String>, Unavailable> {
-    let (service, user) = (service.to_owned(), user.to_owned());
-    call("read", move || {
-        match entry(&service, &user)?.get_password() {
-            Ok(s) => Ok(Some(s)),
-            Err(KError::NoEntry) => Ok(None),
-            // Several items match (another program added one with extra attributes): any
-            // readable one is the account's secret.
-            Err(KError::Ambiguous(entries)) => {
-                Ok(entries.iter().find_map(|e| e.get_password().ok()))
+impl Secrets for Keyring {
+    fn get(&self, service: &str, user: &str) -> Result<Option<String>, Unavailable> {
+        let (service, user) = (service.to_owned(), user.to_owned());
+        call("read", move || {
+            match entry(&service, &user)?.get_password() {
+                Ok(s) => Ok(Some(s)),
+                Err(KError::NoEntry) => Ok(None),
+                // Several items match (another program added one with extra attributes): any
+                // readable one is the account's secret.
+                Err(KError::Ambiguous(entries)) => {
+                    Ok(entries.iter().find_map(|e| e.get_password().ok()))
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        }
-    })
-}
+        })
+    }
 
-/// Reaches the keyring, unlocking what a change of profile `user` may need (its item,
-/// and on the Secret Service the default collection new items go to), so that the
-/// calls of the change, made under the `auth.json` lock, wait for no person.
-pub fn reach(user: &str) -> Result<(), Unavailable> {
-    #[cfg(all(unix, not(target_os = "macos")))]
-    call("unlock", unlock_default_collection)?;
-    get(SERVICE, user).map(|_| ())
+    /// Unlocks, besides the item, the Secret Service's default collection, where new
+    /// items go.
+    fn reach(&self, user: &str) -> Result<(), Unavailable> {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        call("unlock", unlock_default_collection)?;
+        self.get(SERVICE, user).map(|_| ())
+    }
+
+    /// Duplicates (items another program added with extra attributes) are replaced.
+    fn set(&self, service: &str, user: &str, secret: &str) -> Result<(), Unavailable> {
+        let (service, user, secret) = (service.to_owned(), user.to_owned(), secret.to_owned());
+        call("write", move || {
+            let e = entry(&service, &user)?;
+            match e.set_password(&secret) {
+                Err(KError::Ambiguous(entries)) => {
+                    for dup in entries {
+                        dup.delete_credential()?;
+                    }
+                    e.set_password(&secret)
+                }
+                other => other,
+            }
+        })
+    }
+
+    fn delete(&self, service: &str, user: &str) -> Result<(), Unavailable> {
+        let (service, user) = (service.to_owned(), user.to_owned());
+        call("delete", move || {
+            match entry(&service, &user)?.delete_credential() {
+                Ok(()) | Err(KError::NoEntry) => Ok(()),
+                Err(KError::Ambiguous(entries)) => {
+                    entries.iter().try_for_each(|e| e.delete_credential())
+                }
+                Err(e) => Err(e),
+            }
+        })
+    }
 }
 
 /// Unlocks the Secret Service's default collection (prompting if need be).
@@ -78,37 +105,6 @@ fn unlock_default_collection() -> keyring_core::Result<()> {
         collection.unlock().map_err(failed)?;
     }
     Ok(())
-}
-
-/// Stores `secret` for `user` under `service`, replacing what was there.
-pub fn set(service: &str, user: &str, secret: &str) -> Result<(), Unavailable> {
-    let (service, user, secret) = (service.to_owned(), user.to_owned(), secret.to_owned());
-    call("write", move || {
-        let e = entry(&service, &user)?;
-        match e.set_password(&secret) {
-            Err(KError::Ambiguous(entries)) => {
-                for dup in entries {
-                    dup.delete_credential()?;
-                }
-                e.set_password(&secret)
-            }
-            other => other,
-        }
-    })
-}
-
-/// Deletes every item for `user` under `service`; no item is not an error.
-pub fn delete(service: &str, user: &str) -> Result<(), Unavailable> {
-    let (service, user) = (service.to_owned(), user.to_owned());
-    call("delete", move || {
-        match entry(&service, &user)?.delete_credential() {
-            Ok(()) | Err(KError::NoEntry) => Ok(()),
-            Err(KError::Ambiguous(entries)) => {
-                entries.iter().try_for_each(|e| e.delete_credential())
-            }
-            Err(e) => Err(e),
-        }
-    })
 }
 
 /// The entry for an account, labelled the way the reference CLI labels its items.

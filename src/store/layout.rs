@@ -1,7 +1,8 @@
 //! The contents of `auth.json` (SPEC §7), in the layout Baseten's official CLI (v0.2 and
 //! later) reads and writes: named `profiles`, a `current` profile, and this program's own
 //! `active_by_remote` pointers. The earlier `hosts` layout (the official CLI before v0.2,
-//! and earlier versions of this program) is read and converted to profiles.
+//! and earlier versions of this program) is read and converted to profiles by
+//! [`super::legacy`].
 //!
 //! Nothing is lost on a rewrite: every value under a key this program does not know is
 //! kept as the exact text it was read as (numbers included), and so is every expiry.
@@ -17,6 +18,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use super::legacy::{self, Hosts};
 use crate::remote;
 use crate::secret::Secret;
 
@@ -33,7 +35,7 @@ const GO_ZERO_AT: Timestamp = Timestamp::constant(-62_135_596_800, 0);
 const PENDING: &str = "pending_keyring";
 
 /// The keys of an object this program does not know, with their values' exact text.
-type Extra = IndexMap<String, Box<RawValue>>;
+pub(super) type Extra = IndexMap<String, Box<RawValue>>;
 
 /// The whole file.
 #[derive(Default)]
@@ -51,9 +53,9 @@ pub struct AuthFile {
     /// tools drop it, which loses only that clean-up.
     pub pending_keyring: Vec<String>,
     /// The legacy `hosts` layout, until [`AuthFile::convert_legacy`] folds it in.
-    hosts: Option<IndexMap<String, LegacyHost>>,
+    pub(super) hosts: Option<Hosts>,
     /// Whether the file was read in the legacy layout (and converted in memory).
-    converted: bool,
+    pub(super) converted: bool,
     /// Every other top-level key (`version` among them), verbatim.
     extra: Extra,
 }
@@ -62,9 +64,9 @@ pub struct AuthFile {
 #[derive(Clone)]
 pub struct Profile {
     /// The remote the account belongs to, as written (compare with [`Profile::remote`]).
-    remote_url: String,
+    pub(super) remote_url: String,
     /// `remote_url` normalized, for comparisons.
-    remote: String,
+    pub(super) remote: String,
     pub auth_type: AuthType,
     /// The API key, only when stored in plain text.
     pub api_key: Option<Secret>,
@@ -72,15 +74,8 @@ pub struct Profile {
     pub oauth_credential: Option<OAuthCredential>,
     /// The keyring item of the legacy layout still holding the secret: a move that
     /// could not be done yet (keyring locked or absent when the file was converted).
-    pub legacy_item: Option<LegacyItem>,
-    extra: Extra,
-}
-
-/// A keyring item of the legacy layout: service `baseten:<remote>`, account = label.
-#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
-pub struct LegacyItem {
-    pub service: String,
-    pub account: String,
+    pub legacy_item: Option<legacy::Item>,
+    pub(super) extra: Extra,
 }
 
 /// Whether an account holds an OAuth credential or an API key.
@@ -176,29 +171,9 @@ impl OAuthCredential {
     }
 }
 
-/// One remote of the legacy layout.
-struct LegacyHost {
-    active_user: Option<String>,
-    users: IndexMap<String, LegacyUser>,
-    extra: Extra,
-}
-
-/// One account of the legacy layout.
-struct LegacyUser {
-    auth_type: AuthType,
-    api_key: Option<Secret>,
-    oauth_credential: Option<OAuthCredential>,
-    extra: Extra,
-}
-
-/// The keyring service of the legacy layout for the remote `key` (as written there).
-fn legacy_service(key: &str) -> String {
-    format!("baseten:{key}")
-}
-
 /// A remote URL in the form remotes are compared in (SPEC §3); text that is not a
 /// valid remote is compared as it is, lower-cased.
-fn remote_key(url: &str) -> String {
+pub(super) fn remote_key(url: &str) -> String {
     remote::normalize(url).unwrap_or_else(|_| url.to_ascii_lowercase())
 }
 
@@ -219,7 +194,7 @@ pub fn oauth_profile_name(email: &str, remote: &str) -> (String, bool) {
 }
 
 /// `https://app.staging.baseten.co:8443` → `staging.baseten.co`.
-fn host_label(remote: &str) -> String {
+pub(super) fn host_label(remote: &str) -> String {
     let authority = remote.split_once("://").map_or(remote, |(_, a)| a);
     let authority = authority.trim_end_matches('/');
     let host = match authority.strip_prefix('[') {
@@ -337,15 +312,6 @@ impl AuthFile {
         self.point(remote, name.to_owned());
     }
 
-    /// The profiles whose secret is still in a legacy keyring item.
-    pub fn legacy_names(&self) -> Vec<String> {
-        self.profiles
-            .iter()
-            .filter(|(_, p)| p.legacy_item.is_some())
-            .map(|(n, _)| n.clone())
-            .collect()
-    }
-
     /// The profiles whose keyring items a write would have to look at: pending ones,
     /// then those still in a legacy item.
     pub fn keyring_names(&self) -> Vec<String> {
@@ -382,92 +348,6 @@ impl AuthFile {
         }
         self.active_by_remote.retain(|_, n| n != name);
         self.profiles.shift_remove(name)
-    }
-
-    /// Folds the legacy `hosts` layout into profiles (SPEC §7): label L of remote R
-    /// becomes profile L, or `L:<host label>` when another remote holds L; `active_user`
-    /// becomes the remote's pointer; `current`, when unset, becomes the active profile
-    /// of the default remote, else of `working` (the remote the command works on). A
-    /// profile whose secret is in the legacy keyring item remembers that item.
-    pub fn convert_legacy(&mut self, working: &str) {
-        let Some(hosts) = self.hosts.take() else {
-            return;
-        };
-        self.converted = true;
-        // The default remote goes first, so its accounts keep their bare names.
-        let mut hosts: Vec<(String, LegacyHost)> = hosts.into_iter().collect();
-        hosts.sort_by_cached_key(|(r, _)| remote_key(r) != remote::DEFAULT_REMOTE);
-        // The remotes that have a pointer, normalized once.
-        let mut pointed: HashSet<String> = self
-            .active_by_remote
-            .keys()
-            .map(|r| remote_key(r))
-            .collect();
-        // Per-remote unknown keys have no place in the profiles layout.
-        for (
-            key,
-            LegacyHost {
-                active_user, users, ..
-            },
-        ) in hosts
-        {
-            let remote = remote_key(&key);
-            let stored_url = remote::normalize(&key).unwrap_or_else(|_| key.clone());
-            let mut active = None;
-            for (label, user) in users {
-                let name = self.free_name(&label, &remote, &key);
-                if active_user.as_deref() == Some(label.as_str()) {
-                    active = Some(name.clone());
-                }
-                if self.profiles.contains_key(&name) {
-                    continue; // the same account, already in the profiles layout
-                }
-                let mut profile = Profile {
-                    remote: remote.clone(),
-                    remote_url: stored_url.clone(),
-                    auth_type: user.auth_type,
-                    api_key: user.api_key,
-                    oauth_credential: user.oauth_credential,
-                    legacy_item: None,
-                    extra: user.extra,
-                };
-                if !profile.has_plain_secret() {
-                    profile.legacy_item = Some(LegacyItem {
-                        service: legacy_service(&key),
-                        account: label,
-                    });
-                }
-                self.profiles.insert(name, profile);
-            }
-            if let Some(name) = active
-                && pointed.insert(remote.clone())
-            {
-                self.active_by_remote.insert(remote, name);
-            }
-        }
-        if self.current.is_none() {
-            self.current = self
-                .active(remote::DEFAULT_REMOTE)
-                .or_else(|| self.active(working))
-                .map(str::to_owned);
-        }
-    }
-
-    /// The profile name for legacy label `label` of `remote`: the label itself unless a
-    /// profile of another remote has it, else `label:<host label>` (numbered if needed).
-    fn free_name(&self, label: &str, remote: &str, key: &str) -> String {
-        let free = |n: &str| self.profiles.get(n).is_none_or(|p| p.is_of(remote));
-        if free(label) {
-            return label.to_owned();
-        }
-        let base = format!("{label}:{}", host_label(key));
-        let mut name = base.clone();
-        let mut n = 2;
-        while !free(&name) {
-            name = format!("{base}:{n}");
-            n += 1;
-        }
-        name
     }
 }
 
@@ -512,48 +392,32 @@ pub fn describe(e: &serde_json::Error) -> String {
 
 /// The error without the position serde adds, for an error within a value decoded on
 /// its own (the position would be within that value, not the file).
-fn without_position(e: &serde_json::Error) -> String {
+pub(super) fn without_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
     text.strip_suffix(&position).unwrap_or(&text).to_owned()
 }
 
 /// Takes `key` out of `obj` and decodes it; a missing key and `null` are both `None`.
-fn take<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<Option<T>, String> {
+pub(super) fn take<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<Option<T>, String> {
     field(obj.shift_remove(key).as_deref(), key)
 }
 
-/// Like [`take`] for an object of named entries, naming the entry that fails.
-fn take_map<T: DeserializeOwned>(
-    obj: &mut Extra,
-    key: &str,
-) -> Result<Option<IndexMap<String, T>>, String> {
-    let Some(entries) = take::<Extra>(obj, key)? else {
-        return Ok(None);
-    };
-    entries
-        .into_iter()
-        .map(|(name, raw)| {
-            serde_json::from_str(raw.get())
-                .map(|v| (name.clone(), v))
-                .map_err(|e| format!("{key} {name:?}: {}", without_position(&e)))
-        })
-        .collect::<Result<_, _>>()
-        .map(Some)
-}
-
 /// Like [`take`], for a key that must be there.
-fn require<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<T, String> {
+pub(super) fn require<T: DeserializeOwned>(obj: &mut Extra, key: &str) -> Result<T, String> {
     take(obj, key)?.ok_or_else(|| format!("missing {key}"))
 }
 
 /// An empty string means "none", as the official CLI writes it.
-fn non_empty(s: Option<String>) -> Option<String> {
+pub(super) fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
 
 /// Decodes an object field by field: `build` takes the known keys out and keeps the rest.
-fn object<'de, D, T>(d: D, build: impl FnOnce(Extra) -> Result<T, String>) -> Result<T, D::Error>
+pub(super) fn object<'de, D, T>(
+    d: D,
+    build: impl FnOnce(Extra) -> Result<T, String>,
+) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
 {
@@ -570,7 +434,7 @@ pub struct Parsed<'a> {
     profiles: Profiles<'a>,
     active_by_remote: IndexMap<String, String>,
     pending_keyring: Vec<String>,
-    hosts: Option<IndexMap<String, LegacyHost>>,
+    hosts: Option<Hosts>,
     converted: bool,
     extra: Extra,
 }
@@ -586,7 +450,7 @@ impl<'a> Parsed<'a> {
             profiles: profiles.unwrap_or_default(),
             active_by_remote: take(&mut rest, "active_by_remote")?.unwrap_or_default(),
             pending_keyring: take(&mut rest, PENDING)?.unwrap_or_default(),
-            hosts: take_map(&mut rest, "hosts")?,
+            hosts: Hosts::take(&mut rest)?,
             converted: false,
             extra: rest,
         })
@@ -950,35 +814,10 @@ impl<'de> Deserialize<'de> for OAuthCredential {
     }
 }
 
-impl<'de> Deserialize<'de> for LegacyHost {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        object(d, |mut o| {
-            Ok(LegacyHost {
-                active_user: non_empty(take(&mut o, "active_user")?),
-                users: take_map(&mut o, "users")?.unwrap_or_default(),
-                extra: o,
-            })
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for LegacyUser {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        object(d, |mut o| {
-            Ok(LegacyUser {
-                auth_type: require(&mut o, "auth_type")?,
-                api_key: take(&mut o, "api_key")?,
-                oauth_credential: take(&mut o, "oauth_credential")?,
-                extra: o,
-            })
-        })
-    }
-}
-
 // ---- writing ------------------------------------------------------------------------
 
 /// Writes the known keys first (in the official CLI's order), then the unknown ones.
-fn write_extra<M: SerializeMap>(m: &mut M, extra: &Extra) -> Result<(), M::Error> {
+pub(super) fn write_extra<M: SerializeMap>(m: &mut M, extra: &Extra) -> Result<(), M::Error> {
     for (k, v) in extra {
         m.serialize_entry(k, v)?;
     }
@@ -1038,33 +877,6 @@ impl Serialize for OAuthCredential {
         m.serialize_entry("refresh_token", &self.refresh_token)?;
         if let Some(raw) = &self.expiry.raw {
             m.serialize_entry("expiry", raw)?;
-        }
-        write_extra(&mut m, &self.extra)?;
-        m.end()
-    }
-}
-
-impl Serialize for LegacyHost {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        if let Some(active) = &self.active_user {
-            m.serialize_entry("active_user", active)?;
-        }
-        m.serialize_entry("users", &self.users)?;
-        write_extra(&mut m, &self.extra)?;
-        m.end()
-    }
-}
-
-impl Serialize for LegacyUser {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("auth_type", &self.auth_type)?;
-        if let Some(key) = &self.api_key {
-            m.serialize_entry("api_key", key)?;
-        }
-        if let Some(cred) = &self.oauth_credential {
-            m.serialize_entry("oauth_credential", cred)?;
         }
         write_extra(&mut m, &self.extra)?;
         m.end()

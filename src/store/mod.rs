@@ -1,7 +1,9 @@
 //! The credential store, shared with Baseten's official CLI: which accounts (profiles)
 //! exist, which one each remote has active, and where each secret lives. `layout` owns
-//! the contents of `auth.json`, `file` the file on disk, `keyring` the system keyring;
-//! this module owns the rules that combine them (SPEC §7):
+//! the contents of `auth.json` (`legacy` its earlier layout, with the moves of that
+//! layout's keyring items), `file` the file on disk, `secrets` what a keyring does
+//! for the store (`keyring` is the system's); this module owns the rules that combine
+//! them (SPEC §7), and `tests` checks them against a keyring in memory:
 //! - the keyring first unless told otherwise, a plain-text fallback the caller is told
 //!   about, and exactly one current copy of every secret;
 //! - a change is all or nothing across the file and the keyring, and every part of it
@@ -17,6 +19,10 @@
 pub mod file;
 pub mod keyring;
 pub mod layout;
+pub mod legacy;
+pub mod secrets;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
 
@@ -26,10 +32,11 @@ use crate::secret::Secret;
 use crate::ui::debug;
 pub use file::Contents;
 use file::{FileStore, Transaction};
-use layout::{AuthFile, LegacyItem, Parsed, Profile};
+use layout::{AuthFile, Parsed, Profile};
 pub use layout::{AuthType, Expiry, OAuthCredential, oauth_profile_name};
 
 use layout::MAX_NAME;
+use secrets::{SERVICE, Secrets, Unavailable};
 
 /// A stored credential.
 pub enum Credential {
@@ -88,6 +95,19 @@ pub struct Saved {
     pub storage: Storage,
     /// The keyring was wanted but could not take the secret: it went to the file.
     pub fell_back: bool,
+}
+
+/// The warning for a secret that had to go to the file instead of the keyring.
+const FALLBACK_WARNING: &str =
+    "could not store credentials in system keyring, storing in plain text";
+
+impl Saved {
+    /// Says so when the secret went to the file because the keyring could not take it.
+    pub fn warn_if_fell_back(self) {
+        if self.fell_back {
+            crate::ui::warn(FALLBACK_WARNING);
+        }
+    }
 }
 
 /// A stored account as `auth.json` describes it. Its secret is read on demand with
@@ -219,10 +239,12 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// The credential store of this machine.
-pub struct Store {
+pub struct Store<'k> {
     file: FileStore,
     /// The remote the command works on; decides `current` when a legacy file is read.
     working: String,
+    /// The keyring: the system's ([`Store::open`]), or one in memory in unit tests.
+    secrets: &'k dyn Secrets,
 }
 
 /// The keyring item a change is about.
@@ -238,8 +260,9 @@ enum Item<'a> {
 
 /// Keyring effects of a change in progress, every one made while the `auth.json` lock
 /// is held.
-#[derive(Default)]
-struct Effects {
+struct Effects<'k> {
+    /// The keyring the effects are made in.
+    keyring: &'k dyn Secrets,
     /// Why the keyring could not be reached before the lock was taken; the change then
     /// makes no keyring call.
     unreachable: Option<String>,
@@ -275,13 +298,23 @@ pub struct RefreshPlan {
 /// Room reserved beyond the current size of `auth.json` for a refreshed pair.
 const REFRESH_ROOM: u64 = 64 << 10;
 
-impl Store {
-    /// Locates the store for a command working on `remote` (normalized); creates nothing.
-    pub fn open(remote: &str) -> Result<Store> {
-        Ok(Store {
-            file: FileStore::locate()?,
+impl Store<'static> {
+    /// Locates the store for a command working on `remote` (normalized), its secrets in
+    /// the system keyring; creates nothing.
+    pub fn open(remote: &str) -> Result<Store<'static>> {
+        Ok(Store::new(FileStore::locate()?, remote, &keyring::Keyring))
+    }
+}
+
+impl<'k> Store<'k> {
+    /// The store of `file` for a command working on `remote`, keeping secrets in
+    /// `secrets` when not in the file.
+    fn new(file: FileStore, remote: &str, secrets: &'k dyn Secrets) -> Store<'k> {
+        Store {
+            file,
             working: remote.to_owned(),
-        })
+            secrets,
+        }
     }
 
     /// Reads `auth.json` once; [`Snapshot::new`] parses it.
@@ -312,17 +345,20 @@ impl Store {
             (AuthType::OAuth, _, Some(cred)) => return Ok(Credential::OAuth(cred.clone())),
             _ => {}
         }
-        let unreadable = |e: keyring::Unavailable| {
+        let unreadable = |e: Unavailable| {
             Error::failure(format!(
                 "cannot read the credentials of {name:?} from the system keyring: {}",
                 e.0
             ))
         };
-        let mut text = keyring::get(keyring::SERVICE, name).map_err(unreadable)?;
+        let mut text = self.secrets.get(SERVICE, name).map_err(unreadable)?;
         if text.is_none()
             && let Some(item) = &profile.legacy_item
         {
-            text = keyring::get(&item.service, &item.account).map_err(unreadable)?;
+            text = self
+                .secrets
+                .get(&item.service, &item.account)
+                .map_err(unreadable)?;
         }
         let text = text.ok_or_else(|| {
             Error::failure(format!(
@@ -428,8 +464,8 @@ impl Store {
         if keyring && !tx.file.needs_rewrite() {
             let stored = secret
                 .encode()
-                .map_err(keyring::Unavailable)
-                .and_then(|text| keyring::set(keyring::SERVICE, name, &text));
+                .map_err(Unavailable)
+                .and_then(|text| self.secrets.set(SERVICE, name, &text));
             if stored.is_ok() {
                 return Ok(Refreshed::Saved(Saved {
                     storage: Storage::Keyring,
@@ -437,7 +473,7 @@ impl Store {
                 }));
             }
         }
-        let mut fx = Effects::default();
+        let mut fx = Effects::new(self.secrets, None);
         let item = if keyring {
             Item::Write(name)
         } else {
@@ -483,7 +519,7 @@ impl Store {
         self.change(Item::Delete(name), |file, fx| {
             if let Some(profile) = file.remove(name) {
                 let must = storage_of(&profile) == Storage::Keyring;
-                fx.delete(keyring::SERVICE, name, must);
+                fx.delete(SERVICE, name, must);
                 if let Some(item) = profile.legacy_item {
                     fx.delete(&item.service, &item.account, must);
                 }
@@ -498,8 +534,9 @@ impl Store {
     pub fn check_removable(&self, account: &Account) -> Result<()> {
         self.file.check_writable()?;
         if account.storage == Storage::Keyring {
-            keyring::reach(&account.name)
-                .map_err(|e| cannot_remove(keyring::SERVICE, &account.name, &e.0))?;
+            self.secrets
+                .reach(&account.name)
+                .map_err(|e| cannot_remove(SERVICE, &account.name, &e.0))?;
         }
         Ok(())
     }
@@ -518,14 +555,11 @@ impl Store {
         item: Item<'_>,
         edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
     ) -> Result<T> {
-        let mut fx = Effects {
-            unreachable: self.reach_keyring(item)?,
-            ..Effects::default()
-        };
+        let mut fx = Effects::new(self.secrets, self.reach_keyring(item)?);
         let mut tx: Transaction<'_> = self.file.begin(&self.working)?;
         let out = self.apply(&mut tx, &mut fx, item, edit);
         if out.is_err() {
-            undo(&fx.written);
+            fx.undo();
         }
         out
     }
@@ -540,7 +574,7 @@ impl Store {
                 None => return Ok(None),
             },
         };
-        Ok(keyring::reach(&name).err().map(|e| e.0))
+        Ok(self.secrets.reach(&name).err().map(|e| e.0))
     }
 
     /// The steps of a change under the lock: settle the items a killed run left
@@ -574,15 +608,15 @@ fn apply_steps<T>(
     let mut pending = settle_pending(&mut tx.file, fx);
     record_writes(tx, fx, item, &pending)?;
     let out = edit(&mut tx.file, fx)?;
-    move_legacy_items(&mut tx.file, fx);
+    legacy::move_items(&mut tx.file, fx);
     pending.append(&mut tx.file.pending_keyring);
     for d in fx.deletes.iter().filter(|d| d.must) {
         let reached = match &fx.unreachable {
             Some(why) => Err(why.clone()),
-            None => keyring::get(&d.service, &d.account).map_err(|e| e.0),
+            None => fx.keyring.get(&d.service, &d.account).map_err(|e| e.0),
         };
         reached.map_err(|why| cannot_remove(&d.service, &d.account, &why))?;
-        if d.service == keyring::SERVICE {
+        if d.service == SERVICE {
             pending.push(d.account.clone());
         }
     }
@@ -627,7 +661,7 @@ fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) {
     }
     let mut gone = Vec::new();
     for d in &fx.deletes {
-        match keyring::delete(&d.service, &d.account) {
+        match fx.keyring.delete(&d.service, &d.account) {
             Ok(()) if d.must => gone.push(d.account.as_str()),
             Ok(()) => {}
             Err(e) => debug!(
@@ -646,7 +680,31 @@ fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) {
     }
 }
 
-impl Effects {
+impl<'k> Effects<'k> {
+    /// No effects yet, in `keyring`; `unreachable` says why the keyring could not be
+    /// reached before the lock was taken.
+    fn new(keyring: &'k dyn Secrets, unreachable: Option<String>) -> Effects<'k> {
+        Effects {
+            keyring,
+            unreachable,
+            written: Vec::new(),
+            deletes: Vec::new(),
+        }
+    }
+
+    /// Puts keyring items back as they were before a change that was not committed.
+    fn undo(&self) {
+        for (name, previous) in self.written.iter().rev() {
+            let restored = match previous {
+                Some(text) => self.keyring.set(SERVICE, name, text),
+                None => self.keyring.delete(SERVICE, name),
+            };
+            if let Err(e) = restored {
+                debug!("keyring item of {name:?} not restored: {}", e.0);
+            }
+        }
+    }
+
     /// Removes the item `service`/`account` once the file is committed.
     fn delete(&mut self, service: &str, account: &str, must: bool) {
         self.deletes.push(Delete {
@@ -682,11 +740,11 @@ fn cannot_remove(service: &str, account: &str, why: &str) -> Error {
 /// an undo; says where the secret must go when the keyring cannot take it.
 fn write_keyring(fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
     let written = match &fx.unreachable {
-        Some(why) => Err(keyring::Unavailable(why.clone())),
-        None => keyring::get(keyring::SERVICE, name).and_then(|previous| {
+        Some(why) => Err(Unavailable(why.clone())),
+        None => fx.keyring.get(SERVICE, name).and_then(|previous| {
             // Our own JSON cannot fail to encode; if it did, the file would take it.
-            let text = secret.encode().map_err(keyring::Unavailable)?;
-            keyring::set(keyring::SERVICE, name, &text)?;
+            let text = secret.encode().map_err(Unavailable)?;
+            fx.keyring.set(SERVICE, name, &text)?;
             fx.written.push((name.to_owned(), previous));
             Ok(())
         }),
@@ -718,7 +776,7 @@ fn settle_pending(file: &mut AuthFile, fx: &Effects) -> Vec<String> {
                 .profiles
                 .get(name)
                 .is_some_and(|p| storage_of(p) == Storage::Keyring);
-            !used && keyring::delete(keyring::SERVICE, name).is_err()
+            !used && fx.keyring.delete(SERVICE, name).is_err()
         })
         .collect()
 }
@@ -740,48 +798,15 @@ fn put(
     profile.api_key = None;
     profile.oauth_credential = None;
     let must = was_keyring && storage == Storage::File;
-    if let Some(LegacyItem { service, account }) = profile.legacy_item.take() {
-        fx.delete(&service, &account, must);
+    if let Some(item) = profile.legacy_item.take() {
+        fx.delete(&item.service, &item.account, must);
     }
     if storage == Storage::File {
         match secret {
             Credential::ApiKey(key) => profile.api_key = Some(key.clone()),
             Credential::OAuth(cred) => profile.oauth_credential = Some(cred.clone()),
         }
-        fx.delete(keyring::SERVICE, name, must);
-    }
-}
-
-/// Moves the secret of every profile still in a legacy keyring item to the profile's
-/// own item. The legacy item is deleted after the commit; a profile whose move fails
-/// (keyring locked or absent) keeps pointing at its legacy item for a later write.
-fn move_legacy_items(file: &mut AuthFile, fx: &mut Effects) {
-    if fx.unreachable.is_some() {
-        return;
-    }
-    for (name, profile) in file.profiles.iter_mut() {
-        let Some(item) = profile.legacy_item.clone() else {
-            continue;
-        };
-        let moved = keyring::get(keyring::SERVICE, name).and_then(|current| {
-            if current.is_none()
-                && let Some(secret) = keyring::get(&item.service, &item.account)?
-            {
-                keyring::set(keyring::SERVICE, name, &secret)?;
-                fx.written.push((name.clone(), None));
-            }
-            Ok(())
-        });
-        match moved {
-            Ok(()) => {
-                profile.legacy_item = None;
-                fx.delete(&item.service, &item.account, false);
-            }
-            Err(e) => {
-                debug!("keyring item of {name:?} not moved yet: {}", e.0);
-                return; // the keyring is unavailable: the other moves would fail too
-            }
-        }
+        fx.delete(SERVICE, name, must);
     }
 }
 
@@ -803,19 +828,6 @@ fn name_taken(name: &str, other: &Profile, remote: &str) -> Result<()> {
         "the name {name:?} is already used by an account of {}; choose another with --label",
         other.remote()
     )))
-}
-
-/// Puts keyring items back as they were before a change that was not committed.
-fn undo(written: &[(String, Option<String>)]) {
-    for (name, previous) in written.iter().rev() {
-        let restored = match previous {
-            Some(text) => keyring::set(keyring::SERVICE, name, text),
-            None => keyring::delete(keyring::SERVICE, name),
-        };
-        if let Err(e) = restored {
-            debug!("keyring item of {name:?} not restored: {}", e.0);
-        }
-    }
 }
 
 /// Where a profile's secret is: a plain-text copy wins over the keyring.

@@ -1,8 +1,11 @@
-//! The life of an OAuth token pair: made from a token response, counted as expired a
-//! little before its expiry, and refreshed. Two ways to get a usable pair, named for
-//! whether the refresh is saved: [`usable_saving_refresh`] for accounts that stay
-//! ([`token`](super::token)), [`usable_without_saving`] for one about to be removed
-//! ([`logout`](super::logout)).
+//! The life of an OAuth session: a token pair made from a token response, counted as
+//! expired a little before its expiry, and refreshed. It is not a command but what
+//! several commands share, between the server ([`api`](crate::api)) and the store
+//! ([`store`](crate::store)). Two ways to get a usable pair, named for whether the
+//! refresh is saved: [`usable_saving_refresh`] for accounts that stay
+//! ([`token`](crate::commands::token), [`whoami`](crate::commands::whoami)),
+//! [`usable_without_saving`] for one about to be removed
+//! ([`logout`](crate::commands::logout)).
 //!
 //! No refresh happens under the `auth.json` lock (a slow server must not block commands
 //! on other accounts); runs refreshing the same account take a per-account lock instead,
@@ -14,7 +17,7 @@ use jiff::Timestamp;
 use crate::api::{Api, TokenResponse};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::store::{Account, Credential, Expiry, OAuthCredential, Refreshed, Store};
+use crate::store::{Account, Credential, Expiry, OAuthCredential, Refreshed, Snapshot, Store};
 
 /// Seconds before the recorded expiry at which an access token counts as expired.
 const EXPIRY_MARGIN: i64 = 10;
@@ -73,7 +76,7 @@ pub fn usable_saving_refresh(
     let _refreshing = store.lock_account(&account.name)?;
     // Another run may have refreshed it while this one waited for the lock.
     let removed = || Error::failure(format!("account {:?} was removed", account.name));
-    let current = super::read(&store.read()?)?
+    let current = Snapshot::new(&store.read()?)?
         .get(&account.name)?
         .ok_or_else(removed)?;
     let Credential::OAuth(cred) = store.secret(&current)? else {
@@ -87,7 +90,7 @@ pub fn usable_saving_refresh(
     let saved = store.save_refresh(plan, &account.name, &cred, new.clone());
     match saved {
         Ok(Refreshed::Saved(saved)) => {
-            super::warn_if_fell_back(saved);
+            saved.warn_if_fell_back();
             Ok(new)
         }
         Ok(Refreshed::Superseded(current)) => {
