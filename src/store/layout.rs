@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::legacy::{self, Hosts};
-use crate::remote;
+use crate::remote::{self, Origin};
 use crate::secret::Secret;
 
 /// Longest profile name accepted, in characters.
@@ -193,15 +193,17 @@ pub fn oauth_profile_name(email: &str, remote: &str) -> (String, bool) {
     (email + &suffix, cut)
 }
 
+/// The host of a remote for a profile name, without a leading `app.`:
 /// `https://app.staging.baseten.co:8443` → `staging.baseten.co`.
 pub(super) fn host_label(remote: &str) -> String {
-    let authority = remote.split_once("://").map_or(remote, |(_, a)| a);
-    let authority = authority.trim_end_matches('/');
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    // A remote no longer accepted (stored by another tool) is labelled by its text.
+    let host = match Origin::parse(remote) {
+        Ok(origin) => origin.host.to_string(),
+        Err(_) => {
+            let rest = remote.split_once("://").map_or(remote, |(_, rest)| rest);
+            rest.trim_end_matches('/').to_ascii_lowercase()
+        }
     };
-    let host = host.to_ascii_lowercase();
     match host.strip_prefix("app.") {
         Some(rest) if !rest.is_empty() => rest.to_owned(),
         _ => host,
