@@ -17,6 +17,7 @@ pub mod device_flow;
 pub mod error;
 pub mod jq;
 pub mod net;
+pub mod origin;
 pub mod output;
 pub mod remote;
 pub mod sanitize;

@@ -10,6 +10,7 @@ use super::env_key;
 use super::low::LowArgs;
 use crate::error::{Error, Result};
 use crate::jq;
+use crate::origin::Origin;
 use crate::output::{Format, OutputOptions};
 use crate::remote::{self, Remote};
 use crate::store;
@@ -200,11 +201,11 @@ fn resolve_remote(flag: Option<String>, env: &Env) -> Result<Remote, String> {
             None => ("default", remote::DEFAULT_REMOTE.to_string()),
         },
     };
-    let url = remote::Origin::parse(&url).map_err(|e| format!("invalid {source}: {e}"))?;
+    let url = Origin::parse(&url).map_err(|e| format!("invalid {source}: {e}"))?;
     let api = env
         .get(var::MANAGEMENT_API_URL_OVERRIDE)
         .map(|o| {
-            remote::Origin::parse(&o)
+            Origin::parse(&o)
                 .map_err(|e| format!("invalid {}: {e}", var::MANAGEMENT_API_URL_OVERRIDE))
         })
         .transpose()?;

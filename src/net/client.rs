@@ -13,7 +13,7 @@ use ureq::tls::{RootCerts, TlsConfig};
 use crate::error::{Error, Result};
 use crate::net::proxy::Route;
 use crate::net::{Endpoint, failure};
-use crate::remote::Origin;
+use crate::origin::Origin;
 use crate::sanitize;
 use crate::secret::Secret;
 use crate::ui::debug;

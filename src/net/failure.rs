@@ -2,7 +2,7 @@
 //! and for TLS what is wrong in words, with the fix.
 
 use crate::net::proxy::Chosen;
-use crate::remote::Origin;
+use crate::origin::Origin;
 
 /// What went wrong reaching `server`, through `via` when a proxy is used, in words:
 /// which hop failed, and for TLS what is wrong and the fix.

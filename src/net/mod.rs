@@ -5,7 +5,7 @@ pub mod client;
 mod failure;
 pub mod proxy;
 
-use crate::remote::Origin;
+use crate::origin::Origin;
 
 /// Where requests go: an API base and the route to it, resolved once.
 #[derive(Debug, Clone, PartialEq, Eq)]

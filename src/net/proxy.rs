@@ -20,7 +20,7 @@ use std::net::IpAddr;
 
 use ureq::{Proxy, ProxyProtocol};
 
-use crate::remote::{Host, Origin, Scheme};
+use crate::origin::{Host, Origin, Scheme};
 use crate::sanitize::clean;
 use crate::vars;
 

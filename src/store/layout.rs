@@ -19,7 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::legacy::{self, Hosts};
-use crate::remote::{self, Origin};
+use crate::origin::{self, Origin};
+use crate::remote;
 use crate::secret::Secret;
 
 /// Longest profile name accepted, in characters.
@@ -174,7 +175,7 @@ impl OAuthCredential {
 /// A remote URL in the form remotes are compared in (SPEC §3); text that is not a
 /// valid remote is compared as it is, lower-cased.
 pub(super) fn remote_key(url: &str) -> String {
-    remote::normalize(url).unwrap_or_else(|_| url.to_ascii_lowercase())
+    origin::normalize(url).unwrap_or_else(|_| url.to_ascii_lowercase())
 }
 
 /// The profile name of a browser login (the official CLI's rule): the email on the
@@ -236,7 +237,7 @@ impl Profile {
 
     /// Why the profile's `remote_url` fails the rules of a remote (SPEC §3), if it does.
     pub fn remote_problem(&self) -> Option<String> {
-        remote::normalize(&self.remote_url).err()
+        origin::normalize(&self.remote_url).err()
     }
 
     /// Whether the secret is kept in plain text here.

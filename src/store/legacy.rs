@@ -20,6 +20,7 @@ use super::layout::{
     require, take, without_position, write_extra,
 };
 use super::secrets::SERVICE;
+use crate::origin;
 use crate::remote;
 use crate::secret::Secret;
 use crate::ui::debug;
@@ -100,7 +101,7 @@ impl AuthFile {
         ) in hosts
         {
             let remote = remote_key(&key);
-            let stored_url = remote::normalize(&key).unwrap_or_else(|_| key.clone());
+            let stored_url = origin::normalize(&key).unwrap_or_else(|_| key.clone());
             let mut active = None;
             for (label, user) in users {
                 let name = self.free_name(&label, &remote, &key);
