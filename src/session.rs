@@ -65,7 +65,7 @@ pub fn usable_without_saving(api: &Api, cred: OAuthCredential) -> Result<OAuthCr
 /// account landed while this one was at the server, that pair wins and the new session
 /// is revoked.
 pub fn usable_saving_refresh(
-    store: &Store,
+    store: &Store<'_>,
     api: &Api,
     account: &Account,
     cred: OAuthCredential,

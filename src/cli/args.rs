@@ -22,6 +22,7 @@ pub struct LoginArgs {
     /// The profile name; `None`: the email for a browser login, asked on the terminal
     /// for an API key.
     pub label: Option<String>,
+    /// Keep the secret in `auth.json`, never in the keyring.
     pub insecure_storage: bool,
     /// Store the account without making it active.
     pub no_switch: bool,
@@ -60,14 +61,22 @@ pub enum Command {
     Logout(Selection),
     /// `auth logout --all`: every stored account.
     LogoutAll,
-    /// `auth switch`; `user` is `None` when the user is to be asked (terminal only).
-    Switch { user: Option<String> },
+    /// `auth switch`.
+    Switch {
+        /// The account to switch to; `None`: ask (terminal only).
+        user: Option<String>,
+    },
     /// `auth status`, for the account `Selection` picks.
     Status(Selection),
     /// `auth status --all`: every stored account, and the key from the environment.
     StatusAll(Option<EnvKey>),
-    /// `auth token`; `header`: print the whole `Authorization` header line.
-    Token { selection: Selection, header: bool },
+    /// `auth token`.
+    Token {
+        /// The account whose token is printed.
+        selection: Selection,
+        /// Print the whole `Authorization` header line.
+        header: bool,
+    },
     /// `whoami`: the server's answer for the credential `token` would use.
     Whoami(Selection),
     /// `version`.
@@ -78,8 +87,12 @@ pub enum Command {
 pub struct Args {
     /// The table entry of the command, for its usage line.
     pub def: &'static super::defs::CommandDef,
+    /// The command to run, with its options.
     pub command: Command,
+    /// How the result is printed.
     pub output: OutputOptions,
+    /// The working remote.
     pub remote: Remote,
+    /// `-v`: diagnostics on stderr.
     pub verbose: bool,
 }

@@ -40,12 +40,19 @@ pub struct FlagDef {
 /// a compile error wherever it must be handled.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CommandKind {
+    /// `auth login`.
     Login,
+    /// `auth logout`.
     Logout,
+    /// `auth switch`.
     Switch,
+    /// `auth status`.
     Status,
+    /// `auth token`.
     Token,
+    /// `whoami`.
     Whoami,
+    /// `version`.
     Version,
 }
 
@@ -53,15 +60,20 @@ pub enum CommandKind {
 /// official CLI's `whoami` and `version`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Group {
+    /// Under `baseten auth`.
     Auth,
+    /// At the top level.
     Top,
 }
 
 /// One leaf command: a command that runs and prints a result.
 pub struct CommandDef {
+    /// Which command it is.
     pub kind: CommandKind,
+    /// Where it sits.
     pub group: Group,
     /// Subcommand name, e.g. `login`.
+    /// Its name on the command line.
     pub name: &'static str,
     /// One-line summary.
     pub about: &'static str,
@@ -469,14 +481,19 @@ pub const COMMANDS: &[CommandDef] = &[
 /// Which top-level command a [`TopDef`] is; matched without wildcards.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum TopKind {
+    /// `baseten auth`, the parent of the credential commands.
     Auth,
+    /// `baseten completion SHELL`.
     Completion,
+    /// `baseten man`.
     Man,
 }
 
 /// A top-level command: `auth` and its leaves, or one of the generators.
 pub struct TopDef {
+    /// Which one it is.
     pub kind: TopKind,
+    /// Its name on the command line.
     pub name: &'static str,
     /// Its arguments in synopsis form.
     pub synopsis: &'static str,

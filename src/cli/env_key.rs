@@ -15,13 +15,14 @@ const MAX_KEY: u64 = 4096;
 /// An API key from the environment, with the variable it came from (status names it).
 #[derive(Debug, Clone)]
 pub struct EnvKey {
+    /// The key itself.
     pub key: Secret,
     /// [`API_KEY`] or [`API_KEY_FILE`].
     pub var: &'static str,
 }
 
 /// The variable that is set (not empty), if either is, without reading any file.
-pub fn set_var(env: &Env) -> Option<&'static str> {
+pub fn set_var(env: &Env<'_>) -> Option<&'static str> {
     [API_KEY, API_KEY_FILE]
         .into_iter()
         .find(|var| env.get(var).is_some())
@@ -30,7 +31,7 @@ pub fn set_var(env: &Env) -> Option<&'static str> {
 /// The key from the environment, if any. Both variables set, or a file that is
 /// unreadable, empty or holds anything but printable ASCII, is an error (a usage error
 /// for the caller) that names the variables or the path and never shows the content.
-pub fn from_env(env: &Env) -> Result<Option<EnvKey>, String> {
+pub fn from_env(env: &Env<'_>) -> Result<Option<EnvKey>, String> {
     match (env.get(API_KEY), env.get(API_KEY_FILE)) {
         (Some(_), Some(_)) => Err(format!(
             "{API_KEY} and {API_KEY_FILE} are both set: unset one of them"

@@ -9,29 +9,44 @@ use crate::output::Format;
 /// flags (the remote, names, the jq filter) stay text until resolution.
 #[derive(Debug, Default)]
 pub struct LowArgs {
+    /// `--output`.
     pub output: Option<Format>,
+    /// `--jq`, compiled at resolution.
     pub jq: Option<String>,
+    /// `--remote-url`, parsed at resolution.
     pub remote_url: Option<String>,
+    /// `-v`, `--verbose`.
     pub verbose: bool,
+    /// `-h`, `--help`.
     pub help: bool,
+    /// `--web`.
     pub web: bool,
+    /// `--with-api-key`.
     pub with_api_key: bool,
+    /// `--label`.
     pub label: Option<String>,
     /// Login's `--profile`, the official CLI's spelling of `--label`.
     pub profile: Option<String>,
+    /// `--insecure-storage`.
     pub insecure_storage: bool,
+    /// `--no-switch`.
     pub no_switch: bool,
     /// `--user`, or its other spelling `--profile` outside login.
     pub user: Option<String>,
+    /// `--all`.
     pub all: bool,
+    /// `--header`.
     pub header: bool,
 }
 
 /// The shells `baseten completion` writes scripts for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Shell {
+    /// GNU bash.
     Bash,
+    /// zsh.
     Zsh,
+    /// fish.
     Fish,
 }
 

@@ -19,7 +19,7 @@ use crate::vars as var;
 
 /// Resolves the raw arguments of the leaf command `def`; an error is a usage error with
 /// the command's usage line.
-pub fn resolve(def: &'static CommandDef, low: LowArgs, env: &Env) -> Result<Args> {
+pub fn resolve(def: &'static CommandDef, low: LowArgs, env: &Env<'_>) -> Result<Args> {
     args(def, low, env).map_err(|message| Error::Usage {
         message,
         usage: def.usage(),
@@ -27,7 +27,7 @@ pub fn resolve(def: &'static CommandDef, low: LowArgs, env: &Env) -> Result<Args
 }
 
 /// Environment, defaults and cross-flag rules.
-fn args(def: &'static CommandDef, low: LowArgs, env: &Env) -> Result<Args, String> {
+fn args(def: &'static CommandDef, low: LowArgs, env: &Env<'_>) -> Result<Args, String> {
     let streamed = low.all;
     let output = resolve_output(low.output, low.jq.as_deref(), streamed)?;
     let remote = resolve_remote(low.remote_url, env)?;
@@ -193,7 +193,7 @@ fn resolve_output(
 }
 
 /// `--remote-url` > `BASETEN_REMOTE_URL` > the default, plus the management override.
-fn resolve_remote(flag: Option<String>, env: &Env) -> Result<Remote, String> {
+fn resolve_remote(flag: Option<String>, env: &Env<'_>) -> Result<Remote, String> {
     let (source, url) = match flag {
         Some(url) => ("--remote-url", url),
         None => match env.get(var::REMOTE_URL) {

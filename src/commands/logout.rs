@@ -107,7 +107,7 @@ pub fn run_all(remote: &Remote) -> Result<LogoutList> {
 /// store is locked, and only once the store is known to be writable and the keyring
 /// holding the secret to answer, so the session is revoked exactly when the account can
 /// really go.
-fn log_out(store: &Store, account: Account, remote: &Remote) -> Result<LogoutReport> {
+fn log_out(store: &Store<'_>, account: Account, remote: &Remote) -> Result<LogoutReport> {
     store.check_removable(&account)?;
     if account.auth_type == AuthType::OAuth {
         let revoked = store.secret(&account).and_then(|secret| match secret {

@@ -226,7 +226,7 @@ pub fn run_all(remote: &Remote, env: Option<EnvKey>) -> Result<StatusList> {
 
 /// An OAuth account's access-token expiry, RFC 3339; reading it may mean asking the
 /// keyring, and status still answers when that fails.
-fn expiry(store: &Store, account: &Account) -> Option<String> {
+fn expiry(store: &Store<'_>, account: &Account) -> Option<String> {
     match account.auth_type {
         AuthType::OAuth => match store.secret(account) {
             // Whole seconds, whatever precision the store holds.

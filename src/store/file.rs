@@ -58,6 +58,7 @@ pub struct Contents {
 
 /// What a read for a change found.
 pub struct Loaded {
+    /// The contents, parsed.
     pub file: AuthFile,
     /// The file as read (`None`: there was none).
     bytes: Option<Vec<u8>>,
@@ -70,6 +71,7 @@ pub struct Loaded {
 pub struct Transaction<'a> {
     store: &'a FileStore,
     _lock: File,
+    /// The contents to change, then commit.
     pub file: AuthFile,
     /// The file's bytes when the change began, for [`Transaction::restore`].
     original: Option<Vec<u8>>,

@@ -68,6 +68,7 @@ pub struct Profile {
     pub(super) remote_url: String,
     /// `remote_url` normalized, for comparisons.
     pub(super) remote: String,
+    /// Which kind of secret the account holds.
     pub auth_type: AuthType,
     /// The API key, only when stored in plain text.
     pub api_key: Option<Secret>,
@@ -82,8 +83,10 @@ pub struct Profile {
 /// Whether an account holds an OAuth credential or an API key.
 #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum AuthType {
+    /// An OAuth token pair from a browser login.
     #[serde(rename = "oauth")]
     OAuth,
+    /// An API key.
     #[serde(rename = "api_key")]
     ApiKey,
 }
@@ -101,9 +104,11 @@ impl AuthType {
 /// An OAuth token pair; also the keyring secret of OAuth accounts, as compact JSON.
 #[derive(Clone)]
 pub struct OAuthCredential {
+    /// The bearer token API calls present.
     pub access_token: Secret,
     /// Empty when the server gave none.
     pub refresh_token: Secret,
+    /// When the access token expires.
     pub expiry: Expiry,
     extra: Extra,
 }

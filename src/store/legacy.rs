@@ -31,7 +31,9 @@ pub struct Hosts(IndexMap<String, Host>);
 /// A keyring item of the legacy layout: service `baseten:<remote>`, account = label.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 pub struct Item {
+    /// `baseten:<remote>`.
     pub service: String,
+    /// The legacy label.
     pub account: String,
 }
 
@@ -163,7 +165,7 @@ impl AuthFile {
 /// Moves the secret of every profile still in a legacy keyring item to the profile's
 /// own item. The legacy item is deleted after the commit; a profile whose move fails
 /// (keyring locked or absent) keeps pointing at its legacy item for a later write.
-pub(super) fn move_items(file: &mut AuthFile, fx: &mut Effects) {
+pub(super) fn move_items(file: &mut AuthFile, fx: &mut Effects<'_>) {
     if fx.unreachable.is_some() {
         return;
     }

@@ -75,7 +75,9 @@ impl Credential {
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "lowercase")]
 pub enum Storage {
+    /// In the system keyring.
     Keyring,
+    /// In plain text in `auth.json`.
     File,
 }
 
@@ -92,6 +94,7 @@ impl Storage {
 /// What a write of a secret did.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Saved {
+    /// Where the secret went.
     pub storage: Storage,
     /// The keyring was wanted but could not take the secret: it went to the file.
     pub fell_back: bool,
@@ -118,7 +121,9 @@ pub struct Account {
     pub name: String,
     /// The account's remote, normalized.
     pub remote: String,
+    /// Which kind of secret it holds.
     pub auth_type: AuthType,
+    /// Where its secret is kept.
     pub storage: Storage,
     /// Whether it is its remote's active account.
     pub active: bool,
@@ -553,7 +558,7 @@ impl<'k> Store<'k> {
     fn change<T>(
         &self,
         item: Item<'_>,
-        edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
+        edit: impl FnOnce(&mut AuthFile, &mut Effects<'_>) -> Result<T>,
     ) -> Result<T> {
         let mut fx = Effects::new(self.secrets, self.reach_keyring(item)?);
         let mut tx: Transaction<'_> = self.file.begin(&self.working)?;
@@ -584,9 +589,9 @@ impl<'k> Store<'k> {
     fn apply<T>(
         &self,
         tx: &mut Transaction<'_>,
-        fx: &mut Effects,
+        fx: &mut Effects<'_>,
         item: Item<'_>,
-        edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
+        edit: impl FnOnce(&mut AuthFile, &mut Effects<'_>) -> Result<T>,
     ) -> Result<T> {
         let out = apply_steps(tx, fx, item, edit);
         if out.is_err()
@@ -601,9 +606,9 @@ impl<'k> Store<'k> {
 /// [`Store::apply`]'s steps, up to the first failure.
 fn apply_steps<T>(
     tx: &mut Transaction<'_>,
-    fx: &mut Effects,
+    fx: &mut Effects<'_>,
     item: Item<'_>,
-    edit: impl FnOnce(&mut AuthFile, &mut Effects) -> Result<T>,
+    edit: impl FnOnce(&mut AuthFile, &mut Effects<'_>) -> Result<T>,
 ) -> Result<T> {
     let mut pending = settle_pending(&mut tx.file, fx);
     record_writes(tx, fx, item, &pending)?;
@@ -631,7 +636,7 @@ fn apply_steps<T>(
 /// after a write leaves them for the next write to settle.
 fn record_writes(
     tx: &mut Transaction<'_>,
-    fx: &Effects,
+    fx: &Effects<'_>,
     item: Item<'_>,
     pending: &[String],
 ) -> Result<()> {
@@ -655,7 +660,7 @@ fn record_writes(
 /// records of the current copies that went. One that does not go (the keyring stopped
 /// answering since it was checked, or answered too late to know) stays recorded, so the
 /// next write removes it: the change is not undone, as the item may be gone already.
-fn delete_items(tx: &mut Transaction<'_>, fx: &Effects) {
+fn delete_items(tx: &mut Transaction<'_>, fx: &Effects<'_>) {
     if fx.unreachable.is_some() {
         return;
     }
@@ -738,7 +743,7 @@ fn cannot_remove(service: &str, account: &str, why: &str) -> Error {
 
 /// Writes `secret` to profile `name`'s keyring item, remembering what was there for
 /// an undo; says where the secret must go when the keyring cannot take it.
-fn write_keyring(fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
+fn write_keyring(fx: &mut Effects<'_>, name: &str, secret: &Credential) -> Saved {
     let written = match &fx.unreachable {
         Some(why) => Err(Unavailable(why.clone())),
         None => fx.keyring.get(SERVICE, name).and_then(|previous| {
@@ -764,7 +769,7 @@ fn write_keyring(fx: &mut Effects, name: &str, secret: &Credential) -> Saved {
 /// Under the lock, before a change: the items a killed change left pending are kept
 /// when their profile's current copy is in the keyring, and removed otherwise. Returns
 /// the ones that could not be settled (the keyring is unreachable).
-fn settle_pending(file: &mut AuthFile, fx: &Effects) -> Vec<String> {
+fn settle_pending(file: &mut AuthFile, fx: &Effects<'_>) -> Vec<String> {
     let names = std::mem::take(&mut file.pending_keyring);
     if fx.unreachable.is_some() {
         return names;
@@ -787,7 +792,7 @@ fn settle_pending(file: &mut AuthFile, fx: &Effects) -> Vec<String> {
 /// keeps only the auth type. A legacy item, if the profile still had one, is no longer
 /// current either way.
 fn put(
-    fx: &mut Effects,
+    fx: &mut Effects<'_>,
     name: &str,
     profile: &mut Profile,
     secret: &Credential,

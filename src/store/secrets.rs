@@ -41,9 +41,13 @@ mod memory {
     /// A keyring call, as [`Memory::fail_when`] sees it.
     #[derive(Clone, Copy, PartialEq, Eq, Debug)]
     pub enum Op {
+        /// [`Secrets::get`].
         Get,
+        /// [`Secrets::set`].
         Set,
+        /// [`Secrets::delete`].
         Delete,
+        /// [`Secrets::reach`].
         Reach,
     }
 
