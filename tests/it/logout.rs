@@ -10,12 +10,10 @@ use crate::status::{
     API_KEY_ACTIVE, LEGACY_NONE_ACTIVE, NONE_ACTIVE, assert_fields, stored_status,
 };
 
-use std::process::Command;
-
 use common::{DEFAULT_REMOTE, Env, Outcome};
 #[cfg(unix)]
 use routes::requests_to;
-use routes::{LOGOUT, TOKEN, queue_server, sorted_form};
+use routes::{LOGOUT, TOKEN, pointed, queue_server, sorted_form};
 use serde_json::{Value, json};
 use server::{Reply, Server};
 
@@ -214,11 +212,6 @@ pub(crate) fn oauth_store(remote: &str, expiry: &str) -> String {
         }),
     );
     common::pretty(&value)
-}
-
-/// `args` pointed at `server` (see [`Env::cmd_at`]).
-pub(crate) fn pointed(env: &Env, server: &Server, args: &[&str]) -> Command {
-    env.cmd_at(&server.url(), args)
 }
 
 pub(crate) fn run(env: &Env, server: &Server, args: &[&str]) -> Outcome {

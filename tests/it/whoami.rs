@@ -9,7 +9,7 @@ use crate::server;
 use std::process::Command;
 
 use common::{DEFAULT_REMOTE, Env, Outcome};
-use routes::{ME, ME_BODY, TOKEN, me_server, queue_server, requests_to};
+use routes::{ME, ME_BODY, TOKEN, api_at, me_server, queue_server, requests_to};
 use serde_json::json;
 use server::{Reply, Server};
 
@@ -25,14 +25,6 @@ pub(crate) fn official_store(staging: &str) -> String {
             "stg-bot": { "remote_url": staging, "auth_type": "api_key", "api_key": "KEY-stg" }
         }
     }))
-}
-
-/// `args` with the management API at `server` and no remote given: the remote comes
-/// from the store.
-pub(crate) fn api_at(env: &Env, server: &Server, args: &[&str]) -> Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url());
-    cmd
 }
 
 pub(crate) fn run(cmd: &mut Command) -> Outcome {

@@ -5,7 +5,8 @@
 
 use crate::common;
 use crate::routes;
-use crate::whoami::{api_at, me_auth, official_store, run};
+use crate::routes::api_at;
+use crate::whoami::{me_auth, official_store, run};
 
 use common::{DEFAULT_REMOTE, Env};
 use routes::me_server;

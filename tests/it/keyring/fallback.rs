@@ -16,6 +16,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::{Env, Outcome};
+use routes::account;
 use serde_json::{Value, json};
 use server::Server;
 
@@ -46,14 +47,6 @@ fn timed(cmd: &mut Command, stdin: Option<&str>) -> (Outcome, Duration) {
         None => common::run(cmd),
     };
     (out, start.elapsed())
-}
-
-/// `profiles[label]` of `auth.json`, checked to belong to `server`.
-#[track_caller]
-fn entry(env: &Env, server: &Server, label: &str) -> Value {
-    let profile = env.profile(label);
-    assert_eq!(profile["remote_url"], server.url(), "{:#}", env.auth_json());
-    profile
 }
 
 /// `auth.json` with one plain-text API-key account `label`, active, for `server`.
@@ -227,7 +220,7 @@ fn no_session_bus_falls_back_to_the_file_at_once_with_the_warning() {
         "login without a session bus took {elapsed:?}"
     );
 
-    let entry = entry(&env, &server, "ci");
+    let entry = account(&env, &server, "ci");
     assert_eq!(entry["auth_type"], "api_key");
     assert_eq!(entry["api_key"], KEY);
     assert_eq!(env.active(&server.url()).as_deref(), Some("ci"));
@@ -269,7 +262,7 @@ fn no_session_bus_fallback_says_why_under_verbose_but_never_the_key() {
     );
     assert!(!out.stderr.contains(KEY), "key on stderr: {out:#?}");
     assert!(!out.stdout.contains(KEY), "key on stdout: {out:#?}");
-    assert_eq!(entry(&env, &server, "ci")["api_key"], KEY);
+    assert_eq!(account(&env, &server, "ci")["api_key"], KEY);
 }
 
 #[test]
@@ -287,7 +280,7 @@ fn wedged_bus_login_falls_back_within_the_deadline() {
         bus.wait_for_connection(Duration::from_secs(1)),
         "the binary never tried the session bus"
     );
-    let entry = entry(&env, &server, "ci");
+    let entry = account(&env, &server, "ci");
     assert_eq!(entry["auth_type"], "api_key");
     assert_eq!(entry["api_key"], KEY);
 }
@@ -357,7 +350,7 @@ fn wedged_bus_insecure_storage_login_completes_within_the_deadline() {
         elapsed < Duration::from_secs(5),
         "login --insecure-storage on a wedged bus took {elapsed:?}"
     );
-    assert_eq!(entry(&env, &server, "ci")["api_key"], KEY);
+    assert_eq!(account(&env, &server, "ci")["api_key"], KEY);
 }
 
 #[test]

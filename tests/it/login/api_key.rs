@@ -6,7 +6,7 @@ use crate::routes;
 use crate::server;
 
 use common::{Env, Outcome};
-use routes::ME;
+use routes::{ME, account, pointed};
 use serde_json::{Value, json};
 use server::{Reply, Server};
 
@@ -27,19 +27,6 @@ fn login(env: &Env, server: &Server, extra: &[&str], key_line: &str) -> Outcome 
     let mut args = vec!["auth", "login", "--with-api-key", "--insecure-storage"];
     args.extend_from_slice(extra);
     common::run_with_stdin(&mut pointed(env, server, &args), key_line)
-}
-
-/// `args` pointed at `server` (see [`Env::cmd_at`]).
-fn pointed(env: &Env, server: &Server, args: &[&str]) -> std::process::Command {
-    env.cmd_at(&server.url(), args)
-}
-
-/// The stored profile `label`, checked to belong to `server`.
-#[track_caller]
-fn account(env: &Env, server: &Server, label: &str) -> Value {
-    let profile = env.profile(label);
-    assert_eq!(profile["remote_url"], server.url(), "{:#}", env.auth_json());
-    profile
 }
 
 /// The API key stored for `label` under `server`.

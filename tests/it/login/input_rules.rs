@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{Env, Outcome};
-use routes::{TOKEN, requests_to};
+use routes::{TOKEN, requests_to, web_login};
 use serde_json::json;
 use server::{Reply, Server};
 
@@ -50,14 +50,6 @@ fn authorize(expires_in: serde_json::Value, interval: serde_json::Value) -> serd
 
 fn pending() -> Reply {
     Reply::json(400, r#"{"error":"authorization_pending"}"#)
-}
-
-fn web_login(env: &Env, server: &Server, browser: &str, extra: &[&str]) -> Outcome {
-    let mut args = vec!["auth", "login", "--web", "--insecure-storage"];
-    args.extend_from_slice(extra);
-    let mut cmd = env.cmd_at(&server.url(), &args);
-    cmd.env("BROWSER", browser);
-    common::run(&mut cmd)
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Env, Outcome};
-use routes::{AUTHORIZE, LOGOUT, ME, ME_BODY, TOKEN, queue_server};
+use routes::{AUTHORIZE, LOGOUT, ME, ME_BODY, TOKEN, queue_server, web_login};
 use serde_json::{Value, json};
 use server::{Reply, Server};
 
@@ -136,15 +136,6 @@ fn pending_then_ok(n: usize) -> Reply {
     }
 }
 
-/// `login --web --insecure-storage <extra>` against `server` with `$BROWSER` = `browser`.
-fn login_web(env: &Env, server: &Server, browser: &str, extra: &[&str]) -> Outcome {
-    let mut args = vec!["auth", "login", "--web", "--insecure-storage"];
-    args.extend_from_slice(extra);
-    let mut cmd = env.cmd_at(&server.url(), &args);
-    cmd.env("BROWSER", browser);
-    common::run(&mut cmd)
-}
-
 // ---------------------------------------------------------------------------------------
 // 1. Terminal-escape injection
 // ---------------------------------------------------------------------------------------
@@ -210,7 +201,7 @@ fn escapes_in_the_device_authorization_never_reach_stderr() {
     authorize["verification_uri_complete"] =
         "https://app.example.test/d?c=\u{1b}]8;;https://evil\u{7}x".into();
     let server = device_server(authorize.clone(), pending_then_ok, ME_BODY);
-    let out = login_web(&env, &server, "true", &["-v"]);
+    let out = web_login(&env, &server, "true", &["-v"]);
     out.assert_code(0);
     assert_clean(&out);
     assert!(out.stderr.contains("AB]0;pwnedCD1m"), "{out:#?}");
@@ -226,7 +217,7 @@ fn escapes_in_the_device_authorization_never_reach_stderr() {
     // passes the rules of `--label`): exit 1, a clean error line, nothing stored.
     let env = Env::new();
     let server = device_server(authorize, pending_then_ok, &evil_me());
-    let out = login_web(&env, &server, "true", &[]);
+    let out = web_login(&env, &server, "true", &[]);
     out.assert_code(1);
     assert_clean(&out);
     assert!(out.stdout.is_empty(), "{out:#?}");
@@ -258,7 +249,7 @@ fn a_verification_uri_complete_with_escapes_is_never_handed_to_a_browser() {
         pending_then_ok(n)
     };
     let server = device_server(authorize.clone(), poll, ME_BODY);
-    let out = login_web(&env, &server, &browser, &[]);
+    let out = web_login(&env, &server, &browser, &[]);
     out.assert_code(0);
     assert_clean(&out);
     let opened = std::fs::read_to_string(&marker).expect("the browser was started");
@@ -352,7 +343,7 @@ fn long_server_values_in_messages_are_cut_to_a_marked_excerpt() {
     let mut authorize = authorize_body();
     authorize["expires_in"] = flood().into();
     let server = device_server(authorize, pending_then_ok, ME_BODY);
-    let out = login_web(&env, &server, "true", &[]);
+    let out = web_login(&env, &server, "true", &[]);
     assert_one_line_error(
         &out,
         1,
@@ -372,7 +363,7 @@ fn long_server_values_in_messages_are_cut_to_a_marked_excerpt() {
         },
         ME_BODY,
     );
-    let out = login_web(&env, &server, "true", &[]);
+    let out = web_login(&env, &server, "true", &[]);
     assert_eq!(out.code, 5, "{out:#?}");
     let last = out.stderr.lines().last().unwrap_or_default();
     assert!(
@@ -388,7 +379,7 @@ fn long_server_values_in_messages_are_cut_to_a_marked_excerpt() {
     authorize["verification_uri_complete"] =
         format!("https://app.example.test/?c={}", flood()).into();
     let server = device_server(authorize, pending_then_ok, ME_BODY);
-    let out = login_web(&env, &server, "true", &[]);
+    let out = web_login(&env, &server, "true", &[]);
     out.assert_code(0);
     assert!(
         out.stderr.contains(&format!("code: {}…", "Z".repeat(200))),
@@ -411,7 +402,7 @@ fn escapes_in_an_rfc8628_error_description_never_reach_stderr() {
         },
         ME_BODY,
     );
-    let out = login_web(&env, &server, "true", &[]);
+    let out = web_login(&env, &server, "true", &[]);
     assert_eq!(out.code, 5, "{out:#?}");
     assert_eq!(out.stdout, "", "{out:#?}");
     assert_clean(&out);
@@ -481,7 +472,7 @@ fn device_login_with_verbose_never_prints_the_device_code_or_tokens() {
         ME_BODY,
     );
     for format in ["text", "json"] {
-        let out = login_web(&env, &server, "true", &["-v", "-o", format]);
+        let out = web_login(&env, &server, "true", &["-v", "-o", format]);
         out.assert_code(0);
         assert!(
             out.stderr.contains("WDJB-MJHT"),
@@ -500,7 +491,7 @@ fn a_poll_error_echoing_the_device_code_does_not_print_it() {
     })
     .to_string();
     let server = device_server(authorize_body(), move |_| Reply::json(401, &body), ME_BODY);
-    let out = login_web(&env, &server, "true", &["-v"]);
+    let out = web_login(&env, &server, "true", &["-v"]);
     out.assert_code(3);
     assert!(
         out.stderr
@@ -738,7 +729,7 @@ fn hostile_device_flow_answers_are_errors_not_panics() {
             routes.push(("POST", TOKEN, t.clone()));
         }
         let server = queue_server(&routes);
-        let out = login_web(&env, &server, "true", &[]);
+        let out = web_login(&env, &server, "true", &[]);
         out.assert_code(*code);
         assert_eq!(out.stdout, "", "{name}: {out:#?}");
         assert_clean(&out);
@@ -887,7 +878,7 @@ fn newlines_from_the_server_cannot_forge_stderr_lines() {
         |_| Reply::json(400, r#"{"error":"access_denied"}"#),
         ME_BODY,
     );
-    let out = login_web(&env, &server, "true", &[]);
+    let out = web_login(&env, &server, "true", &[]);
     out.assert_code(3);
     assert!(
         !out.stderr

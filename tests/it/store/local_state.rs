@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{DEFAULT_REMOTE, Env, FIXTURE, Outcome};
-use routes::{LOGOUT, ME, ME_BODY, queue_server};
+use routes::{LOGOUT, ME, ME_BODY, api_at, queue_server};
 use serde_json::json;
 use server::{Reply, Server};
 
@@ -48,13 +48,6 @@ fn me_server() -> Server {
         ("GET", ME, Reply::json(200, ME_BODY)),
         ("POST", LOGOUT, Reply::json(200, "{}")),
     ])
-}
-
-/// `args` for the default remote, with the management API at `server`.
-pub(crate) fn cmd(env: &Env, server: &Server, args: &[&str]) -> Command {
-    let mut cmd = env.cmd(args);
-    cmd.env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url());
-    cmd
 }
 
 /// Runs `cmd` (with [`KEY`] on stdin) and kills it if it has not finished after `limit`,
@@ -89,7 +82,7 @@ fn assert_rejected_untouched(bytes: &[u8]) {
     let env = Env::new();
     env.write_auth_bytes(bytes);
     for args in READERS {
-        let out = run(&mut cmd(&env, &server, args));
+        let out = run(&mut api_at(&env, &server, args));
         assert_path_error(&out, &env.auth_path());
         assert_eq!(
             env.read_auth_bytes(),
@@ -191,7 +184,7 @@ fn an_auth_json_that_is_a_directory_is_an_error_naming_the_path() {
     fs::create_dir(env.auth_path()).expect("mkdir auth.json");
     fs::write(env.auth_path().join("inside"), "x").expect("write inside");
     for args in READERS {
-        let out = run(&mut cmd(&env, &server, args));
+        let out = run(&mut api_at(&env, &server, args));
         assert_path_error(&out, &env.auth_path());
         assert!(env.auth_path().is_dir(), "{args:?} replaced the directory");
         assert_eq!(common::list_dir(&env.auth_path()), ["inside"]);
@@ -206,7 +199,8 @@ fn an_auth_json_that_is_a_fifo_does_not_hang() {
     // SAFETY: mkfifo with a valid C string.
     assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
     for args in READERS {
-        let (out, hung) = run_with_deadline(&mut cmd(&env, &server, args), Duration::from_secs(60));
+        let (out, hung) =
+            run_with_deadline(&mut api_at(&env, &server, args), Duration::from_secs(60));
         assert!(!hung, "{args:?} hung: {out:#?}");
         assert_path_error(&out, &env.auth_path());
     }
@@ -219,7 +213,7 @@ fn a_config_dir_that_is_a_regular_file_is_an_error_naming_the_path() {
     let file = env.root().join("not-a-dir");
     fs::write(&file, "precious").expect("write file");
     for args in READERS {
-        let out = run(cmd(&env, &server, args).env("BASETEN_CONFIG_DIR", &file));
+        let out = run(api_at(&env, &server, args).env("BASETEN_CONFIG_DIR", &file));
         assert_path_error(&out, &file);
         assert_eq!(fs::read(&file).expect("read"), b"precious", "{args:?}");
     }
@@ -231,11 +225,11 @@ fn a_lock_file_that_is_a_directory_fails_writers_but_not_readers() {
     let env = Env::with_auth(FIXTURE);
     fs::create_dir(env.lock_path()).expect("mkdir lock");
     for args in &READERS[2..] {
-        let out = run(&mut cmd(&env, &server, args));
+        let out = run(&mut api_at(&env, &server, args));
         assert_path_error(&out, &env.lock_path());
         assert_eq!(env.read_auth(), FIXTURE, "{args:?}");
     }
-    let out = run(&mut cmd(&env, &server, &["auth", "token"]));
+    let out = run(&mut api_at(&env, &server, &["auth", "token"]));
     assert_eq!(out.success(), "access-abc\n");
 }
 
@@ -297,7 +291,7 @@ fn a_read_only_config_dir_still_allows_status_and_token() {
     let env = Env::with_auth(FIXTURE);
     let drop = read_only(&env);
     let out = run(as_child_user(
-        &mut cmd(&env, &server, &["auth", "status"]),
+        &mut api_at(&env, &server, &["auth", "status"]),
         drop,
     ));
     let stdout = out.success();
@@ -308,7 +302,7 @@ fn a_read_only_config_dir_still_allows_status_and_token() {
         "{out:#?}"
     );
     let out = run(as_child_user(
-        &mut cmd(&env, &server, &["auth", "token"]),
+        &mut api_at(&env, &server, &["auth", "token"]),
         drop,
     ));
     assert_eq!(out.success(), "access-abc\n");
@@ -328,7 +322,7 @@ fn an_unwritable_config_dir_is_an_error_naming_it_and_the_file_is_untouched() {
         let drop = read_only(&env);
         let before = common::list_dir(&env.config_dir());
         for args in &READERS[2..] {
-            let out = run(as_child_user(&mut cmd(&env, &server, args), drop));
+            let out = run(as_child_user(&mut api_at(&env, &server, args), drop));
             assert_path_error(&out, &env.config_dir());
             assert_eq!(env.read_auth(), FIXTURE, "{args:?}");
             assert_eq!(common::list_dir(&env.config_dir()), before, "{args:?}");
@@ -344,7 +338,7 @@ fn an_unwritable_config_dir_is_an_error_naming_it_and_the_file_is_untouched() {
 fn assert_writes_refused(env: &Env, server: &Server, dir: &Path) {
     let before = common::list_dir(dir);
     for args in &READERS[2..] {
-        let out = run(&mut cmd(env, server, args));
+        let out = run(&mut api_at(env, server, args));
         assert_path_error(&out, dir);
         assert!(out.stderr.contains("chmod 700"), "{args:?}: {out:#?}");
         assert_eq!(env.read_auth(), FIXTURE, "{args:?}");
@@ -354,7 +348,7 @@ fn assert_writes_refused(env: &Env, server: &Server, dir: &Path) {
     // checked its key: that spends nothing).
     let requests = server.requests();
     assert!(requests.iter().all(|r| r.path != LOGOUT), "{requests:#?}");
-    let out = run(&mut cmd(env, server, &["auth", "token"]));
+    let out = run(&mut api_at(env, server, &["auth", "token"]));
     assert_eq!(out.stdout, "access-abc\n", "{out:#?}");
     out.assert_code(0);
 }
@@ -368,7 +362,7 @@ fn a_config_dir_others_can_write_is_refused_for_writes() {
         assert_writes_refused(&env, &server, &env.config_dir());
         common::set_mode(&env.config_dir(), 0o700);
         // Once it is private again, writes work.
-        let out = run(&mut cmd(
+        let out = run(&mut api_at(
             &env,
             &server,
             &["auth", "switch", "--user", "ci-bot"],
@@ -392,7 +386,7 @@ fn a_config_dir_owned_by_another_user_is_refused_for_writes() {
     let env = Env::new();
     let theirs = Path::new("/");
     let login = common::api_key_login_args("new");
-    let mut c = cmd(&env, &server, &login);
+    let mut c = api_at(&env, &server, &login);
     c.env("BASETEN_CONFIG_DIR", theirs);
     let out = common::run_with_stdin(&mut c, &format!("{KEY}\n"));
     assert_path_error(&out, theirs);
@@ -431,7 +425,7 @@ fn no_home_and_no_config_dir_is_a_clear_error_not_a_panic() {
     for home in [None, Some("")] {
         for xdg in [None, Some(""), Some("relative/xdg")] {
             for args in READERS {
-                let mut c = cmd(&env, &server, args);
+                let mut c = api_at(&env, &server, args);
                 c.env_remove("BASETEN_CONFIG_DIR").env_remove("HOME");
                 if let Some(h) = home {
                     c.env("HOME", h);

@@ -5,8 +5,8 @@
 //! never leaves a truncated `auth.json` or loses an account.
 
 use crate::common;
-use crate::logout::pointed;
 use crate::routes;
+use crate::routes::pointed;
 use crate::server;
 
 #[cfg(unix)]

@@ -7,7 +7,7 @@ mod header;
 
 use crate::common;
 use crate::env_key::ENV_KEY;
-use crate::logout::{FUTURE, LABEL, PAST, REFRESHED, oauth_store, pointed, refresh_form, run};
+use crate::logout::{FUTURE, LABEL, PAST, REFRESHED, oauth_store, refresh_form, run};
 use crate::routes;
 use crate::server;
 use crate::status::{API_KEY_ACTIVE, API_KEY_ENV, LEGACY_NONE_ACTIVE, NONE_ACTIVE};
@@ -15,7 +15,7 @@ use crate::status::{API_KEY_ACTIVE, API_KEY_ENV, LEGACY_NONE_ACTIVE, NONE_ACTIVE
 use std::process::Stdio;
 
 use common::{Env, FIXTURE, Outcome, rfc3339_utc_unix as rfc3339_unix, unix_now};
-use routes::{TOKEN, queue_server, sorted_form};
+use routes::{TOKEN, pointed, queue_server, sorted_form};
 use serde_json::{Value, json};
 use server::{Reply, Server};
 
