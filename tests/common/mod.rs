@@ -13,7 +13,8 @@
 //! - `DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent`, so no real keyring is touched,
 //! - stdin from `/dev/null` (or a pipe, with [`Env::run_with_stdin`]): never a terminal.
 //!
-//! Test files that also need the HTTP test server include `common/server.rs` themselves.
+//! tests/it/main.rs includes it as `mod common`, next to the HTTP test server
+//! (`common/server.rs`) and the other helpers of this directory.
 #![allow(dead_code)]
 
 use std::fs;

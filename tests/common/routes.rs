@@ -1,5 +1,6 @@
-//! The API paths the CLI calls and small helpers around the test [`Server`], included next
-//! to `common/server.rs` by tests/it/main.rs as `mod routes`.
+//! The API paths the CLI calls and small helpers around the test [`Server`]: servers that
+//! answer them, and the binary pointed at one. Included next to `common/server.rs` by
+//! tests/it/main.rs as `mod routes`.
 #![allow(dead_code)]
 
 use std::process::Command;

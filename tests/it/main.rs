@@ -1,6 +1,11 @@
 //! The integration tests: one crate, so `cargo test` links one binary and runs every test
-//! of it side by side. Each module drives the real `baseten` binary; the helpers they
-//! share live in `tests/common/` (also used by the demo and the bench).
+//! of it side by side. Each module drives the real `baseten` binary and covers one
+//! feature: a command (`login`, `logout`, `switch`, `status`, `token`, `whoami`), several
+//! accounts, the key from the environment, the store's file, the keyring, the legacy
+//! layout, the network, the terminal, the output, the command line, the generated docs
+//! or what `make install-files` installs. A new test goes with the feature it checks,
+//! whatever it guards against. The helpers they share live in `tests/common/` (also used
+//! by the demo and the bench), each defined once.
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,8 +1,9 @@
 //! The store shared with Baseten's official CLI (SPEC §7), against files its own store
 //! code wrote (`tests/fixtures/official-store/`, README there): what each command sees
-//! in them, what a write leaves for the official code to read, lossless rewrites, names held by another remote, and the file-system
-//! rules (unpredictable temp files, lock files that are never followed or blocked on,
-//! directories others could change). No keyring here; the legacy layout is in `legacy/file.rs`.
+//! in them, what a write leaves for the official code to read, lossless rewrites, names
+//! held by another remote, and the file-system rules (unpredictable temp files, lock
+//! files that are never followed or blocked on, directories others could change). No
+//! keyring here; the legacy layout is in `legacy/file.rs`.
 
 use crate::common;
 use crate::routes;
