@@ -6,7 +6,6 @@
 use crate::common;
 #[cfg(unix)]
 use crate::routes;
-use crate::status::{API_KEY_ENV, NONE_ACTIVE, assert_fields};
 
 #[cfg(unix)]
 use std::fs;
@@ -21,7 +20,7 @@ use std::process::Command;
 
 #[cfg(unix)]
 use common::DEFAULT_REMOTE;
-use common::{Env, FIXTURE, Outcome};
+use common::{API_KEY_ENV, Env, FIXTURE, NONE_ACTIVE, Outcome, assert_fields};
 #[cfg(unix)]
 use routes::{ME, me_server, requests_to};
 use serde_json::{Value, json};

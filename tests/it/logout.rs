@@ -6,11 +6,12 @@
 use crate::common;
 use crate::routes;
 use crate::server;
-use crate::status::{
-    API_KEY_ACTIVE, LEGACY_NONE_ACTIVE, NONE_ACTIVE, assert_fields, stored_status,
-};
+use crate::token::{FUTURE, LABEL, PAST, REFRESHED, oauth_store, refresh_form, run};
 
-use common::{DEFAULT_REMOTE, Env, Outcome};
+use common::{
+    API_KEY_ACTIVE, DEFAULT_REMOTE, Env, LEGACY_NONE_ACTIVE, NONE_ACTIVE, Outcome, assert_fields,
+    stored_status,
+};
 #[cfg(unix)]
 use routes::requests_to;
 use routes::{LOGOUT, TOKEN, pointed, queue_server, sorted_form};
@@ -101,8 +102,6 @@ pub(crate) fn active_user(env: &Env) -> Option<String> {
     env.active(DEFAULT_REMOTE)
 }
 
-// ---- logout ----
-
 #[test]
 fn logout_api_key_account() {
     let env = Env::with_auth(API_KEY_ACTIVE);
@@ -183,49 +182,6 @@ fn logout_only_touches_its_remote() {
     assert_eq!(out.success(), "Logged out staging-bot\n");
     assert_eq!(active_user(&env).as_deref(), Some("ci-bot"));
     assert_eq!(env.run(&["auth", "token"]).success(), "sk-ci-123\n");
-}
-
-pub(crate) const LABEL: &str = "me@example.com";
-
-pub(crate) const PAST: &str = "2001-02-03T04:05:06Z";
-
-pub(crate) const FUTURE: &str = "2099-01-02T03:04:05Z";
-
-pub(crate) const REFRESHED: &str = r#"{"access_token":"access-new","refresh_token":"refresh-new","expires_in":3600,"token_type":"Bearer"}"#;
-
-/// A store for `remote` whose active account `me@example.com` is OAuth with
-/// `access-old`/`refresh-old` expiring at `expiry`, next to an API-key account.
-pub(crate) fn oauth_store(remote: &str, expiry: &str) -> String {
-    let value = common::store_of(
-        remote,
-        Some(LABEL),
-        json!({
-            LABEL: {
-                "auth_type": "oauth",
-                "oauth_credential": {
-                    "access_token": "access-old",
-                    "refresh_token": "refresh-old",
-                    "expiry": expiry,
-                }
-            },
-            "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" }
-        }),
-    );
-    common::pretty(&value)
-}
-
-pub(crate) fn run(env: &Env, server: &Server, args: &[&str]) -> Outcome {
-    common::run(&mut pointed(env, server, args))
-}
-
-pub(crate) fn refresh_form(refresh_token: &str) -> Vec<(String, String)> {
-    let mut form = vec![
-        ("client_id".to_string(), "baseten-cli".to_string()),
-        ("grant_type".to_string(), "refresh_token".to_string()),
-        ("refresh_token".to_string(), refresh_token.to_string()),
-    ];
-    form.sort();
-    form
 }
 
 /// Asserts a successful logout of [`LABEL`] that warned on stderr.

@@ -3,87 +3,11 @@
 
 use crate::common;
 
-use common::{Env, FIXTURE, Outcome};
-use serde_json::{Value, json};
-
-pub(crate) const API_KEY_ENV: &str = "BASETEN_API_KEY";
-
-/// A store with an API-key account active and an OAuth account with unknown expiry on
-/// the default remote, and an account of a second remote.
-pub(crate) const API_KEY_ACTIVE: &str = r#"{
-  "version": 1,
-  "current": "ci-bot",
-  "profiles": {
-    "ci-bot": {
-      "remote_url": "https://app.baseten.co",
-      "auth_type": "api_key",
-      "api_key": "sk-ci-123"
-    },
-    "laptop": {
-      "remote_url": "https://app.baseten.co",
-      "auth_type": "oauth",
-      "oauth_credential": {
-        "access_token": "access-laptop",
-        "refresh_token": "refresh-laptop",
-        "expiry": "0001-01-01T00:00:00Z"
-      }
-    },
-    "staging-bot": {
-      "remote_url": "https://app.staging.baseten.co",
-      "auth_type": "api_key",
-      "api_key": "sk-staging"
-    }
-  },
-  "active_by_remote": {
-    "https://app.baseten.co": "ci-bot",
-    "https://app.staging.baseten.co": "staging-bot"
-  }
-}
-"#;
-
-/// A store whose remote has accounts but none active (two of them, since a remote's
-/// only account is its active one).
-pub(crate) const NONE_ACTIVE: &str = r#"{
-  "version": 1,
-  "profiles": {
-    "ci-bot": {
-      "remote_url": "https://app.baseten.co",
-      "auth_type": "api_key",
-      "api_key": "sk-ci-123"
-    },
-    "deploy-bot": {
-      "remote_url": "https://app.baseten.co",
-      "auth_type": "api_key",
-      "api_key": "sk-deploy-456"
-    }
-  }
-}
-"#;
-
-/// [`NONE_ACTIVE`] in the legacy `hosts` layout: no `active_user`.
-pub(crate) const LEGACY_NONE_ACTIVE: &str = r#"{
-  "version": 1,
-  "hosts": {
-    "https://app.baseten.co": {
-      "users": {
-        "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" },
-        "deploy-bot": { "auth_type": "api_key", "api_key": "sk-deploy-456" }
-      }
-    }
-  }
-}
-"#;
-
-/// Checks the SPEC §2 status fields of a JSON result against `expected`.
-#[track_caller]
-pub(crate) fn assert_fields(out: &Outcome, expected: Value) {
-    let got = out.json();
-    out.success();
-    for (key, want) in expected.as_object().unwrap() {
-        assert_eq!(&got[key], want, "field {key}: {out:#?}");
-        assert!(got.get(key).is_some(), "field {key} missing: {out:#?}");
-    }
-}
+use common::{
+    API_KEY_ACTIVE, API_KEY_ENV, Env, FIXTURE, LEGACY_NONE_ACTIVE, NONE_ACTIVE, Outcome,
+    assert_fields, stored_status,
+};
+use serde_json::Value;
 
 #[track_caller]
 fn assert_not_logged_in(out: &Outcome) {
@@ -109,20 +33,6 @@ fn assert_status_text(env: &Env, user: &str, auth_type: &str) -> Outcome {
     assert!(lines[3..].iter().any(|l| l.contains("file")), "{lines:?}");
     out
 }
-
-/// The SPEC §2 status fields of a stored account of the default remote kept in the file.
-pub(crate) fn stored_status(user: &str, auth_type: &str, expires_at: Value) -> Value {
-    json!({
-        "host": "https://app.baseten.co",
-        "user": user,
-        "auth_type": auth_type,
-        "storage": "file",
-        "source": "store",
-        "expires_at": expires_at,
-    })
-}
-
-// ---- status ----
 
 #[test]
 fn status_api_key_account() {

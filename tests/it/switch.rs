@@ -7,8 +7,6 @@ use crate::logout::active_user;
 use common::{DEFAULT_REMOTE, Env, FIXTURE};
 use serde_json::json;
 
-// ---- switch ----
-
 #[test]
 fn switch_changes_the_active_user() {
     let env = Env::with_auth(FIXTURE);

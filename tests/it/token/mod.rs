@@ -7,17 +7,61 @@ mod header;
 
 use crate::common;
 use crate::env_key::ENV_KEY;
-use crate::logout::{FUTURE, LABEL, PAST, REFRESHED, oauth_store, refresh_form, run};
 use crate::routes;
 use crate::server;
-use crate::status::{API_KEY_ACTIVE, API_KEY_ENV, LEGACY_NONE_ACTIVE, NONE_ACTIVE};
 
 use std::process::Stdio;
 
-use common::{Env, FIXTURE, Outcome, rfc3339_utc_unix as rfc3339_unix, unix_now};
+use common::{
+    API_KEY_ACTIVE, API_KEY_ENV, Env, FIXTURE, LEGACY_NONE_ACTIVE, NONE_ACTIVE, Outcome,
+    rfc3339_utc_unix as rfc3339_unix, unix_now,
+};
 use routes::{TOKEN, pointed, queue_server, sorted_form};
 use serde_json::{Value, json};
 use server::{Reply, Server};
+
+pub(crate) const LABEL: &str = "me@example.com";
+
+pub(crate) const PAST: &str = "2001-02-03T04:05:06Z";
+
+pub(crate) const FUTURE: &str = "2099-01-02T03:04:05Z";
+
+pub(crate) const REFRESHED: &str = r#"{"access_token":"access-new","refresh_token":"refresh-new","expires_in":3600,"token_type":"Bearer"}"#;
+
+/// A store for `remote` whose active account `me@example.com` is OAuth with
+/// `access-old`/`refresh-old` expiring at `expiry`, next to an API-key account.
+pub(crate) fn oauth_store(remote: &str, expiry: &str) -> String {
+    let value = common::store_of(
+        remote,
+        Some(LABEL),
+        json!({
+            LABEL: {
+                "auth_type": "oauth",
+                "oauth_credential": {
+                    "access_token": "access-old",
+                    "refresh_token": "refresh-old",
+                    "expiry": expiry,
+                }
+            },
+            "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" }
+        }),
+    );
+    common::pretty(&value)
+}
+
+pub(crate) fn run(env: &Env, server: &Server, args: &[&str]) -> Outcome {
+    common::run(&mut pointed(env, server, args))
+}
+
+pub(crate) fn refresh_form(refresh_token: &str) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("client_id".to_string(), "baseten-cli".to_string()),
+        ("grant_type".to_string(), "refresh_token".to_string()),
+        ("refresh_token".to_string(), refresh_token.to_string()),
+    ];
+    form.sort();
+    form
+}
 
 #[test]
 fn token_prints_the_env_key() {
@@ -33,8 +77,6 @@ fn token_prints_the_env_key() {
     let out = Env::new().run_env(&["auth", "token"], API_KEY_ENV, ENV_KEY);
     assert_eq!(out.success(), format!("{ENV_KEY}\n"));
 }
-
-// ---- token ----
 
 #[test]
 fn token_api_key_account() {
