@@ -102,7 +102,7 @@ step "system libdbus build (from the vendored tarball): keyring tests"
 features=(--no-default-features --features system-dbus)
 (cd "$src" && "${offline[@]}" tests/with-secret-service.sh \
   cargo nextest run --offline --locked "${features[@]}" --test it --run-ignored all \
-    -E 'test(/^keyring::/)')
+    -E 'test(/^keyring::/) | test(/^legacy::keyring::/)')
 # The binary those tests ran: the same build asked again is fresh and names it.
 bin=$(cd "$src" && "${offline[@]}" cargo build --offline --locked "${features[@]}" --bin baseten \
   --message-format=json 2>/dev/null | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)

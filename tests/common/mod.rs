@@ -13,7 +13,8 @@
 //! - `DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent`, so no real keyring is touched,
 //! - stdin from `/dev/null` (or a pipe, with [`Env::run_with_stdin`]): never a terminal.
 //!
-//! Test files that also need the HTTP test server include `common/server.rs` themselves.
+//! tests/it/main.rs includes it as `mod common`, next to the HTTP test server
+//! (`common/server.rs`) and the other helpers of this directory.
 #![allow(dead_code)]
 
 use std::fs;
@@ -85,6 +86,102 @@ pub const LEGACY_FIXTURE: &str = r#"{
   }
 }
 "#;
+
+/// The variable whose key wins over every stored account (SPEC §6).
+pub const API_KEY_ENV: &str = "BASETEN_API_KEY";
+
+/// A store with an API-key account active and an OAuth account with unknown expiry on
+/// the default remote, and an account of a second remote.
+pub const API_KEY_ACTIVE: &str = r#"{
+  "version": 1,
+  "current": "ci-bot",
+  "profiles": {
+    "ci-bot": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-ci-123"
+    },
+    "laptop": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "oauth",
+      "oauth_credential": {
+        "access_token": "access-laptop",
+        "refresh_token": "refresh-laptop",
+        "expiry": "0001-01-01T00:00:00Z"
+      }
+    },
+    "staging-bot": {
+      "remote_url": "https://app.staging.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-staging"
+    }
+  },
+  "active_by_remote": {
+    "https://app.baseten.co": "ci-bot",
+    "https://app.staging.baseten.co": "staging-bot"
+  }
+}
+"#;
+
+/// A store whose remote has accounts but none active (two of them, since a remote's
+/// only account is its active one).
+pub const NONE_ACTIVE: &str = r#"{
+  "version": 1,
+  "profiles": {
+    "ci-bot": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-ci-123"
+    },
+    "deploy-bot": {
+      "remote_url": "https://app.baseten.co",
+      "auth_type": "api_key",
+      "api_key": "sk-deploy-456"
+    }
+  }
+}
+"#;
+
+/// [`NONE_ACTIVE`] in the legacy `hosts` layout: no `active_user`.
+pub const LEGACY_NONE_ACTIVE: &str = r#"{
+  "version": 1,
+  "hosts": {
+    "https://app.baseten.co": {
+      "users": {
+        "ci-bot": { "auth_type": "api_key", "api_key": "sk-ci-123" },
+        "deploy-bot": { "auth_type": "api_key", "api_key": "sk-deploy-456" }
+      }
+    }
+  }
+}
+"#;
+
+/// Checks the SPEC §2 status fields of a JSON result against `expected`.
+#[track_caller]
+pub fn assert_fields(out: &Outcome, expected: serde_json::Value) {
+    let got = out.json();
+    out.success();
+    for (key, want) in expected.as_object().unwrap() {
+        assert_eq!(&got[key], want, "field {key}: {out:#?}");
+        assert!(got.get(key).is_some(), "field {key} missing: {out:#?}");
+    }
+}
+
+/// The SPEC §2 status fields of a stored account of the default remote kept in the file.
+pub fn stored_status(
+    user: &str,
+    auth_type: &str,
+    expires_at: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "host": "https://app.baseten.co",
+        "user": user,
+        "auth_type": auth_type,
+        "storage": "file",
+        "source": "store",
+        "expires_at": expires_at,
+    })
+}
 
 /// A profiles-layout store whose accounts all belong to `remote`: `profiles` maps each
 /// name to its entry without `remote_url` (added here); `active`, when given, is both

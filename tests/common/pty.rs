@@ -1,6 +1,6 @@
-//! Pseudo-terminals for the tests that drive the binary on one (`terminal.rs`,
-//! `signals.rs`): opening a pair, and what the program writes to it, collected on a
-//! thread as it arrives. tests/it/main.rs includes it as `mod pty`.
+//! Pseudo-terminals for the tests that drive the binary on one (`terminal/`, and one in
+//! `keyring/fallback.rs`): opening a pair, and what the program writes to it, collected
+//! on a thread as it arrives. tests/it/main.rs includes it as `mod pty`.
 
 use std::fs::File;
 use std::io::Read;

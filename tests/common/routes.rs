@@ -1,9 +1,12 @@
-//! The API paths the CLI calls and small helpers around the test [`Server`], included next
-//! to `common/server.rs` by tests/it/main.rs as `mod routes`.
+//! The API paths the CLI calls and small helpers around the test [`Server`]: servers that
+//! answer them, and the binary pointed at one. Included next to `common/server.rs` by
+//! tests/it/main.rs as `mod routes`.
 #![allow(dead_code)]
 
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::{self, Env, Outcome};
 use crate::server::{Queue, Reply, Request, Server};
 
 /// `who am I`.
@@ -93,4 +96,34 @@ pub fn browser_login_server(email: &str) -> Server {
         ("GET", ME, Reply::json(200, &me.to_string())),
         ("POST", LOGOUT, Reply::json(200, "{}")),
     ])
+}
+
+/// `args` pointed at `server` (see [`Env::cmd_at`]).
+pub fn pointed(env: &Env, server: &Server, args: &[&str]) -> Command {
+    env.cmd_at(&server.url(), args)
+}
+
+/// `args` with the management API at `server` and no remote given: the remote is the
+/// default one, or comes from the store.
+pub fn api_at(env: &Env, server: &Server, args: &[&str]) -> Command {
+    let mut cmd = env.cmd(args);
+    cmd.env("BASETEN_MANAGEMENT_API_URL_OVERRIDE", server.url());
+    cmd
+}
+
+/// `login --web --insecure-storage <extra>` against `server` with `$BROWSER` = `browser`.
+pub fn web_login(env: &Env, server: &Server, browser: &str, extra: &[&str]) -> Outcome {
+    let mut args = vec!["auth", "login", "--web", "--insecure-storage"];
+    args.extend_from_slice(extra);
+    let mut cmd = env.cmd_at(&server.url(), &args);
+    cmd.env("BROWSER", browser);
+    common::run(&mut cmd)
+}
+
+/// The stored profile `label`, checked to belong to `server`.
+#[track_caller]
+pub fn account(env: &Env, server: &Server, label: &str) -> serde_json::Value {
+    let profile = env.profile(label);
+    assert_eq!(profile["remote_url"], server.url(), "{:#}", env.auth_json());
+    profile
 }

@@ -1,6 +1,11 @@
 //! The integration tests: one crate, so `cargo test` links one binary and runs every test
-//! of it side by side. Each module drives the real `baseten` binary; the helpers they
-//! share live in `tests/common/` (also used by the demo and the bench).
+//! of it side by side. Each module drives the real `baseten` binary and covers one
+//! feature: a command (`login`, `logout`, `switch`, `status`, `token`, `whoami`), several
+//! accounts, the key from the environment, the store's file, the keyring, the legacy
+//! layout, the network, the terminal, the output, the command line, the generated docs
+//! or what `make install-files` installs. A new test goes with the feature it checks,
+//! whatever it guards against. The helpers they share live in `tests/common/` (also used
+//! by the demo and the bench), each defined once.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -21,29 +26,20 @@ mod spec;
 mod tls_server;
 
 mod accounts;
-mod ci_secrets;
 mod cli;
-mod commands;
-mod crash;
 mod docs;
-mod dropin;
-mod hostile_input;
-mod hostile_local;
-mod hostile_server;
-mod input_rules;
-mod jq;
+mod env_key;
 mod keyring;
-mod keyring_fallback;
-mod login_api_key;
-mod login_browser;
-mod login_device;
-mod official_store;
+mod legacy;
+mod login;
+mod logout;
+mod net;
 mod output;
-mod proxy;
-mod refresh_logout;
+mod packaging;
 mod server_selftest;
-mod signals;
+mod status;
 mod store;
-mod store_safety;
+mod switch;
 mod terminal;
-mod tls;
+mod token;
+mod whoami;

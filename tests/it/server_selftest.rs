@@ -3,11 +3,12 @@
 
 use crate::server;
 
-use server::{Queue, Reply, Server};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use server::{Queue, Reply, Server};
 
 const WAIT: Duration = Duration::from_secs(5);
 
