@@ -8,6 +8,15 @@
 //! Usage: `bench [static binary]` (the gnu binary is the one cargo built alongside).
 //! The measurements use Unix process accounting: elsewhere the bench only says so.
 
+// Test code: it prints what it shows or measures, and a panic is a failed run, so the
+// crate's lints against printing and unwrapping (Cargo.toml) do not apply here.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
 #[cfg(unix)]
 #[path = "../tests/common/fake_api.rs"]
 mod fake_api;

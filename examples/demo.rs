@@ -6,6 +6,15 @@
 //! `demo --serve` only runs the server, for scripts (the scratch smoke test): it prints
 //! the server's URL on one line and serves until its stdin is closed.
 
+// Test code: it prints what it shows or measures, and a panic is a failed run, so the
+// crate's lints against printing and unwrapping (Cargo.toml) do not apply here.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
 #[path = "../tests/common/fake_api.rs"]
 mod fake_api;
 #[path = "../tests/common/server.rs"]

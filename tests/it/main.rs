@@ -7,6 +7,15 @@
 //! whatever it guards against. The helpers they share live in `tests/common/` (also used
 //! by the demo and the bench), each defined once.
 
+// Test code: it prints what it shows or measures, and a panic is a failed run, so the
+// crate's lints against printing and unwrapping (Cargo.toml) do not apply here.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../common/fake_api.rs"]

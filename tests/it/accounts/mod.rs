@@ -94,7 +94,7 @@ type SourceCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str, Value);
 #[test]
 fn status_says_which_source_it_used() {
     let env = store();
-    let cases: [SourceCase; 5] = [
+    let cases: [SourceCase<'_>; 5] = [
         (&[], &[], "store", json!("ci-bot")),
         (&["--user", "alt"], &[ENV_KEY], "store", json!("alt")),
         (&[], &[PROFILE_ALT], "profile_env", json!("alt")),

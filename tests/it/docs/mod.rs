@@ -713,6 +713,83 @@ fn readme_environment_table_names_exactly_the_programs_variables() {
     assert_eq!(readme_environment(), table);
 }
 
+/// Every name `src/vars.rs` spells is in the table the docs are made from: a variable
+/// the code reads is documented.
+#[test]
+fn every_variable_the_code_names_is_in_the_environment_table() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/vars.rs");
+    let source = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let code: BTreeSet<String> = source
+        .lines()
+        .filter(|l| l.starts_with("pub const "))
+        .flat_map(|l| l.split('"').skip(1).step_by(2))
+        .map(String::from)
+        .collect();
+    assert!(code.len() >= ENV_VARS.len(), "{code:?}");
+    assert_eq!(code, readme_environment());
+}
+
+/// The paths the README's code map names: `src/…` files, or folders ending in `/`.
+fn code_map() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let section = readme
+        .split_once("\n### Code map\n")
+        .map(|(_, rest)| rest.split("\n#").next().unwrap_or(rest))
+        .unwrap_or_else(|| panic!("README.md has no ### Code map section"));
+    let entries = section.lines().filter_map(|l| l.strip_prefix("- "));
+    entries
+        .map(|entry| entry.split_once(':').map_or(entry, |(names, _)| names))
+        .flat_map(|names| names.split('`').skip(1).step_by(2))
+        .map(String::from)
+        .collect()
+}
+
+/// The files under a folder, as paths relative to the package.
+fn files_under(dir: &Path, root: &Path, out: &mut BTreeSet<String>) {
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, root, out);
+        } else {
+            out.insert(
+                path.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
+        }
+    }
+}
+
+/// The README's code map stays in step with the tree: every entry exists, and every
+/// file under `src/` is named, itself or by its folder.
+#[test]
+fn readme_code_map_names_every_source_file_and_nothing_else() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = code_map();
+    assert!(map.len() > 20, "{map:?}");
+    for entry in &map {
+        assert!(
+            root.join(entry).exists(),
+            "the code map names {entry}, which is gone"
+        );
+    }
+    let mut files = BTreeSet::new();
+    files_under(&root.join("src"), root, &mut files);
+    let unnamed: Vec<&String> = files
+        .iter()
+        .filter(|f| {
+            !map.iter()
+                .any(|e| e == *f || (e.ends_with('/') && f.starts_with(e.as_str())))
+        })
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "not in the README's code map: {unnamed:?}"
+    );
+}
+
 /// Drops overstrike formatting (`x\bx`, `_\bx`) in case the pager step kept it.
 fn plain(rendered: &str) -> String {
     let mut out = String::new();

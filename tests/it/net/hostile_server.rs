@@ -770,6 +770,7 @@ fn run_measured(cmd: &mut Command, stdin: &str) -> (Outcome, i64) {
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data that wait4 fills in; `pid` is our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `status` and `usage` are valid for writes; `pid` is our own child.
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(reaped, pid, "wait4 failed");
     let code = if libc::WIFEXITED(status) {

@@ -277,8 +277,8 @@ fn as_child_user(cmd: &mut Command, drop: bool) -> &mut Command {
 
 pub(crate) fn chown(path: &Path) {
     let c = std::ffi::CString::new(path.display().to_string()).expect("path");
-    // SAFETY: chown with a valid C string.
     assert_eq!(
+        // SAFETY: chown with a valid, NUL-terminated C string that outlives the call.
         unsafe { libc::chown(c.as_ptr(), NOBODY, NOBODY) },
         0,
         "chown"

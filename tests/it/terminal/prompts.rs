@@ -85,6 +85,7 @@ impl Pty {
     fn echo_on(&self) -> bool {
         // SAFETY: termios is plain data; tcgetattr fills it from the pty.
         let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: `t` is valid for writes and the descriptor is the open pty.
         let rc = unsafe { libc::tcgetattr(self.master.as_raw_fd(), &mut t) };
         assert_eq!(rc, 0, "tcgetattr: {}", std::io::Error::last_os_error());
         t.c_lflag & libc::ECHO != 0

@@ -287,6 +287,7 @@ impl Job {
 fn modes(tty: &File) -> Modes {
     // SAFETY: termios is plain data; tcgetattr fills it from the pty.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: `t` is valid for writes and the descriptor is the open pty.
     let rc = unsafe { libc::tcgetattr(tty.as_raw_fd(), &mut t) };
     assert_eq!(rc, 0, "tcgetattr: {}", std::io::Error::last_os_error());
     Modes {
