@@ -10,50 +10,31 @@
 //! its own foreground process group. (A process group without such a parent is
 //! "orphaned", and the kernel discards Ctrl-Z for it.) Linux only: the test reads
 //! `/proc/<pid>/stat` to see that the job has stopped. Also: core dumps are off from the
-//! start, even when the parent allows them.
+//! start, even when the parent allows them (read from `/proc` as well).
+#![cfg(target_os = "linux")]
 
-#[cfg(target_os = "linux")]
 use crate::common;
-#[cfg(target_os = "linux")]
 use crate::pty;
-#[cfg(target_os = "linux")]
 use crate::routes;
-#[cfg(target_os = "linux")]
 use crate::server;
-#[cfg(unix)]
 use crate::store::local_state::{KEY, NOBODY, chown, is_root};
 
-#[cfg(unix)]
 use std::fs;
-#[cfg(target_os = "linux")]
 use std::fs::File;
-#[cfg(target_os = "linux")]
 use std::io::Write;
-#[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
-#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-#[cfg(target_os = "linux")]
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-#[cfg(target_os = "linux")]
 use std::process::{Child, Command, ExitStatus, Stdio};
-#[cfg(target_os = "linux")]
 use std::thread;
-#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
-#[cfg(target_os = "linux")]
 use common::Env;
-#[cfg(unix)]
 use common::Outcome;
-#[cfg(target_os = "linux")]
 use pty::Screen;
-#[cfg(unix)]
 use server::Reply;
-#[cfg(target_os = "linux")]
 use server::Server;
 
-#[cfg(unix)]
 #[test]
 fn core_dumps_are_off_from_the_start_even_when_the_parent_allows_them() {
     // A `who am I` that never answers holds the login, key in memory, for the checks.
@@ -123,14 +104,11 @@ fn core_dumps_are_off_from_the_start_even_when_the_parent_allows_them() {
     assert_eq!(owner.ok(), Some(0), "the child is dumpable (uid {uid})");
 }
 
-#[cfg(target_os = "linux")]
 const WAIT: Duration = Duration::from_secs(15);
 
-#[cfg(target_os = "linux")]
 const PROMPT: &str = "Paste your API key:";
 
 /// The terminal modes that matter here: input, output and local flags.
-#[cfg(target_os = "linux")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Modes {
     iflag: libc::tcflag_t,
@@ -139,7 +117,6 @@ struct Modes {
 }
 
 /// The binary as a foreground job on a pseudo-terminal.
-#[cfg(target_os = "linux")]
 struct Job {
     /// The session leader that waits for the binary and exits with its status.
     leader: Child,
@@ -149,7 +126,6 @@ struct Job {
     before: Modes,
 }
 
-#[cfg(target_os = "linux")]
 impl Job {
     fn spawn(mut cmd: Command) -> Job {
         let (master, slave) = pty::open();
@@ -283,7 +259,6 @@ impl Job {
     }
 }
 
-#[cfg(target_os = "linux")]
 fn modes(tty: &File) -> Modes {
     // SAFETY: termios is plain data; tcgetattr fills it from the pty.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
@@ -298,7 +273,6 @@ fn modes(tty: &File) -> Modes {
 }
 
 /// A `who am I` server, and a job at the hidden key prompt of a login against it.
-#[cfg(target_os = "linux")]
 fn at_key_prompt(env: &Env) -> (Server, Job) {
     let server = routes::me_server_with(
         r#"{"user_id":"u-3","email":"sig@example.com","name":"Sig","workspace_name":"Jobs"}"#,
@@ -311,7 +285,6 @@ fn at_key_prompt(env: &Env) -> (Server, Job) {
     (server, job)
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn each_terminating_signal_exits_128_plus_it_and_restores_the_terminal() {
     for sig in [
@@ -344,7 +317,6 @@ fn each_terminating_signal_exits_128_plus_it_and_restores_the_terminal() {
     }
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn a_signal_the_parent_ignored_stays_ignored() {
     const KEY: &str = "sk-nohup-2718";
@@ -375,7 +347,6 @@ fn a_signal_the_parent_ignored_stays_ignored() {
     assert_eq!(server.requests().len(), 1);
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn ctrl_z_gives_the_terminal_back_so_a_kill_9_leaves_it_usable() {
     let env = Env::new();
@@ -390,7 +361,6 @@ fn ctrl_z_gives_the_terminal_back_so_a_kill_9_leaves_it_usable() {
     assert!(!env.auth_path().exists());
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn ctrl_z_then_kill_as_a_shell_does_exits_143_with_the_terminal_restored() {
     let env = Env::new();
@@ -405,7 +375,6 @@ fn ctrl_z_then_kill_as_a_shell_does_exits_143_with_the_terminal_restored() {
     assert_eq!(modes(&job.master), job.before);
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn ctrl_z_then_fg_hides_the_key_again_and_the_login_completes() {
     const KEY: &str = "sk-after-fg-3141";
