@@ -664,6 +664,24 @@ pub fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
+/// The uid and gid a child runs as when the tests run as root, so that permission bits
+/// bind it.
+#[cfg(unix)]
+pub const NOBODY: u32 = 65534;
+
+/// Whether the tests run as root, where permission bits do not stop anyone.
+#[cfg(unix)]
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Gives `path` to [`NOBODY`] (without following a symlink).
+#[cfg(unix)]
+pub fn chown(path: &Path) {
+    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).expect("chown");
+}
+
 /// The names in `dir`, sorted.
 pub fn list_dir(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)

@@ -133,10 +133,9 @@ fn an_unreadable_key_file_is_a_usage_error() {
     let env = Env::new();
     let mut cmd = with_file(&env, &["auth", "token"], &path);
     // Permission bits stop nobody as root: read it as `nobody` then.
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if common::is_root() {
         fs::set_permissions(env.root(), fs::Permissions::from_mode(0o755)).expect("chmod");
-        cmd.uid(65534).gid(65534);
+        cmd.uid(common::NOBODY).gid(common::NOBODY);
     }
     let out = common::run(&mut cmd);
     out.failure(

@@ -16,15 +16,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{DEFAULT_REMOTE, Env, FIXTURE, Outcome};
+use common::{DEFAULT_REMOTE, Env, FIXTURE, NOBODY, Outcome, chown, is_root};
 use routes::{LOGOUT, ME, ME_BODY, api_at, queue_server};
 use serde_json::json;
 use server::{Reply, Server};
 
-pub(crate) const KEY: &str = "sk-local-key-4242";
-
-/// The uid/gid the child runs as when the tests run as root, so that permissions apply.
-pub(crate) const NOBODY: u32 = 65534;
+const KEY: &str = "sk-local-key-4242";
 
 /// The commands that read the store, as argument lists (login gets a key on stdin).
 const READERS: &[&[&str]] = &[
@@ -233,12 +230,6 @@ fn a_lock_file_that_is_a_directory_fails_writers_but_not_readers() {
     assert_eq!(out.success(), "access-abc\n");
 }
 
-/// Whether the tests run as root, where permission bits do not stop anyone.
-pub(crate) fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// Makes the config dir unwritable for the child. As a normal user the directory is
 /// simply made `0500`; as root (where that stops nothing) the child must run as `nobody`
 /// (see [`as_child_user`]), with the directory and its files owned by `nobody` and the
@@ -273,16 +264,6 @@ fn as_child_user(cmd: &mut Command, drop: bool) -> &mut Command {
         cmd.uid(NOBODY).gid(NOBODY);
     }
     cmd
-}
-
-pub(crate) fn chown(path: &Path) {
-    let c = std::ffi::CString::new(path.display().to_string()).expect("path");
-    assert_eq!(
-        // SAFETY: chown with a valid, NUL-terminated C string that outlives the call.
-        unsafe { libc::chown(c.as_ptr(), NOBODY, NOBODY) },
-        0,
-        "chown"
-    );
 }
 
 #[test]

@@ -685,13 +685,11 @@ fn with_umask(cmd: &mut Command, mask: libc::mode_t) -> &mut Command {
 /// root (whom permissions do not bind), `nobody`, made owner of `env`'s files.
 #[cfg(unix)]
 fn as_ordinary_user<'a>(env: &Env, cmd: &'a mut Command) -> &'a mut Command {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !common::is_root() {
         return cmd;
     }
-    const NOBODY: u32 = 65534;
     fn chown_all(path: &std::path::Path) {
-        std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).expect("chown");
+        common::chown(path);
         if path.is_dir() && !path.is_symlink() {
             for entry in std::fs::read_dir(path).expect("read dir") {
                 chown_all(&entry.expect("entry").path());
@@ -702,7 +700,7 @@ fn as_ordinary_user<'a>(env: &Env, cmd: &'a mut Command) -> &'a mut Command {
     // SAFETY: only async-signal-safe calls (setgid, setuid) between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
-            if libc::setgid(NOBODY) != 0 || libc::setuid(NOBODY) != 0 {
+            if libc::setgid(common::NOBODY) != 0 || libc::setuid(common::NOBODY) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

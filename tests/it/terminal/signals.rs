@@ -17,7 +17,6 @@ use crate::common;
 use crate::pty;
 use crate::routes;
 use crate::server;
-use crate::store::local_state::{KEY, NOBODY, chown, is_root};
 
 use std::fs;
 use std::fs::File;
@@ -29,14 +28,14 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::Env;
-use common::Outcome;
+use common::{Env, NOBODY, Outcome, chown, is_root};
 use pty::Screen;
 use server::Reply;
 use server::Server;
 
 #[test]
 fn core_dumps_are_off_from_the_start_even_when_the_parent_allows_them() {
+    const KEY: &str = "sk-in-memory-1618";
     // A `who am I` that never answers holds the login, key in memory, for the checks.
     let server = Server::start(|_| Reply::hang());
     let env = Env::new();
