@@ -15,7 +15,7 @@ use crate::output::{Format, OutputOptions};
 use crate::remote::{self, Remote};
 use crate::store;
 use crate::terminal;
-use crate::vars as var;
+use crate::vars;
 
 /// Resolves the raw arguments of the leaf command `def`; an error is a usage error with
 /// the command's usage line.
@@ -52,8 +52,10 @@ fn args(def: &'static CommandDef, low: LowArgs, env: &Env<'_>) -> Result<Args, S
             user: user.clone(),
             env_key: env_key::from_env(env)?,
             profile_env: env
-                .get(var::PROFILE)
-                .map(|raw| chosen_name(&raw, &remote).map_err(|e| format!("{}: {e}", var::PROFILE)))
+                .get(vars::PROFILE)
+                .map(|raw| {
+                    chosen_name(&raw, &remote).map_err(|e| format!("{}: {e}", vars::PROFILE))
+                })
                 .transpose()?,
         })
     };
@@ -196,17 +198,17 @@ fn resolve_output(
 fn resolve_remote(flag: Option<String>, env: &Env<'_>) -> Result<Remote, String> {
     let (source, url) = match flag {
         Some(url) => ("--remote-url", url),
-        None => match env.get(var::REMOTE_URL) {
-            Some(url) => (var::REMOTE_URL, url),
+        None => match env.get(vars::REMOTE_URL) {
+            Some(url) => (vars::REMOTE_URL, url),
             None => ("default", remote::DEFAULT_REMOTE.to_string()),
         },
     };
     let url = Origin::parse(&url).map_err(|e| format!("invalid {source}: {e}"))?;
     let api = env
-        .get(var::MANAGEMENT_API_URL_OVERRIDE)
+        .get(vars::MANAGEMENT_API_URL_OVERRIDE)
         .map(|o| {
             Origin::parse(&o)
-                .map_err(|e| format!("invalid {}: {e}", var::MANAGEMENT_API_URL_OVERRIDE))
+                .map_err(|e| format!("invalid {}: {e}", vars::MANAGEMENT_API_URL_OVERRIDE))
         })
         .transpose()?;
     Ok(Remote::new(url, api, source != "default"))
@@ -316,7 +318,7 @@ mod tests {
             let remote = resolved(words, vars).unwrap().remote;
             (remote.url, remote.explicit)
         };
-        let env = [(var::REMOTE_URL, "https://app.env.example")];
+        let env = [(vars::REMOTE_URL, "https://app.env.example")];
         assert_eq!(
             remote(&["auth", "status"], &env),
             ("https://app.env.example".into(), true)
@@ -326,11 +328,11 @@ mod tests {
             ("https://app.example.com".into(), true)
         );
         assert_eq!(
-            remote(&["auth", "status"], &[(var::REMOTE_URL, "")]),
+            remote(&["auth", "status"], &[(vars::REMOTE_URL, "")]),
             (remote::DEFAULT_REMOTE.into(), false),
             "an empty variable is unset"
         );
-        let over = [(var::MANAGEMENT_API_URL_OVERRIDE, "https://mgmt.example")];
+        let over = [(vars::MANAGEMENT_API_URL_OVERRIDE, "https://mgmt.example")];
         let a = resolved(&["auth", "status"], &over).unwrap();
         assert_eq!(
             a.remote.endpoint().unwrap().base.to_string(),
@@ -339,14 +341,14 @@ mod tests {
         assert!(
             usage_error(
                 &["auth", "status"],
-                &[(var::REMOTE_URL, "http://x.example")]
+                &[(vars::REMOTE_URL, "http://x.example")]
             )
             .starts_with("invalid BASETEN_REMOTE_URL: ")
         );
         assert!(
             usage_error(
                 &["auth", "status"],
-                &[(var::MANAGEMENT_API_URL_OVERRIDE, "x y")]
+                &[(vars::MANAGEMENT_API_URL_OVERRIDE, "x y")]
             )
             .starts_with("invalid BASETEN_MANAGEMENT_API_URL_OVERRIDE: ")
         );
@@ -354,13 +356,13 @@ mod tests {
 
     #[test]
     fn the_selection_reads_the_key_and_profile_variables_handed_in() {
-        let s = selection(resolved(&["whoami"], &[(var::API_KEY, "k1")]).unwrap());
-        assert_eq!(s.env_key.as_ref().map(|k| k.var), Some(var::API_KEY));
+        let s = selection(resolved(&["whoami"], &[(vars::API_KEY, "k1")]).unwrap());
+        assert_eq!(s.env_key.as_ref().map(|k| k.var), Some(vars::API_KEY));
         assert!(s.env_key_in_use().is_some());
         let s = selection(
             resolved(
                 &["auth", "token", "--user", "u"],
-                &[(var::API_KEY, "k1"), (var::PROFILE, "p")],
+                &[(vars::API_KEY, "k1"), (vars::PROFILE, "p")],
             )
             .unwrap(),
         );
@@ -369,15 +371,15 @@ mod tests {
         assert!(
             usage_error(
                 &["whoami"],
-                &[(var::API_KEY, "k"), (var::API_KEY_FILE, "/f")]
+                &[(vars::API_KEY, "k"), (vars::API_KEY_FILE, "/f")]
             )
             .contains("are both set")
         );
-        assert!(usage_error(&["whoami"], &[(var::PROFILE, " ")]).starts_with("BASETEN_PROFILE: "));
+        assert!(usage_error(&["whoami"], &[(vars::PROFILE, " ")]).starts_with("BASETEN_PROFILE: "));
         // Logout takes a name or the current profile: neither variable is read.
         match resolved(
             &["auth", "logout"],
-            &[(var::API_KEY, "k"), (var::PROFILE, " ")],
+            &[(vars::API_KEY, "k"), (vars::PROFILE, " ")],
         )
         .unwrap()
         .command
