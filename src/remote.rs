@@ -2,7 +2,8 @@
 //! the management API base derived from it with the proxy route to that base, resolved
 //! once.
 
-use crate::net::{Endpoint, proxy};
+use crate::net::Endpoint;
+use crate::net::proxy::ProxyVars;
 use crate::origin::Origin;
 
 /// The default remote when neither `--remote-url` nor `BASETEN_REMOTE_URL` is set.
@@ -19,6 +20,8 @@ pub struct Remote {
     pub explicit: bool,
     /// `BASETEN_MANAGEMENT_API_URL_OVERRIDE`, which applies to every remote.
     api_override: Option<Origin>,
+    /// The proxy variables of the run, for the route to another account's remote.
+    proxies: ProxyVars,
     /// The management API base and the proxy route to it, resolved once; or why no
     /// request may be sent (unusable proxy variables, a remote against the rules).
     api: Result<Endpoint, String>,
@@ -26,8 +29,13 @@ pub struct Remote {
 
 impl Remote {
     /// The remote `url` with an optional management-base override; the proxy route to
-    /// the API base is resolved here, once, from the environment.
-    pub fn new(url: Origin, api_override: Option<Origin>, explicit: bool) -> Remote {
+    /// the API base is resolved here, once, from `proxies`.
+    pub fn new(
+        url: Origin,
+        api_override: Option<Origin>,
+        explicit: bool,
+        proxies: ProxyVars,
+    ) -> Remote {
         let base = api_override
             .clone()
             .unwrap_or_else(|| url.management_base());
@@ -35,7 +43,8 @@ impl Remote {
             url: url.to_string(),
             explicit,
             api_override,
-            api: proxy::route(&base).map(|route| Endpoint { base, route }),
+            api: proxies.route(&base).map(|route| Endpoint { base, route }),
+            proxies,
         }
     }
 
@@ -47,7 +56,7 @@ impl Remote {
             self.api.clone()
         } else {
             match Origin::parse(url) {
-                Ok(origin) => Remote::new(origin, None, self.explicit).api,
+                Ok(origin) => Remote::new(origin, None, self.explicit, self.proxies.clone()).api,
                 Err(rule) => Err(format!("its remote_url in auth.json is refused: {rule}")),
             }
         };
@@ -56,6 +65,7 @@ impl Remote {
             explicit: self.explicit,
             api_override: self.api_override.clone(),
             api,
+            proxies: self.proxies.clone(),
         }
     }
 
@@ -65,9 +75,11 @@ impl Remote {
         self.api.as_ref().map_err(Clone::clone)
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::proxy;
 
     fn api(remote: &Remote) -> String {
         remote.endpoint().unwrap().base.to_string()
@@ -75,7 +87,14 @@ mod tests {
 
     #[test]
     fn derives_management_base() {
-        let base = |u: &str| api(&Remote::new(Origin::parse(u).unwrap(), None, false));
+        let base = |u: &str| {
+            api(&Remote::new(
+                Origin::parse(u).unwrap(),
+                None,
+                false,
+                ProxyVars::default(),
+            ))
+        };
         assert_eq!(base("https://app.baseten.co"), "https://api.baseten.co");
         assert_eq!(
             base("https://app.staging.baseten.co/"),
@@ -94,6 +113,7 @@ mod tests {
             origin("https://app.baseten.co"),
             Some(origin("http://127.0.0.1:9")),
             true,
+            ProxyVars::default(),
         );
         assert_eq!(r.url, "https://app.baseten.co");
         assert_eq!(api(&r), "http://127.0.0.1:9");
@@ -104,7 +124,12 @@ mod tests {
 
     #[test]
     fn an_account_brings_its_own_base() {
-        let r = Remote::new(Origin::parse(DEFAULT_REMOTE).unwrap(), None, false);
+        let r = Remote::new(
+            Origin::parse(DEFAULT_REMOTE).unwrap(),
+            None,
+            false,
+            ProxyVars::default(),
+        );
         assert_eq!(
             api(&r.of_account("https://app.example.com:8443")),
             "https://api.example.com:8443"
@@ -117,5 +142,41 @@ mod tests {
             why.contains("plain http is only allowed for localhost"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn an_accounts_remote_is_routed_by_the_proxy_variables_of_the_run() {
+        let env = |name: &str| match name {
+            "HTTPS_PROXY" => Some("http://proxy.example:3128".to_owned()),
+            "NO_PROXY" => Some("api.example.com".to_owned()),
+            _ => None,
+        };
+        let r = Remote::new(
+            Origin::parse(DEFAULT_REMOTE).unwrap(),
+            None,
+            false,
+            ProxyVars::read(&env),
+        );
+        let via = |remote: &Remote| match &remote.endpoint().unwrap().route {
+            proxy::Route::Proxy(chosen) => format!("proxy from {}", chosen.var),
+            proxy::Route::Bypass { var } => format!("direct by {var}"),
+            proxy::Route::Direct => "direct".to_owned(),
+        };
+        assert_eq!(via(&r), "proxy from HTTPS_PROXY");
+        assert_eq!(
+            via(&r.of_account("https://app.other.example")),
+            "proxy from HTTPS_PROXY"
+        );
+        assert_eq!(
+            via(&r.of_account("https://app.example.com")),
+            "direct by NO_PROXY"
+        );
+    }
+
+    #[test]
+    fn proxy_variables_debug_shows_names_only() {
+        let env = |name: &str| (name == "https_proxy").then(|| "http://u:hunter2@p:1".to_owned());
+        let shown = format!("{:?}", ProxyVars::read(&env));
+        assert_eq!(shown, r#"["https_proxy"]"#);
     }
 }

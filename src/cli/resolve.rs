@@ -10,6 +10,7 @@ use super::env_key;
 use super::low::LowArgs;
 use crate::error::{Error, Result};
 use crate::jq;
+use crate::net::proxy::ProxyVars;
 use crate::origin::Origin;
 use crate::output::{Format, OutputOptions};
 use crate::remote::{self, Remote};
@@ -211,7 +212,8 @@ fn resolve_remote(flag: Option<String>, env: &Env<'_>) -> Result<Remote, String>
                 .map_err(|e| format!("invalid {}: {e}", vars::MANAGEMENT_API_URL_OVERRIDE))
         })
         .transpose()?;
-    Ok(Remote::new(url, api, source != "default"))
+    let proxies = ProxyVars::read(&|name| env.get(name));
+    Ok(Remote::new(url, api, source != "default", proxies))
 }
 
 #[cfg(test)]
@@ -432,5 +434,20 @@ mod tests {
             let e = usage_error(words, &[]);
             assert!(e.contains(needle), "{words:?}: {e}");
         }
+    }
+
+    #[test]
+    fn proxy_variables_come_from_the_environment_handed_in() {
+        let bad = [("https_proxy", "http://[::1")];
+        let e = usage_error(&["auth", "token"], &bad);
+        assert!(e.starts_with("invalid https_proxy: "), "{e}");
+        // Offline commands send nothing: the same value is no error for them.
+        assert!(resolved(&["auth", "status"], &bad).is_ok());
+        let good = [("HTTPS_PROXY", "http://proxy.example:3128")];
+        let args = resolved(&["auth", "token"], &good).unwrap();
+        assert!(matches!(
+            args.remote.endpoint().unwrap().route,
+            crate::net::proxy::Route::Proxy(ref c) if c.var == "HTTPS_PROXY"
+        ));
     }
 }

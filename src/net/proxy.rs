@@ -16,6 +16,7 @@
 //! ureq's own environment reading does none of this, so the agent is always handed an
 //! explicit choice (a proxy, or none).
 
+use std::fmt;
 use std::net::IpAddr;
 
 use ureq::{Proxy, ProxyProtocol};
@@ -142,10 +143,45 @@ pub enum Route {
     Proxy(Chosen),
 }
 
-/// The route to `origin` under the process environment. The error (a usage error)
-/// names the variable that cannot be parsed.
-pub fn route(origin: &Origin) -> Result<Route, String> {
-    route_with(&|name| std::env::var(name).ok(), origin)
+/// The proxy variables of a run, read once from the environment handed to resolution,
+/// so that every route of the run (the working remote's, a stored account's) comes from
+/// the same values.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProxyVars(Vec<(&'static str, String)>);
+
+impl ProxyVars {
+    /// The proxy variables `env` sets (`None`: unset).
+    pub fn read(env: &dyn Fn(&str) -> Option<String>) -> ProxyVars {
+        let names = [
+            vars::HTTPS_PROXY,
+            vars::HTTP_PROXY,
+            vars::ALL_PROXY,
+            vars::NO_PROXY,
+        ];
+        let set = names.into_iter().flatten();
+        ProxyVars(set.filter_map(|n| env(n).map(|v| (n, v))).collect())
+    }
+
+    /// The route to `origin` under these variables. The error (a usage error) names the
+    /// variable that cannot be parsed.
+    pub fn route(&self, origin: &Origin) -> Result<Route, String> {
+        let get = |name: &str| {
+            self.0
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        };
+        route_with(&get, origin)
+    }
+}
+
+/// Names only: a proxy URL may hold a password.
+impl fmt::Debug for ProxyVars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, _)| n))
+            .finish()
+    }
 }
 
 /// The first non-empty value among `names`, lower-case spelling first.
@@ -158,7 +194,7 @@ fn first_set(
         .find_map(|&n| env(n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
 }
 
-/// [`route`] with the environment injected (for tests).
+/// The route to `origin` under the variables `env` gives.
 pub fn route_with(env: &dyn Fn(&str) -> Option<String>, origin: &Origin) -> Result<Route, String> {
     let specific: &[&'static str] = match origin.scheme {
         Scheme::Http => &vars::HTTP_PROXY,
