@@ -2,6 +2,8 @@
 //! reads a variable names it from here, and so does the ENVIRONMENT table of the help and
 //! man page (`cli::defs::ENVIRONMENT`), which a test holds to the README's table. A
 //! variable read anywhere under another spelling is a bug this module exists to prevent.
+//! Only `PATH`, searched for a browser opener, and jq's `$ENV` are read without a name
+//! here: neither is a setting of this program.
 
 /// An API key that overrides stored credentials.
 pub const API_KEY: &str = "BASETEN_API_KEY";
@@ -19,6 +21,8 @@ pub const CONFIG_DIR: &str = "BASETEN_CONFIG_DIR";
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The home directory, the base of the default config directory otherwise.
 pub const HOME: &str = "HOME";
+/// On Windows, the base of the default config directory.
+pub const APPDATA: &str = "APPDATA";
 /// The program that opens the login page.
 pub const BROWSER: &str = "BROWSER";
 /// Set when a graphical session exists (X11, Wayland): a browser and an unlock prompt

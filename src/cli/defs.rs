@@ -73,7 +73,6 @@ pub struct CommandDef {
     /// Where it sits.
     pub group: Group,
     /// Subcommand name, e.g. `login`.
-    /// Its name on the command line.
     pub name: &'static str,
     /// One-line summary.
     pub about: &'static str,
@@ -578,7 +577,13 @@ pub const ENVIRONMENT: &[EnvDef] = &[
     },
     EnvDef {
         names: &[vars::HOME],
-        meaning: "Locates the default config directory (~/.config/baseten).",
+        meaning: "Locates the default config directory (~/.config/baseten; on macOS \
+            ~/Library/Application Support/baseten).",
+        also: &[],
+    },
+    EnvDef {
+        names: &[vars::APPDATA],
+        meaning: "On Windows, locates the default config directory (%APPDATA%\\baseten).",
         also: &[],
     },
     EnvDef {

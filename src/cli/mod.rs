@@ -4,7 +4,8 @@
 //! the step that adds the environment ([`env`](mod@env), [`env_key`]) and checks the
 //! rules between flags ([`resolve`], into [`args`]); and what is generated from the
 //! table ([`doc`], [`complete`]). Imports run one way: `low` ← `defs` ← `parse`, `doc`,
-//! `complete`, `env_key` ← `args` ← `resolve`; `main` calls `parse`, then `resolve`.
+//! `complete`; `env` ← `env_key` ← `args` ← `resolve` (which also reads `defs` and
+//! `low`); `main` calls `parse`, then `resolve`.
 
 pub mod args;
 pub mod complete;

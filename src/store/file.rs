@@ -574,7 +574,7 @@ fn config_dir() -> Result<PathBuf> {
         return Ok(PathBuf::from(dir));
     }
     let base = if cfg!(windows) {
-        env("APPDATA").map(PathBuf::from)
+        env(vars::APPDATA).map(PathBuf::from)
     } else if cfg!(target_os = "macos") {
         env(vars::HOME).map(|h| Path::new(&h).join("Library/Application Support"))
     } else {
