@@ -790,6 +790,54 @@ fn readme_code_map_names_every_source_file_and_nothing_else() {
     );
 }
 
+/// The code map lists modules from the top floor down: a module imports (`crate::x`,
+/// outside comments) only modules listed below it, or files of its own folder (`cli/`,
+/// `store/`, `net/` among themselves).
+#[test]
+fn every_import_points_down_the_code_map() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = code_map();
+    // The line of the code map naming a path under `src/` (itself or by its folder).
+    let floor = |path: &str| {
+        map.iter()
+            .position(|e| e == path || (e.ends_with('/') && path.starts_with(e.as_str())))
+    };
+    let mut files = BTreeSet::new();
+    files_under(&root.join("src"), root, &mut files);
+    let mut upward = Vec::new();
+    for file in files.iter().filter(|f| f.ends_with(".rs")) {
+        let Some(own) = floor(file) else { continue };
+        // `src/cli/doc/help.rs` → `cli`; `src/ui.rs` → `ui`.
+        let top = file["src/".len()..].split(['/', '.']).next().unwrap_or("");
+        let source = fs::read_to_string(root.join(file)).unwrap();
+        let code = source.lines().filter(|l| !l.trim_start().starts_with("//"));
+        for line in code {
+            for (_, rest) in line
+                .match_indices("crate::")
+                .map(|(i, _)| line.split_at(i + 7))
+            {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if name == top {
+                    continue;
+                }
+                let target = floor(&format!("src/{name}.rs"))
+                    .or_else(|| floor(&format!("src/{name}/mod.rs")));
+                if target.is_some_and(|t| t <= own) {
+                    upward.push(format!("{file} imports crate::{name}"));
+                }
+            }
+        }
+    }
+    upward.dedup();
+    assert!(
+        upward.is_empty(),
+        "imports up the README's code map: {upward:?}"
+    );
+}
+
 /// Drops overstrike formatting (`x\bx`, `_\bx`) in case the pager step kept it.
 fn plain(rendered: &str) -> String {
     let mut out = String::new();
