@@ -216,7 +216,10 @@ fn a_name_used_on_another_remote_is_refused_and_nothing_changes() {
     let s = Setup::with_file(&before, &[(SERVICE, "a", "KEY-staging")]);
     let e = failure(s.store().save(DEFAULT, "a", &key("KEY-a"), false, true));
     assert!(e.contains("already used by an account of"), "{e}");
+    assert!(e.contains("choose another with --label"), "{e}");
+    // The pending record was committed before the edit failed; it is gone again.
     assert_eq!(s.text().as_deref(), Some(before.as_str()));
+    assert_eq!(s.keyring.count(Op::Set), 0);
     assert_eq!(s.items(), items(&[(SERVICE, "a", "KEY-staging")]));
 }
 
@@ -350,18 +353,6 @@ fn a_plain_text_login_that_cannot_remove_the_keyring_copy_undoes_its_keyring_wri
         s.items(),
         items(&[(SERVICE, "a", "OLD-a"), (LEGACY, "b", "KEY-b")])
     );
-}
-
-#[test]
-fn a_login_refused_after_its_pending_record_leaves_the_file_as_it_was() {
-    let before = file_of(json!({"a": {"remote_url": STAGING, "auth_type": "api_key"}}));
-    let s = Setup::with_file(&before, &[(SERVICE, "a", "KEY-staging")]);
-    let e = failure(s.store().save(DEFAULT, "a", &key("KEY-a"), false, true));
-    assert!(e.contains("choose another with --label"), "{e}");
-    // The pending record was committed before the edit failed; it is gone again.
-    assert_eq!(s.text().as_deref(), Some(before.as_str()));
-    assert_eq!(s.keyring.count(Op::Set), 0);
-    assert_eq!(s.items(), items(&[(SERVICE, "a", "KEY-staging")]));
 }
 
 #[test]
